@@ -1,0 +1,72 @@
+# plr_luigi: `make reproduce` sets everything up and builds every output on the synthetic
+# default store; `make test` runs the tests. See README.md.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# SCHEDULER=local runs without luigid; SCHEDULER=central uses the luigid of `make scheduler`.
+SCHEDULER ?= local
+WORKERS ?= 1
+SCHEDULER_HOST ?= 127.0.0.1
+SCHEDULER_PORT ?= 8082
+# reproduce-from-checkpoint: an existing public results database.
+DB ?= data/public/plr_results.duckdb
+
+ifeq ($(SCHEDULER),central)
+SCHEDULER_FLAGS := --scheduler-host $(SCHEDULER_HOST) --scheduler-port $(SCHEDULER_PORT)
+else
+SCHEDULER_FLAGS := --local-scheduler
+endif
+# MLflow 3.x refuses to open file stores without this (the study's store is one).
+export MLFLOW_ALLOW_FILE_STORE := true
+LUIGI := $(BIN)/luigi --module plr_luigi $(SCHEDULER_FLAGS) --workers $(WORKERS)
+
+.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data test lint clean clean-all
+
+# The virtual environment is rebuilt whenever the declared dependencies change.
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+reproduce: install
+	$(BIN)/plr-luigi ensure-demo-store
+	$(LUIGI) ReproduceAll
+
+# Every output from an existing public database: no MLflow store is read (its URI is set to a
+# path that does not exist, so any attempt would fail loudly).
+reproduce-from-checkpoint: install
+	@test -f "$(DB)" || { echo "no results database at $(DB) (set DB=...)"; exit 2; }
+	@if [ "$(DB)" != "data/public/plr_results.duckdb" ]; then \
+		mkdir -p data/public && cp "$(DB)" data/public/plr_results.duckdb; fi
+	$(LUIGI) ReproduceAll --plr-tracking-uri no-store-needed --plr-source-db ""
+
+extract: install
+	$(BIN)/plr-luigi ensure-demo-store
+	$(LUIGI) MergeToDuckDB
+
+analyze: install
+	$(LUIGI) ReproduceAll
+
+# A fresh synthetic demo store; everything built from the previous one is removed.
+demo-data: install clean
+	rm -rf data/synthetic
+	$(BIN)/plr-luigi synth --out data/synthetic --size demo --seed 42
+
+lint: install
+	$(BIN)/ruff check plr_luigi tests
+
+test: lint
+	$(BIN)/python -m pytest
+
+# Removes everything derived from the store (interim, private lookup, database, outputs);
+# keeps the synthetic store and the virtual environment.
+clean:
+	rm -rf data/interim data/private data/public
+	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+clean-all: clean
+	rm -rf data/synthetic $(VENV)

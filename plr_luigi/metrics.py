@@ -1,0 +1,173 @@
+"""Metrics of the results database, from labels y (0/1) and probabilities p.
+
+Definitions follow ../shared/reference/results.md: Brier = mean((p - y)^2); scaled Brier =
+1 - Brier / (prev (1 - prev)) with the prevalence of the subjects scored; O:E = mean(y) / mean(p);
+net benefit at threshold t = TP/n - FP/n * t / (1 - t), a subject counting as positive when
+p >= t; calibration slope and intercept from an unpenalised logistic regression of y on logit(p)
+(statsmodels); AUROC as the Mann-Whitney statistic (ties count half), NaN for one class.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+# logit(0) is -inf: probabilities are clipped this far from 0 and 1 before the calibration fit.
+_LOGIT_EPS = 1e-6
+
+
+def auroc(y: np.ndarray, p: np.ndarray) -> float:
+    from scipy.stats import rankdata  # scipy.stats costs ~1 s to import: only when used
+
+    y = np.asarray(y, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(p)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
+
+
+def scaled_brier(y: np.ndarray, p: np.ndarray) -> float:
+    prevalence = float(np.mean(y))
+    reference = prevalence * (1 - prevalence)
+    return float("nan") if reference == 0 else 1 - brier(y, p) / reference
+
+
+def o_e_ratio(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(y) / np.mean(p))
+
+
+def net_benefit(y: np.ndarray, p: np.ndarray, threshold: float) -> float:
+    y = np.asarray(y, dtype=bool)
+    positive = np.asarray(p) >= threshold
+    n = len(y)
+    tp = np.sum(positive & y)
+    fp = np.sum(positive & ~y)
+    return float(tp / n - fp / n * threshold / (1 - threshold))
+
+
+def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of logit P(y=1) = intercept + slope * logit(p); NaN if the fit fails."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    p = np.clip(np.asarray(p, float), _LOGIT_EPS, 1 - _LOGIT_EPS)
+    x = sm.add_constant(np.log(p / (1 - p)), has_constant="add")
+    with warnings.catch_warnings():
+        # Separation makes the maximum-likelihood slope infinite: report NaN, not a huge number.
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            fit = sm.Logit(np.asarray(y, float), x).fit(disp=0)
+        except (PerfectSeparationWarning, np.linalg.LinAlgError) as err:
+            logger.warning("calibration fit failed (%s); slope and intercept are NaN", err)
+            return float("nan"), float("nan")
+    intercept, slope = fit.params
+    return float(slope), float(intercept)
+
+
+def bootstrap_summary(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 2.5 / 97.5 percentiles of bootstrap values, ignoring NaN iterations."""
+    values = np.asarray(values, float)
+    if np.all(np.isnan(values)):
+        return float("nan"), float("nan"), float("nan")
+    lo, hi = np.nanpercentile(values, [2.5, 97.5])
+    return float(np.nanmean(values)), float(lo), float(hi)
+
+
+def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int) -> pd.DataFrame:
+    """Reliability diagram over uniform bins of [0, 1]; empty bins are left out."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    frame = pd.DataFrame({"bin_index": bins, "p": p, "y": y})
+    grouped = frame.groupby("bin_index", sort=True)
+    return pd.DataFrame({
+        "prob_pred": grouped["p"].mean(),
+        "prob_true": grouped["y"].mean(),
+        "n": grouped.size(),
+    }).reset_index()
+
+
+def probability_histogram(y: np.ndarray, p: np.ndarray, n_bins: int) -> pd.DataFrame:
+    """Counts of probabilities per class over uniform bins of [0, 1] (every bin, zeros kept)."""
+    y, p = np.asarray(y, int), np.asarray(p, float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    rows = []
+    for label in (0, 1):
+        counts, _ = np.histogram(p[y == label], bins=edges)
+        rows.append(pd.DataFrame({
+            "y_true": label, "bin_index": np.arange(n_bins),
+            "bin_lo": edges[:-1], "bin_hi": edges[1:], "count": counts,
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def distribution_stats(y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
+    y, p = np.asarray(y, int), np.asarray(p, float)
+    rows = []
+    for label in (0, 1):
+        values = p[y == label]
+        q25, median, q75 = np.percentile(values, [25, 50, 75]) if len(values) else (np.nan,) * 3
+        rows.append({"y_true": label, "n": len(values), "mean": np.mean(values),
+                     "std": np.std(values, ddof=1) if len(values) > 1 else np.nan,
+                     "median": median, "q25": q25, "q75": q75})
+    return pd.DataFrame(rows)
+
+
+def decision_curve(y: np.ndarray, p: np.ndarray, thresholds: tuple[float, ...]) -> pd.DataFrame:
+    """Net benefit of the model, treat-all (capped at 0) and treat-none, with sens/spec."""
+    y = np.asarray(y, dtype=bool)
+    p = np.asarray(p, float)
+    prevalence = y.mean()
+    rows = []
+    for t in thresholds:
+        positive = p >= t
+        rows.append({
+            "threshold": t,
+            "net_benefit_model": net_benefit(y, p, t),
+            "net_benefit_treat_all": max(0.0, prevalence - (1 - prevalence) * t / (1 - t)),
+            "net_benefit_treat_none": 0.0,
+            "sensitivity": float(np.sum(positive & y) / max(1, y.sum())),
+            "specificity": float(np.sum(~positive & ~y) / max(1, (~y).sum())),
+        })
+    return pd.DataFrame(rows)
+
+
+def retention_curve(y: np.ndarray, p: np.ndarray, uncertainty: np.ndarray,
+                    fractions: tuple[float, ...], nb_threshold: float) -> pd.DataFrame:
+    """Metrics on the most certain subjects: sorted by uncertainty, the first fraction kept."""
+    y, p = np.asarray(y, int), np.asarray(p, float)
+    # A stable sort keeps the result independent of numpy's sorting algorithm on ties.
+    order = np.argsort(np.asarray(uncertainty, float), kind="stable")
+    rows = []
+    for fraction in fractions:
+        n_kept = max(1, round(fraction * len(y)))
+        kept = order[:n_kept]
+        rows.append({
+            "retained_fraction": fraction, "n_retained": n_kept,
+            "auroc": auroc(y[kept], p[kept]), "brier": brier(y[kept], p[kept]),
+            "scaled_brier": scaled_brier(y[kept], p[kept]),
+            "net_benefit": net_benefit(y[kept], p[kept], nb_threshold),
+        })
+    return pd.DataFrame(rows)
+
+
+def mean_roc(fpr: np.ndarray, tpr: np.ndarray, grid: np.ndarray) -> pd.DataFrame:
+    """Bootstrap-mean ROC: each iteration's curve (columns of fpr/tpr) interpolated on grid."""
+    fpr, tpr = np.asarray(fpr, float), np.asarray(tpr, float)
+    curves = np.full((len(grid), fpr.shape[1]), np.nan)
+    for b in range(fpr.shape[1]):
+        ok = ~(np.isnan(fpr[:, b]) | np.isnan(tpr[:, b]))
+        if ok.sum() >= 2:
+            curves[:, b] = np.interp(grid, fpr[ok, b], tpr[ok, b])
+    lo, hi = np.nanpercentile(curves, [2.5, 97.5], axis=1)
+    return pd.DataFrame({"fpr": grid, "tpr": np.nanmean(curves, axis=1),
+                         "tpr_ci_lo": lo, "tpr_ci_hi": hi})

@@ -1,0 +1,42 @@
+"""The extraction report: every run of the experiment and what became of it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from plr_luigi import schema
+from plr_luigi.inventory import EXTRACT, FAILED, RunDecision
+from plr_luigi.run_extraction import RunRecord
+
+EXTRACTED = "extracted"
+
+
+def extraction_report(decisions: list[RunDecision], records: dict[str, RunRecord]) -> pd.DataFrame:
+    """One row per run: extracted, skipped or failed, with the reason."""
+    rows = []
+    for decision in decisions:
+        run = decision.run
+        outcome, reason = decision.outcome, decision.reason
+        if outcome == EXTRACT:
+            record = records[run.run_id]
+            outcome = EXTRACTED if record.outcome == EXTRACT else FAILED
+            reason = record.reason
+        rows.append({"run_id": run.run_id, "run_name": run.run_name, "status": run.status,
+                     "lifecycle_stage": run.lifecycle_stage, "outcome": outcome,
+                     "reason": reason or None})
+    return pd.DataFrame(rows, columns=schema.EXTRACTION_REPORT.column_names)
+
+
+def render_report_markdown(report: pd.DataFrame, provenance_line: str) -> str:
+    counts = report["outcome"].value_counts()
+    lines = ["# Extraction report", "", provenance_line, "",
+             " | ".join(f"{outcome}: {counts.get(outcome, 0)}"
+                        for outcome in (EXTRACTED, "skipped", FAILED)), "",
+             "| run | status | outcome | reason |", "|---|---|---|---|"]
+    order = {FAILED: 0, "skipped": 1, EXTRACTED: 2}
+    shown = report.assign(_order=report["outcome"].map(order)).sort_values(["_order", "run_name"])
+    for row in shown.itertuples():
+        lines.append(f"| {row.run_name} ({row.run_id[:8]}) | {row.status}"
+                     f"{' (deleted)' if row.lifecycle_stage == 'deleted' else ''} | "
+                     f"{row.outcome} | {row.reason or ''} |")
+    return "\n".join(lines) + "\n"

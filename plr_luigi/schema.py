@@ -1,0 +1,284 @@
+"""The public results database: every table and column, named once.
+
+Producers (extraction, merge) and consumers (figures, tables, numbers, tests) import these
+names; nothing else spells a column. The earlier version's producers wrote `auroc_ci_lower`
+while its consumers read `auroc_ci_lo`; here both sides use `ESSENTIAL.auroc_ci_lo`.
+
+Each per-run table holds rows for one configuration, keyed by `config_id` (the MLflow run id
+of the run kept for that configuration). `RUN_TABLES` are written per run by extraction and
+bulk-loaded by the merge; `provenance` and `extraction_report` are written by the merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    required: bool = True  # NOT NULL, and checked for NaN before the database is declared done
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    description: str
+    # Rows a configuration must have: an int, the name of an essential-metrics column holding
+    # the count, or None where the count varies (empty calibration bins are dropped).
+    rows_per_config: int | str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def __getattr__(self, item: str) -> str:
+        # `ESSENTIAL.auroc` -> "auroc", and an AttributeError for a column that does not exist,
+        # so a typo in a consumer fails at import/test time instead of querying nothing.
+        for column in self.columns:
+            if column.name == item:
+                return column.name
+        raise AttributeError(f"table {self.name!r} has no column {item!r}")
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(
+            f"{c.name} {c.sql_type}{' NOT NULL' if c.required else ''}" for c in self.columns
+        )
+        return f"CREATE TABLE {self.name} (\n  {cols}\n)"
+
+
+def _c(name: str, sql_type: str, description: str = "", required: bool = True) -> Column:
+    return Column(name, sql_type, required, description)
+
+
+CONFIG_ID = _c("config_id", "VARCHAR", "MLflow run id of the run kept for the configuration")
+
+# Thresholds (probability of glaucoma) at which net benefit is reported in the essential table.
+NET_BENEFIT_THRESHOLDS = (0.05, 0.10, 0.15, 0.20)
+# Decision-curve thresholds: 0.01 .. 0.50 in steps of 0.01.
+DCA_THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(1, 51))
+# Retained fractions for selective classification: 0.05 .. 1.00 in steps of 0.05.
+RETAINED_FRACTIONS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+RETENTION_NET_BENEFIT_THRESHOLD = 0.15
+N_CALIBRATION_BINS = 10
+N_PROBABILITY_BINS = 10
+N_ROC_POINTS = 101  # common FPR grid 0, 0.01, .., 1 for bootstrap-averaged ROC curves
+
+
+def net_benefit_column(threshold: float) -> str:
+    return f"net_benefit_{round(threshold * 100):d}pct"
+
+
+ESSENTIAL = Table(
+    "essential_metrics",
+    (
+        CONFIG_ID,
+        _c("run_id", "VARCHAR", "MLflow run id"),
+        _c("run_name", "VARCHAR", "MLflow run name"),
+        _c("outlier_method", "VARCHAR"),
+        _c("imputation_method", "VARCHAR"),
+        _c("classifier", "VARCHAR"),
+        _c("featurization", "VARCHAR"),
+        _c("auroc", "DOUBLE", "mean of the bootstrap AUROCs (test split)"),
+        _c("auroc_ci_lo", "DOUBLE", "2.5th percentile of the bootstrap AUROCs"),
+        _c("auroc_ci_hi", "DOUBLE", "97.5th percentile of the bootstrap AUROCs"),
+        _c("brier", "DOUBLE", "Brier score of the bootstrap-mean probabilities"),
+        _c("calibration_slope", "DOUBLE", "logistic regression of y on logit(p)", required=False),
+        _c("calibration_intercept", "DOUBLE", "intercept of the same fit", required=False),
+        _c("o_e_ratio", "DOUBLE", "mean(y) / mean(p)"),
+        *(_c(net_benefit_column(t), "DOUBLE", f"net benefit at threshold {t:.2f}")
+          for t in NET_BENEFIT_THRESHOLDS),
+        _c("prevalence", "DOUBLE", "population prevalence the study assumed (run param)"),
+        _c("n_test", "INTEGER", "test subjects"),
+        _c("n_events", "INTEGER", "glaucoma cases among the test subjects"),
+        _c("n_bootstrap", "INTEGER", "bootstrap iterations"),
+    ),
+    "one row per configuration: its factors, run and headline test metrics",
+    rows_per_config=1,
+)
+
+SUPPLEMENTARY_METRIC_NAMES = ("f1", "accuracy", "aupr", "sensitivity", "specificity", "ppv", "npv")
+SUPPLEMENTARY = Table(
+    "supplementary_metrics",
+    (
+        CONFIG_ID,
+        *(col for m in SUPPLEMENTARY_METRIC_NAMES for col in (
+            _c(m, "DOUBLE", f"mean of the bootstrap {m} (test split)", required=False),
+            _c(f"{m}_ci_lo", "DOUBLE", required=False),
+            _c(f"{m}_ci_hi", "DOUBLE", required=False),
+        )),
+    ),
+    "threshold metrics of the test split with bootstrap CIs",
+    rows_per_config=1,
+)
+
+PREDICTIONS = Table(
+    "predictions",
+    (
+        CONFIG_ID,
+        _c("subject_code", "VARCHAR", "anonymised code (H001.., G001..)"),
+        _c("y_true", "INTEGER", "1 glaucoma, 0 control"),
+        _c("y_prob", "DOUBLE", "bootstrap-mean predicted probability"),
+        _c("y_prob_std", "DOUBLE", "bootstrap standard deviation of the probability"),
+    ),
+    "test-set predictions per configuration and subject",
+    rows_per_config="n_test",
+)
+
+CALIBRATION = Table(
+    "calibration_curves",
+    (
+        CONFIG_ID,
+        _c("bin_index", "INTEGER", "0..9, uniform bins over [0, 1]; empty bins are absent"),
+        _c("prob_pred", "DOUBLE", "mean predicted probability in the bin"),
+        _c("prob_true", "DOUBLE", "observed glaucoma fraction in the bin"),
+        _c("n", "INTEGER", "subjects in the bin"),
+    ),
+    "reliability diagram of the bootstrap-mean probabilities",
+)
+
+PROBABILITY_DISTRIBUTIONS = Table(
+    "probability_distributions",
+    (
+        CONFIG_ID,
+        _c("y_true", "INTEGER"),
+        _c("bin_index", "INTEGER"),
+        _c("bin_lo", "DOUBLE"),
+        _c("bin_hi", "DOUBLE"),
+        _c("count", "INTEGER"),
+    ),
+    "histogram of the bootstrap-mean probabilities per class (10 uniform bins)",
+    rows_per_config=2 * N_PROBABILITY_BINS,
+)
+
+DISTRIBUTION_STATS = Table(
+    "distribution_stats",
+    (
+        CONFIG_ID,
+        _c("y_true", "INTEGER"),
+        _c("n", "INTEGER"),
+        _c("mean", "DOUBLE"),
+        _c("std", "DOUBLE"),
+        _c("median", "DOUBLE"),
+        _c("q25", "DOUBLE"),
+        _c("q75", "DOUBLE"),
+    ),
+    "summary of the bootstrap-mean probabilities per class",
+    rows_per_config=2,
+)
+
+DCA = Table(
+    "dca_curves",
+    (
+        CONFIG_ID,
+        _c("threshold", "DOUBLE"),
+        _c("net_benefit_model", "DOUBLE"),
+        _c("net_benefit_treat_all", "DOUBLE", "capped at 0"),
+        _c("net_benefit_treat_none", "DOUBLE"),
+        _c("sensitivity", "DOUBLE"),
+        _c("specificity", "DOUBLE"),
+    ),
+    "decision-curve analysis at thresholds 0.01..0.50",
+    rows_per_config=len(DCA_THRESHOLDS),
+)
+
+RETENTION = Table(
+    "retention_metrics",
+    (
+        CONFIG_ID,
+        _c("retained_fraction", "DOUBLE"),
+        _c("n_retained", "INTEGER"),
+        _c("auroc", "DOUBLE", "NaN where the retained subjects are of one class", required=False),
+        _c("brier", "DOUBLE"),
+        _c("scaled_brier", "DOUBLE", "NaN where the retained subjects are of one class",
+           required=False),
+        _c("net_benefit", "DOUBLE", "net benefit at threshold 0.15"),
+    ),
+    "selective classification: most certain subjects first (lowest bootstrap std)",
+    rows_per_config=len(RETAINED_FRACTIONS),
+)
+
+ROC = Table(
+    "roc_curves",
+    (
+        CONFIG_ID,
+        _c("fpr", "DOUBLE"),
+        _c("tpr", "DOUBLE", "bootstrap mean TPR at this FPR"),
+        _c("tpr_ci_lo", "DOUBLE"),
+        _c("tpr_ci_hi", "DOUBLE"),
+    ),
+    "bootstrap-averaged ROC curve on a common FPR grid",
+    rows_per_config=N_ROC_POINTS,
+)
+
+COHORT = Table(
+    "cohort_metrics",
+    (
+        CONFIG_ID,
+        _c("split", "VARCHAR", "train, val or test"),
+        _c("n_subjects", "INTEGER"),
+        _c("n_events", "INTEGER"),
+        _c("auroc", "DOUBLE", required=False),
+        _c("auroc_ci_lo", "DOUBLE", required=False),
+        _c("auroc_ci_hi", "DOUBLE", required=False),
+        _c("brier", "DOUBLE", required=False),
+    ),
+    "headline metrics of each split (cohort), from the run's bootstrap statistics",
+)
+
+BOOTSTRAP_AUROC = Table(
+    "bootstrap_auroc",
+    (
+        CONFIG_ID,
+        _c("iteration", "INTEGER"),
+        _c("auroc", "DOUBLE"),
+    ),
+    "test AUROC per bootstrap iteration (critical-difference diagrams)",
+    rows_per_config="n_bootstrap",
+)
+
+RUN_TABLES: tuple[Table, ...] = (
+    ESSENTIAL, SUPPLEMENTARY, PREDICTIONS, CALIBRATION, PROBABILITY_DISTRIBUTIONS,
+    DISTRIBUTION_STATS, DCA, RETENTION, ROC, COHORT, BOOTSTRAP_AUROC,
+)
+
+PROVENANCE = Table(
+    "provenance",
+    (
+        _c("key", "VARCHAR"),
+        _c("value", "VARCHAR"),
+    ),
+    "how the database was built: when, from which store and runs, with which code, synthetic "
+    "or not",
+)
+# Keys of the provenance table.
+PROV_CREATED_AT = "created_at"
+PROV_TRACKING_URI = "tracking_uri"
+PROV_EXPERIMENT = "experiment"
+PROV_CODE_VERSION = "code_version"
+PROV_SYNTHETIC = "synthetic"
+PROV_N_RUNS_SEEN = "n_runs_seen"
+PROV_N_CONFIGURATIONS = "n_configurations"
+PROV_SOURCE_DB = "source_db_used"
+
+EXTRACTION_REPORT = Table(
+    "extraction_report",
+    (
+        _c("run_id", "VARCHAR"),
+        _c("run_name", "VARCHAR", required=False),
+        _c("status", "VARCHAR", "MLflow run status"),
+        _c("lifecycle_stage", "VARCHAR"),
+        _c("outcome", "VARCHAR", "extracted, skipped or failed"),
+        _c("reason", "VARCHAR", required=False),
+    ),
+    "every run of the experiment and what extraction did with it",
+)
+
+ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT)

@@ -1,0 +1,172 @@
+"""Reading the MLflow store: which runs exist, their metadata, and their artifacts.
+
+Works unchanged on a file store (a path or `file:` URI), a SQLite store (`sqlite:///...`) and a
+tracking server (`http(s)://...`). Facts it relies on (../shared/reference/mlflow-store.md):
+- MLflow 3.x refuses to open a file store unless MLFLOW_ALLOW_FILE_STORE=true.
+- `search_runs` on a file store loads every run on every call, so pagination is quadratic:
+  the runs are enumerated with one call of the largest page size.
+- `MlflowClient.download_artifacts` without `dst_path` leaks a temp folder per call; local
+  artifacts are read in place and remote ones downloaded into a folder the caller deletes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+logger = logging.getLogger(__name__)
+
+SYNTHETIC_TAG = "plr.synthetic"
+# MLflow's largest page: one call returns the whole experiment (see the module docstring).
+_MAX_RESULTS = 50_000
+_ORIGINAL_CODE = re.compile(r"PLR\d+")
+
+
+class StoreError(RuntimeError):
+    """The store or experiment cannot be read (path missing, experiment absent, ...)."""
+
+
+class MissingArtifactError(FileNotFoundError):
+    """A run lacks an artifact the extraction needs."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    run_name: str
+    status: str  # FINISHED, FAILED, RUNNING, KILLED, SCHEDULED
+    lifecycle_stage: str  # active or deleted
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    synthetic: bool
+    prevalence: float | None
+    # Original subject codes from the run's params: private, used only for the subject lookup.
+    subject_codes: frozenset[str] = field(repr=False, default=frozenset())
+
+
+def _scheme(uri: str) -> str:
+    # `mlflow-artifacts:/1/<run>/artifacts` has a scheme but no `//`: look for any scheme.
+    match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]+):", uri)
+    return match.group(1).lower() if match else ""
+
+
+def normalise_tracking_uri(tracking_uri: str) -> str:
+    """A bare path becomes an absolute file-store path; URIs pass through unchanged."""
+    if _scheme(tracking_uri):
+        return tracking_uri
+    return str(Path(tracking_uri).expanduser().resolve())
+
+
+def _local_store_path(uri: str) -> Path | None:
+    """The local folder a file-store or artifact URI points at; None for remote ones."""
+    scheme = _scheme(uri)
+    if scheme == "file":
+        return Path(unquote(urlparse(uri).path))
+    if scheme == "":
+        return Path(uri)
+    return None
+
+
+def make_client(tracking_uri: str):
+    """An MlflowClient for the store; a local file store that does not exist is an error
+    (MLflow would silently create an empty one)."""
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    tracking_uri = normalise_tracking_uri(tracking_uri)
+    local = _local_store_path(tracking_uri)
+    if local is not None and not local.is_dir():
+        raise StoreError(f"MLflow store path does not exist: {local}")
+    if tracking_uri.startswith("sqlite:///"):
+        db_file = Path(tracking_uri[len("sqlite:///"):])
+        if not db_file.is_file():
+            raise StoreError(f"MLflow SQLite store does not exist: {db_file}")
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def _summarise(run) -> RunSummary:
+    params = run.data.params
+    codes = frozenset(_ORIGINAL_CODE.findall(params.get("codes_train", "")
+                                             + " " + params.get("codes_test", "")))
+    prevalence = params.get("glaucomaParam_prevalence")
+    return RunSummary(
+        run_id=run.info.run_id,
+        run_name=run.info.run_name or run.data.tags.get("mlflow.runName", ""),
+        status=run.info.status,
+        lifecycle_stage=run.info.lifecycle_stage,
+        start_time=run.info.start_time,
+        end_time=run.info.end_time,
+        artifact_uri=run.info.artifact_uri,
+        synthetic=run.data.tags.get(SYNTHETIC_TAG, "").lower() == "true",
+        prevalence=float(prevalence) if prevalence not in (None, "") else None,
+        subject_codes=codes,
+    )
+
+
+def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
+    """Every run of the experiment, deleted and unfinished ones included, oldest first."""
+    from mlflow.entities import ViewType
+
+    client = make_client(tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        names = sorted(e.name for e in client.search_experiments(view_type=ViewType.ALL))
+        raise StoreError(f"experiment {experiment_name!r} not found in {tracking_uri} "
+                         f"(experiments there: {', '.join(names) or 'none'})")
+    runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
+                              max_results=_MAX_RESULTS)
+    summaries = [_summarise(run) for run in runs]
+    summaries.sort(key=lambda r: (r.start_time or 0, r.run_id))
+    logger.info("store %s, experiment %s: %d runs", tracking_uri, experiment_name, len(summaries))
+    return summaries
+
+
+def get_run_summary(tracking_uri: str, run_id: str) -> RunSummary:
+    return _summarise(make_client(tracking_uri).get_run(run_id))
+
+
+def metrics_artifact_path(run_name: str) -> str:
+    return f"metrics/metrics_{run_name}.pickle"
+
+
+@contextlib.contextmanager
+def local_artifact(run: RunSummary, artifact_path: str, scratch_dir: Path) -> Iterator[Path]:
+    """A local path to one artifact of the run for the duration of the block.
+
+    Local stores: the file itself, read in place. Remote stores: downloaded into a fresh
+    folder under scratch_dir that is deleted afterwards, whatever happens.
+    """
+    local_root = _local_store_path(run.artifact_uri)
+    if local_root is not None:
+        path = local_root / artifact_path
+        if not path.is_file():
+            raise MissingArtifactError(f"run {run.run_name} ({run.run_id}): artifact "
+                                       f"{artifact_path} is missing")
+        yield path
+        return
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    download_dir = Path(tempfile.mkdtemp(prefix=f"{run.run_id}-", dir=scratch_dir))
+    try:
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{run.artifact_uri}/{artifact_path}", dst_path=str(download_dir))
+        except MlflowException as err:
+            if "RESOURCE_DOES_NOT_EXIST" in str(err.error_code) or "not found" in str(err).lower():
+                raise MissingArtifactError(f"run {run.run_name} ({run.run_id}): artifact "
+                                           f"{artifact_path} is missing") from err
+            raise
+        yield Path(path)
+    finally:
+        shutil.rmtree(download_dir, ignore_errors=True)

@@ -1,0 +1,165 @@
+"""Output tasks: each reads only the results database and writes one figure, table or file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import luigi
+
+from plr_luigi import schema
+from plr_luigi.atomic import atomic_paths
+from plr_luigi.database import connect_read_only, read_provenance
+from plr_luigi.factors import FACTORS
+from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.merge import MergeToDuckDB
+
+
+class DatabaseOutput(luigi.Task):
+    """Base of the output tasks: requires the database, opens it read-only."""
+
+    def requires(self):
+        return MergeToDuckDB()
+
+    @contextlib.contextmanager
+    def database(self):
+        con = connect_read_only(Path(self.input().path))
+        try:
+            yield con, read_provenance(con)
+        finally:
+            con.close()
+
+
+def _subset_for(factor: str) -> dict[str, str]:
+    """The comparison subset (figures.yaml) without the factor being compared."""
+    from plr_luigi.figures.style import load_figure_config
+
+    subset = load_figure_config()["comparison_subset"]
+    return {f: level for f, level in subset.items() if f != factor}
+
+
+def _subset_label(subset: dict[str, str]) -> str:
+    from plr_luigi.figures.style import display_name
+
+    return ", ".join(display_name(f, level) for f, level in subset.items()) or "all"
+
+
+def _write_text(target: luigi.LocalTarget, text: str) -> None:
+    with target.open("w") as fh:  # LocalTarget writes to a temporary file, renamed on close
+        fh.write(text)
+
+
+def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
+    """PNG, PDF and the JSON of the plotted data, each written atomically."""
+    import matplotlib.pyplot as plt
+
+    with atomic_paths({k: Path(t.path) for k, t in targets.items()}) as paths:
+        fig.savefig(paths["png"], dpi=data["dpi"], format="png")
+        fig.savefig(paths["pdf"], format="pdf")
+        Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    plt.close(fig)
+
+
+class ForestPlot(DatabaseOutput):
+    """Reads essential metrics and bootstrap AUROCs; writes the forest plot of one factor."""
+
+    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
+
+    def output(self):
+        stem = plr().output_path("figures", f"forest_{self.factor}")
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in ("png", "pdf", "json")}
+
+    def run(self):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from plr_luigi import queries
+        from plr_luigi.figures.forest import plot_forest
+        from plr_luigi.figures.style import load_figure_config
+
+        subset = _subset_for(self.factor)
+        with self.database() as (con, provenance):
+            frame = queries.factor_comparison(con, self.factor, subset)
+        synthetic = provenance[schema.PROV_SYNTHETIC] == "true"
+        fig = plot_forest(frame, self.factor, _subset_label(subset), synthetic)
+        data = {"figure": f"forest_{self.factor}", "query": "queries.factor_comparison",
+                "factor": self.factor, "subset": subset, "synthetic": synthetic,
+                "provenance": provenance, "dpi": load_figure_config()["dpi"],
+                "data": frame.to_dict(orient="records")}
+        save_figure(fig, data, self.output())
+
+
+class FactorTable(DatabaseOutput):
+    """Reads essential metrics; writes the LaTeX table of AUROC by one factor."""
+
+    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("tables", f"by_{self.factor}.tex")))
+
+    def run(self):
+        from plr_luigi import queries
+        from plr_luigi.tables import factor_summary_latex
+
+        subset = _subset_for(self.factor)
+        with self.database() as (con, provenance):
+            frame = queries.factor_summary(con, self.factor, subset)
+        _write_text(self.output(), factor_summary_latex(
+            frame, self.factor, _subset_label(subset), provenance[schema.PROV_SYNTHETIC] == "true",
+            label=f"tab:by_{self.factor}"))
+
+
+class NumbersTex(DatabaseOutput):
+    """Reads the database; writes numbers.tex, one macro per number the text quotes."""
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("numbers.tex")))
+
+    def run(self):
+        from plr_luigi import numbers
+        from plr_luigi.provenance import provenance_line
+
+        with self.database() as (con, provenance):
+            specs = numbers.number_specs(numbers.classifiers_in(con))
+            values = numbers.compute_numbers(con, specs)
+        _write_text(self.output(), numbers.render_numbers_tex(
+            values, provenance[schema.PROV_SYNTHETIC] == "true", provenance_line(provenance)))
+
+
+class ExtractionReport(DatabaseOutput):
+    """Reads the extraction_report table; writes it as a readable Markdown file."""
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("extraction_report.md")))
+
+    def run(self):
+        from plr_luigi.provenance import provenance_line
+        from plr_luigi.report import render_report_markdown
+
+        with self.database() as (con, provenance):
+            report = con.execute(f"SELECT * FROM {schema.EXTRACTION_REPORT.name}").df()
+        _write_text(self.output(), render_report_markdown(report, provenance_line(provenance)))
+
+
+class AllRunsExtracted(DatabaseOutput):
+    """Reads the extraction report; fails the build while any run failed extraction, so that
+    the exit code tells CI (every other output is still built)."""
+
+    # A failed run stays failed until its data is fixed: retrying within the build only waits.
+    retry_count = 1
+
+    def _failed_runs(self) -> list[tuple[str, str]]:
+        with self.database() as (con, _):
+            return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
+                               "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
+
+    def complete(self):
+        return Path(self.input().path).is_file() and not self._failed_runs()
+
+    def run(self):
+        failed = self._failed_runs()
+        if not failed:
+            return  # scheduled before the database existed; it holds no failure
+        raise RuntimeError(f"{len(failed)} runs failed extraction (see the extraction report):\n"
+                           + "\n".join(f"  {name}: {reason}" for name, reason in failed))

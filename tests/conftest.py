@@ -1,0 +1,74 @@
+"""Shared fixtures: real synthetic MLflow stores and real Luigi builds with [plr] overridden."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import luigi
+import pytest
+
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+
+# Small but complete: every quirk, the standard pipelines, 60 bootstrap iterations.
+SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 14, "n_bootstrap": 60,
+               "model_pickle_bytes": 50_000}
+
+
+def write_luigi_cfg(path: Path, tracking_uri: str, source_db: str, data_dir: Path,
+                    output_dir: Path) -> Path:
+    """A config file for `luigi` subprocesses (read after the project's luigi.cfg)."""
+    path.write_text(f"[plr]\ntracking_uri = {tracking_uri}\nsource_db = {source_db}\n"
+                    f"data_dir = {data_dir}\noutput_dir = {output_dir}\n")
+    return path
+
+
+@contextlib.contextmanager
+def plr_settings(**values: str):
+    """Override [plr] settings for in-process builds, restoring them afterwards."""
+    from plr_luigi.tasks.config import _decisions
+
+    config = luigi.configuration.get_config()
+    previous = {k: config.get("plr", k, None) for k in values}
+    for key, value in values.items():
+        config.set("plr", key, str(value))
+    _decisions.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                config.remove_option("plr", key)
+            else:
+                config.set("plr", key, value)
+        _decisions.cache_clear()
+
+
+class BuildRecorder:
+    """Task families that ran successfully, via Luigi's own events (single worker, in process)."""
+
+    def __init__(self):
+        self.ran: list[str] = []
+        luigi.Task.event_handler(luigi.Event.SUCCESS)(self._record)
+
+    def _record(self, task):
+        self.ran.append(task.task_family)
+
+    def build(self, tasks, **kwargs) -> list[str]:
+        self.ran = []
+        result = luigi.build(tasks, local_scheduler=True, detailed_summary=True, **kwargs)
+        assert result.scheduling_succeeded, result.summary_text
+        return sorted(self.ran)
+
+
+@pytest.fixture(scope="session")
+def recorder():
+    return BuildRecorder()
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory):
+    from plr_luigi.synth import generate_store
+
+    return generate_store(tmp_path_factory.mktemp("small_store"), **SMALL_STORE)

@@ -1,0 +1,256 @@
+"""The synthetic store, read back through the MLflow API as extraction would read it."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import pickle
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from plr_luigi.synth import SIZES, generate_store
+from plr_luigi.synth.design import build_run_list
+from plr_luigi.synth.registry import load_levels
+
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+
+N_RUNS, N_BOOT = 12, 50
+SPLITS = ("train", "val", "test")
+METRICS = ("AUROC", "AUPR", "F1", "sensitivity", "specificity", "PPV", "NPV", "accuracy", "Brier",
+           "ECE")
+GROUND_TRUTH = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"
+BEST = ("CATBOOST_eval-auc__simple1.0__CSDI__"
+        "ensemble-LOF-MOMENT-OneClassSVM-PROPHET-SubPCA-TimesNet-UniTS-gt-finetune")
+
+
+def _generate(path: Path, **kw):
+    return generate_store(path, size="demo", seed=42, n_runs=N_RUNS, n_bootstrap=N_BOOT,
+                          model_pickle_bytes=20_000, **kw)
+
+
+def _all_runs(client, experiment_name: str) -> list:
+    from mlflow.entities import ViewType
+
+    experiment = client.get_experiment_by_name(experiment_name)
+    return client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
+                              max_results=50_000)
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory):
+    return _generate(tmp_path_factory.mktemp("store"))
+
+
+@pytest.fixture(scope="module")
+def client(summary):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=summary.tracking_uri)
+
+
+@pytest.fixture(scope="module")
+def runs(summary, client):
+    return _all_runs(client, summary.experiment_name)
+
+
+def _by_name(runs, name):
+    return [r for r in runs if r.info.run_name == name]
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Only numpy's reconstruction helpers may be looked up: everything else is plain data."""
+
+    def find_class(self, module, name):
+        if module.split(".")[0] != "numpy":
+            raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _load_artifact(run, path):
+    import mlflow
+
+    local = mlflow.artifacts.download_artifacts(artifact_uri=f"{run.info.artifact_uri}/{path}")
+    return _RestrictedUnpickler(io.BytesIO(Path(local).read_bytes())).load()
+
+
+def test_run_count_names_and_quirks(summary, runs):
+    assert len(runs) == summary.n_runs_logged == N_RUNS
+    names = [r.info.run_name for r in runs]
+    assert GROUND_TRUTH in names and BEST in names
+    quirks = summary.quirks
+    assert all(quirks[k] for k in ("invalid_level", "duplicate", "legacy_name", "failed",
+                                   "deleted"))
+    (failed,) = _by_name(runs, quirks["failed"][0])
+    assert failed.info.status == "FAILED"
+    (deleted,) = _by_name(runs, quirks["deleted"][0])
+    assert deleted.info.lifecycle_stage == "deleted"
+    copies = sorted(_by_name(runs, quirks["duplicate"][0]), key=lambda r: r.info.start_time)
+    assert len(copies) == 2
+    assert copies[0].data.metrics["test/AUROC"] != copies[1].data.metrics["test/AUROC"]
+    assert quirks["legacy_name"] == ["CATBOOST__SAITS"] and _by_name(runs, "CATBOOST__SAITS")
+    levels = {part for name in quirks["invalid_level"] for part in name.split("__")[-2:]}
+    assert {"exclude", "MOMENT-orig-finetune", "linear"} <= levels
+    # 12 runs - 3 invalid - legacy - failed - deleted - the duplicate's second copy
+    assert summary.n_valid_configurations == 5
+    assert all(r.data.tags.get("plr.synthetic") == "true" for r in runs)
+
+
+def test_params_metrics_and_upstream_runs(client, runs):
+    (run,) = _by_name(runs, GROUND_TRUTH)
+    params = run.data.params
+    for key in ("model_name", "featurization_method", "mlflow_run_imputation",
+                "mlflow_run_outlier_detection", "glaucomaParam_prevalence", "bootstrap_time",
+                "training_time", "codes_train", "codes_test"):
+        assert key in params
+    assert params["model_name"] == "CatBoost" and params["glaucomaParam_prevalence"] == "0.0354"
+    assert any(k.startswith("hparam_") for k in params)
+    assert len(ast.literal_eval(params["codes_train"])) == 145
+    assert len(ast.literal_eval(params["codes_test"])) == 63
+    expected = {f"{s}/{m}{suffix}" for s in SPLITS for m in METRICS
+                for suffix in ("", "_CI_lo", "_CI_hi")}
+    assert set(run.data.metrics) == expected
+    imputation = client.get_run(params["mlflow_run_imputation"])
+    assert imputation.data.params["imputation_method"] == "pupil-gt"
+    outlier = client.get_run(params["mlflow_run_outlier_detection"])
+    assert outlier.data.params["outlier_method"] == "pupil-gt"
+    assert client.get_experiment(outlier.info.experiment_id).name == "PLR_OutlierDetection"
+
+
+def test_metrics_pickle_shapes_and_consistency(runs):
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    (run,) = _by_name(runs, GROUND_TRUTH)
+    m = _load_artifact(run, f"metrics/metrics_{GROUND_TRUTH}.pickle")
+    assert set(m) == {"metrics_iter", "metrics_stats", "subjectwise_stats"}
+    n_split = {"train": 145, "val": 145, "test": 63}
+    for split in SPLITS:
+        metrics = m["metrics_iter"][split]["metrics"]
+        assert set(metrics["scalars"]) == set(METRICS)
+        assert all(v.shape == (N_BOOT,) for v in metrics["scalars"].values())
+        assert all(v.shape == (200, N_BOOT) for v in metrics["arrays"]["AUROC"].values())
+        calibration = metrics["arrays"]["calibration_curve"]
+        assert all(v.shape == (10, N_BOOT) for v in calibration.values())
+        preds = m["metrics_iter"][split]["preds"]["arrays"]["predictions"]
+        for key in ("y_pred_proba", "y_pred", "label"):
+            assert preds[key].shape == (n_split[split], N_BOOT)
+        subjectwise = m["subjectwise_stats"][split]
+        assert subjectwise["preds"]["y_pred_proba"]["mean"].shape == (n_split[split],)
+        assert subjectwise["subject_code"].shape == subjectwise["labels"].shape == (n_split[split],)
+        proba, labels = preds["y_pred_proba"], subjectwise["labels"]
+        for b in range(0, N_BOOT, 7):
+            keep = ~np.isnan(proba[:, b])
+            auroc = roc_auc_score(labels[keep], proba[keep, b])
+            assert metrics["scalars"]["AUROC"][b] == pytest.approx(auroc)
+            brier = brier_score_loss(labels[keep], proba[keep, b])
+            assert metrics["scalars"]["Brier"][b] == pytest.approx(brier)
+        np.testing.assert_allclose(subjectwise["preds"]["y_pred_proba"]["mean"],
+                                   np.nanmean(proba, axis=1))
+        stats = m["metrics_stats"][split]["metrics"]["scalars"]["AUROC"]
+        assert stats["n"] == N_BOOT
+        assert run.data.metrics[f"{split}/AUROC"] == pytest.approx(stats["mean"])
+        assert run.data.metrics[f"{split}/AUROC_CI_lo"] == pytest.approx(stats["ci"][0])
+    val = m["metrics_iter"]["val"]["preds"]["arrays"]["predictions"]["y_pred_proba"]
+    assert np.isnan(val).any()
+    test = m["subjectwise_stats"]["test"]
+    assert int(test["labels"].sum()) == 17
+    assert list(test["subject_code"]) == ast.literal_eval(run.data.params["codes_test"])
+
+
+def test_dict_arrays_and_model_pickles(runs):
+    (run,) = _by_name(runs, GROUND_TRUTH)
+    arrays = _load_artifact(run, f"dict_arrays/dictArrays_{GROUND_TRUTH}.pickle")
+    assert arrays["x_train"].shape == (145, 8) and arrays["x_test"].shape == (63, 8)
+    assert len(arrays["feature_names"]) == 8 and arrays["y_test"].shape == (63,)
+    assert list(arrays["subject_codes_test"]) == ast.literal_eval(run.data.params["codes_test"])
+    assert len(_load_artifact(run, f"model/model_{GROUND_TRUTH}.pickle")) == N_BOOT
+
+
+def test_quirk_artifacts(summary, client, runs):
+    (legacy,) = _by_name(runs, "CATBOOST__SAITS")
+    files = {Path(f.path).name for f in client.list_artifacts(legacy.info.run_id, "metrics")}
+    assert "metrics_CATBOOST__SAITS.pickle" in files
+    (failed,) = _by_name(runs, summary.quirks["failed"][0])
+    assert not client.list_artifacts(failed.info.run_id, "metrics")
+    assert not failed.data.metrics
+    (deleted,) = _by_name(runs, summary.quirks["deleted"][0])
+    assert client.list_artifacts(deleted.info.run_id, "metrics")
+
+
+def test_factor_effects(runs):
+    (gt,) = _by_name(runs, GROUND_TRUTH)
+    assert gt.data.metrics["test/AUROC"] == pytest.approx(0.911, abs=0.03)
+    finished = [r for r in runs if r.info.status == "FINISHED"]
+    best = max(finished, key=lambda r: r.data.metrics["test/AUROC"])
+    assert best.data.metrics["test/AUROC"] < 0.93
+    width = gt.data.metrics["test/AUROC_CI_hi"] - gt.data.metrics["test/AUROC_CI_lo"]
+    assert 0.003 < width < 0.05
+
+
+def test_source_database(summary, runs):
+    (run,) = _by_name(runs, GROUND_TRUTH)
+    with sqlite3.connect(summary.source_db) as con:
+        per_subject = con.execute(
+            "SELECT subject_code, class_label, split, COUNT(*) FROM pupil_data "
+            "GROUP BY subject_code, class_label, split").fetchall()
+        null_raw, outliers = con.execute(
+            "SELECT SUM(pupil_raw IS NULL), SUM(outlier_mask) FROM pupil_data").fetchone()
+    assert len(per_subject) == SIZES["demo"].n_subjects
+    assert all(n == 1981 for *_, n in per_subject)
+    labels = [c for _, c, _, _ in per_subject if c is not None]
+    assert (len(labels), labels.count("control"), labels.count("glaucoma")) == (208, 152, 56)
+    test_codes = {code for code, _, split, _ in per_subject if split == "test"}
+    train_codes = {code for code, _, split, _ in per_subject if split == "train"}
+    assert test_codes == set(ast.literal_eval(run.data.params["codes_test"]))
+    assert train_codes == set(ast.literal_eval(run.data.params["codes_train"]))
+    assert null_raw == outliers > 0
+
+
+def test_same_seed_same_values(runs, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    again = _generate(tmp_path / "again")
+    runs_again = _all_runs(MlflowClient(tracking_uri=again.tracking_uri), again.experiment_name)
+
+    def values(rs):
+        out: dict[str, list] = {}
+        for r in sorted(rs, key=lambda r: r.info.start_time):
+            entry = (r.data.metrics, r.data.params["codes_test"])
+            out.setdefault(r.info.run_name, []).append(entry)
+        return out
+
+    assert values(runs_again) == values(runs)
+
+
+def test_run_list_sizes():
+    levels = load_levels()
+    for n in (12, 50, 200, 410, 800):
+        runs = build_run_list(levels, n, seed=1)
+        assert len(runs) == n
+        names = [r.name for r in runs if r.quirk != "duplicate"]
+        assert len(names) == len(set(names))
+    with pytest.raises(ValueError, match="mandatory"):
+        build_run_list(levels, 5, seed=1)
+    with pytest.raises(ValueError, match="exceeds"):
+        build_run_list(levels, 5000, seed=1)
+
+
+def test_existing_store_is_refused(summary):
+    with pytest.raises(ValueError, match="already exists"):
+        generate_store(summary.source_db.parent, n_runs=N_RUNS, n_bootstrap=N_BOOT,
+                       model_pickle_bytes=1000)
+
+
+@pytest.mark.slow
+def test_sqlite_tracking_uri(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    summary = _generate(tmp_path, tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=summary.tracking_uri)
+    experiment = client.get_experiment_by_name("PLR_Classification")
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    assert len(runs) == N_RUNS - 1  # the deleted run is hidden from the default view
+    assert str(tmp_path) in runs[0].info.artifact_uri
