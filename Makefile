@@ -36,13 +36,13 @@ reproduce: install
 	$(BIN)/plr-luigi ensure-demo-store
 	$(LUIGI) ReproduceAll
 
-# Every output from an existing public database: no MLflow store is read (its URI is set to a
-# path that does not exist, so any attempt would fail loudly).
+# Every output from an existing public database: no MLflow store is configured, so the
+# database is taken as it is and nothing tries to read a store.
 reproduce-from-checkpoint: install
 	@test -f "$(DB)" || { echo "no results database at $(DB) (set DB=...)"; exit 2; }
 	@if [ "$(DB)" != "data/public/plr_results.duckdb" ]; then \
 		mkdir -p data/public && cp "$(DB)" data/public/plr_results.duckdb; fi
-	$(LUIGI) ReproduceAll --plr-tracking-uri no-store-needed --plr-source-db ""
+	$(LUIGI) ReproduceAll --plr-tracking-uri "" --plr-source-db ""
 
 extract: install
 	$(BIN)/plr-luigi ensure-demo-store

@@ -9,6 +9,7 @@ exists is complete and valid.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,3 +147,19 @@ def connect_read_only(db_path: Path):
 
 def read_provenance(con) -> dict[str, str]:
     return dict(con.execute(f"SELECT key, value FROM {schema.PROVENANCE.name}").fetchall())
+
+
+def read_provenance_of(db_path: Path) -> dict[str, str]:
+    """The provenance of the database file, read once per version of the file: Luigi asks
+    every output task whether it is complete, and each asks this."""
+    stat = Path(db_path).stat()
+    return dict(_cached_provenance(str(db_path), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _cached_provenance(db_path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, str], ...]:
+    con = connect_read_only(Path(db_path))
+    try:
+        return tuple(sorted(read_provenance(con).items()))
+    finally:
+        con.close()

@@ -11,6 +11,7 @@ Rules, in order (the first that applies decides; every run gets exactly one outc
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from plr_luigi.factors import (
@@ -20,6 +21,7 @@ from plr_luigi.factors import (
     invalid_levels,
     parse_run_name,
 )
+from plr_luigi.schema import SCHEMA_DIGEST
 from plr_luigi.store import RunSummary
 
 EXTRACT = "extract"
@@ -68,3 +70,18 @@ def decide_runs(runs: list[RunSummary], registry: FactorRegistry) -> list[RunDec
                 run, SKIPPED,
                 f"duplicate configuration; kept run {kept.run_id}, which finished later", parsed)
     return [decisions[run.run_id] for run in runs]
+
+
+def run_fingerprint(run: RunSummary) -> str:
+    """What an extraction of the run depends on besides its id: a run that finished later,
+    was renamed or deleted, or a changed table schema, gives a new fingerprint and so a new
+    ExtractRun target."""
+    text = f"{run.status}|{run.end_time}|{run.lifecycle_stage}|{run.run_name}|{SCHEMA_DIGEST}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def inventory_digest(decisions: list[RunDecision]) -> str:
+    """Identifies the set of decisions a database is built from."""
+    lines = sorted(f"{d.run.run_id}|{run_fingerprint(d.run)}|{d.outcome}|{d.reason}"
+                   for d in decisions)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]

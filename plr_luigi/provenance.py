@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -25,8 +26,11 @@ def code_version() -> str:
 
 
 def build_provenance(tracking_uri: str, experiment: str, synthetic: bool, n_runs_seen: int,
-                     n_configurations: int, source_db_used: bool) -> dict[str, str]:
+                     n_configurations: int, source_db_used: bool,
+                     inventory: str) -> dict[str, str]:
     return {
+        schema.PROV_BUILD_ID: uuid.uuid4().hex,
+        schema.PROV_INVENTORY_DIGEST: inventory,
         schema.PROV_CREATED_AT: datetime.now(timezone.utc).isoformat(timespec="seconds"),
         schema.PROV_TRACKING_URI: tracking_uri,
         schema.PROV_EXPERIMENT: experiment,

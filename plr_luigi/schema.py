@@ -11,6 +11,7 @@ bulk-loaded by the merge; `provenance` and `extraction_report` are written by th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -267,6 +268,10 @@ PROV_SYNTHETIC = "synthetic"
 PROV_N_RUNS_SEEN = "n_runs_seen"
 PROV_N_CONFIGURATIONS = "n_configurations"
 PROV_SOURCE_DB = "source_db_used"
+# Digest of every run decision the database was built from: it is stale once the store differs.
+PROV_INVENTORY_DIGEST = "inventory_digest"
+# Unique per build: outputs record which database they were made from.
+PROV_BUILD_ID = "build_id"
 
 EXTRACTION_REPORT = Table(
     "extraction_report",
@@ -282,3 +287,16 @@ EXTRACTION_REPORT = Table(
 )
 
 ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT)
+
+
+def _schema_digest() -> str:
+    """Changes whenever a table, a column or a grid of the per-run tables changes, so that every
+    run extracted under the old definition is extracted again."""
+    text = "\n".join([*(t.ddl() for t in ALL_TABLES), repr(NET_BENEFIT_THRESHOLDS),
+                      repr(DCA_THRESHOLDS), repr(RETAINED_FRACTIONS),
+                      repr(RETENTION_NET_BENEFIT_THRESHOLD), repr(N_CALIBRATION_BINS),
+                      repr(N_PROBABILITY_BINS), repr(N_ROC_POINTS)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+SCHEMA_DIGEST = _schema_digest()

@@ -12,6 +12,7 @@ tracking server (`http(s)://...`). Facts it relies on (../shared/reference/mlflo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -170,3 +171,30 @@ def local_artifact(run: RunSummary, artifact_path: str, scratch_dir: Path) -> It
         yield Path(path)
     finally:
         shutil.rmtree(download_dir, ignore_errors=True)
+
+
+def store_signature(tracking_uri: str) -> str | None:
+    """A cheap fingerprint of the store's run metadata, or None where there is none to take.
+
+    File store: the size and modification time of every experiment's and run's meta.yaml (a
+    new, finished, renamed or deleted run rewrites one) and of every run's artifacts/metrics
+    folder (a re-logged pickle). SQLite store: the database file's. A tracking server offers
+    no such thing: None, and the runs are listed every time.
+    """
+    tracking_uri = normalise_tracking_uri(tracking_uri)
+    if tracking_uri.startswith("sqlite:///"):
+        paths = [Path(tracking_uri[len("sqlite:///"):])]
+    else:
+        root = _local_store_path(tracking_uri)
+        if root is None:
+            return None
+        paths = [*root.glob("*/meta.yaml"), *root.glob("*/*/meta.yaml"),
+                 *root.glob("*/*/artifacts/metrics")]
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # deleted between glob and stat: the next signature differs anyway
+        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

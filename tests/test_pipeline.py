@@ -186,8 +186,7 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
     data = tmp_path / "data"
     (data / "public").mkdir(parents=True)
     shutil.copy(built["db"], data / "public" / "plr_results.duckdb")
-    cfg = write_luigi_cfg(tmp_path / "plr.cfg", str(tmp_path / "no-store-here"), "", data,
-                          tmp_path / "outputs")
+    cfg = write_luigi_cfg(tmp_path / "plr.cfg", "", "", data, tmp_path / "outputs")
     result = _luigi(["ReproduceAll"], cfg, ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.pdf",

@@ -9,12 +9,13 @@ import luigi
 
 from plr_luigi.factors import load_factor_registry
 from plr_luigi.inventory import RunDecision, decide_runs
-from plr_luigi.store import list_runs
+from plr_luigi.listing import cached_run_list
 
 
 class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr] section
     tracking_uri = luigi.Parameter(
-        description="MLflow store: a file-store path, sqlite:///path.db or http(s)://host:port")
+        description="MLflow store: a file-store path, sqlite:///path.db or http(s)://host:port; "
+                    "empty: no store, the existing results database is used as it is")
     experiment = luigi.Parameter(default="PLR_Classification",
                                  description="name of the classification experiment")
     source_db = luigi.Parameter(default="",
@@ -25,14 +26,17 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
     def interim_dir(self) -> Path:
         return Path(self.data_dir) / "interim"
 
-    def run_dir(self, run_id: str) -> Path:
-        return self.interim_dir() / "runs" / run_id
+    def run_dir(self, run_id: str, fingerprint: str) -> Path:
+        return self.interim_dir() / "runs" / run_id / fingerprint
 
     def scratch_dir(self) -> Path:
         return self.interim_dir() / "scratch"
 
     def lookup_path(self) -> Path:
         return Path(self.data_dir) / "private" / "subject_lookup.csv"
+
+    def run_list_cache_path(self) -> Path:
+        return Path(self.data_dir) / "private" / "run_list.json"
 
     def database_path(self) -> Path:
         return Path(self.data_dir) / "public" / "plr_results.duckdb"
@@ -42,12 +46,16 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
 
 
 @lru_cache(maxsize=8)
-def _decisions(tracking_uri: str, experiment: str) -> tuple[RunDecision, ...]:
-    return tuple(decide_runs(list_runs(tracking_uri, experiment), load_factor_registry()))
+def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
+    runs = cached_run_list(tracking_uri, experiment, cache)
+    return tuple(decide_runs(runs, load_factor_registry()))
 
 
 def run_decisions() -> tuple[RunDecision, ...]:
     """What to do with each run of the configured experiment: listed once per process, since
-    Luigi calls requires() repeatedly and listing a file store reads every run."""
+    Luigi asks requires() and complete() repeatedly."""
     config = plr()
-    return _decisions(config.tracking_uri, config.experiment)
+    if not config.tracking_uri:
+        raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
+                           "the results database does not exist: nothing to build it from")
+    return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path())

@@ -46,12 +46,15 @@ class ExtractRun(luigi.Task):
     writes its anonymised rows of every per-run table as Parquet files in one directory."""
 
     run_id = luigi.Parameter(description="MLflow run id of a classification run")
+    fingerprint = luigi.Parameter(
+        description="inventory.run_fingerprint of the run: a run changed in the store (finished "
+                    "later, renamed, deleted) or a changed table schema gets a new target")
 
     def requires(self):
         return SubjectLookup()
 
     def output(self):
-        return luigi.LocalTarget(str(plr().run_dir(self.run_id)))
+        return luigi.LocalTarget(str(plr().run_dir(self.run_id, self.fingerprint)))
 
     def run(self):
         from plr_luigi.run_extraction import extract_run

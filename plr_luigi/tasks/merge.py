@@ -6,22 +6,37 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.inventory import EXTRACT
+from plr_luigi import schema
+from plr_luigi.inventory import EXTRACT, inventory_digest, run_fingerprint
 from plr_luigi.tasks.config import plr, run_decisions
 from plr_luigi.tasks.extract import ExtractRun
 
 
 class MergeToDuckDB(luigi.Task):
     """Reads every ExtractRun directory; writes the validated public DuckDB database with the
-    extraction report and provenance."""
+    extraction report and provenance. Complete while the database was built from the store's
+    current runs: a new, finished or changed run makes it stale."""
 
     def requires(self):
-        return [ExtractRun(run_id=d.run.run_id) for d in run_decisions() if d.outcome == EXTRACT]
+        return [ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))
+                for d in run_decisions() if d.outcome == EXTRACT]
 
     def output(self):
         return luigi.LocalTarget(str(plr().database_path()))
 
+    def complete(self):
+        from plr_luigi.database import read_provenance_of
+
+        db = Path(self.output().path)
+        if not db.is_file():
+            return False
+        if not plr().tracking_uri:
+            return True  # no store configured: the database is the source (a checkpoint)
+        recorded = read_provenance_of(db).get(schema.PROV_INVENTORY_DIGEST)
+        return recorded == inventory_digest(list(run_decisions()))
+
     def run(self):
+        from plr_luigi.atomic import atomic_paths
         from plr_luigi.database import build_database
         from plr_luigi.provenance import build_provenance
         from plr_luigi.report import extraction_report
@@ -29,13 +44,14 @@ class MergeToDuckDB(luigi.Task):
 
         config = plr()
         decisions = list(run_decisions())
-        records = {r.run_id: r for r in (RunRecord.read(Path(t.path)) for t in self.input())}
-        extracted = [Path(t.path) for t in self.input()
-                     if records[Path(t.path).name].outcome == EXTRACT]
+        by_dir = {Path(t.path): RunRecord.read(Path(t.path)) for t in self.input()}
+        extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
         self.set_status_message(f"loading {len(extracted)} runs into DuckDB")
         provenance = build_provenance(
             config.tracking_uri, config.experiment,
             synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
-            n_configurations=len(extracted), source_db_used=bool(config.source_db))
-        with self.output().temporary_path() as tmp:
-            build_database(Path(tmp), extracted, extraction_report(decisions, records), provenance)
+            n_configurations=len(extracted), source_db_used=bool(config.source_db),
+            inventory=inventory_digest(decisions))
+        report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
+        with atomic_paths({"db": Path(self.output().path)}) as tmp:
+            build_database(tmp["db"], extracted, report, provenance)

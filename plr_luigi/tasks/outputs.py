@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import luigi
 
 from plr_luigi import schema
 from plr_luigi.atomic import atomic_paths
-from plr_luigi.database import connect_read_only, read_provenance
-from plr_luigi.factors import FACTORS
+from plr_luigi.database import connect_read_only, read_provenance, read_provenance_of
+from plr_luigi.factors import CONFIGS_DIR, FACTORS
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.merge import MergeToDuckDB
 
+# Configuration files whose edits make every output stale (factors.yaml acts through the
+# database: it decides which runs are extracted).
+STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
+
 
 class DatabaseOutput(luigi.Task):
-    """Base of the output tasks: requires the database, opens it read-only."""
+    """Base of the output tasks: requires the database, opens it read-only.
+
+    Complete while its files exist, the database is complete (built from the store's current
+    runs) and the stamp written after its last run names the same database build and the same
+    figure/pipeline configuration: a rebuilt database or an edited config makes it stale.
+    """
 
     def requires(self):
         return MergeToDuckDB()
@@ -29,6 +40,41 @@ class DatabaseOutput(luigi.Task):
             yield con, read_provenance(con)
         finally:
             con.close()
+
+    def stamp_path(self) -> Path:
+        return plr().output_path(".stamps", f"{self.task_id}.json")
+
+    def current_stamp(self) -> dict[str, str]:
+        provenance = read_provenance_of(Path(self.input().path))
+        return {"database_build": provenance[schema.PROV_BUILD_ID], "configs": configs_digest()}
+
+    def complete(self):
+        if not (super().complete() and self.requires().complete()):
+            return False
+        try:
+            recorded = json.loads(self.stamp_path().read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return False
+        return recorded == self.current_stamp()
+
+
+@DatabaseOutput.event_handler(luigi.Event.SUCCESS)
+def _write_stamp(task: DatabaseOutput) -> None:
+    """After a successful run, record what the outputs were built from (see DatabaseOutput).
+    A kill before this leaves outputs without a stamp: stale, so rebuilt, never trusted."""
+    if not luigi.task.flatten(task.output()):
+        return
+    with atomic_paths({"stamp": task.stamp_path()}) as tmp:
+        tmp["stamp"].write_text(json.dumps(task.current_stamp()), encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def configs_digest() -> str:
+    """The configuration files outputs are drawn with (figures.yaml, pipelines.yaml)."""
+    digest = hashlib.sha256()
+    for name in STAMPED_CONFIGS:
+        digest.update((CONFIGS_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _subset_for(factor: str) -> dict[str, str]:
@@ -155,7 +201,7 @@ class AllRunsExtracted(DatabaseOutput):
                                "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
 
     def complete(self):
-        return Path(self.input().path).is_file() and not self._failed_runs()
+        return self.requires().complete() and not self._failed_runs()
 
     def run(self):
         failed = self._failed_runs()
