@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plr_luigi import schema
-from plr_luigi.privacy import ORIGINAL_CODE_SQL_PATTERN
+from plr_luigi.privacy import ORIGINAL_CODE_SQL_PATTERN, PUBLIC_CODE_SQL_PATTERN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,7 +99,9 @@ def validate(con) -> list[str]:
         if wrong:
             problems.append(f"{table.name}: {wrong} configurations do not have "
                             f"{table.rows_per_config} rows")
-    for table in schema.RUN_TABLES[1:]:
+    for table in schema.RUN_TABLES:
+        if table is schema.ESSENTIAL:
+            continue
         orphans = con.execute(f"SELECT count(*) FROM {table.name} WHERE {cid} NOT IN "
                               f"(SELECT {cid} FROM {essential})").fetchone()[0]
         if orphans:
@@ -133,6 +135,12 @@ def validate(con) -> list[str]:
         "WHERE y_prob NOT BETWEEN 0 AND 1 OR y_true NOT IN (0, 1)").fetchone()[0]
     if bad_probs:
         problems.append(f"{schema.PREDICTIONS.name}: {bad_probs} rows out of range")
+    not_public = con.execute(
+        f"SELECT count(*) FROM {schema.PREDICTIONS.name} WHERE NOT regexp_matches("
+        f"{schema.PREDICTIONS.subject_code}, '{PUBLIC_CODE_SQL_PATTERN}')").fetchone()[0]
+    if not_public:
+        problems.append(f"{schema.PREDICTIONS.name}: {not_public} subject codes are not "
+                        "anonymised codes (H001.., G001..)")
     return problems
 
 

@@ -55,12 +55,18 @@ def _vector(tree: dict, path: tuple[str, ...], run_name: str,
     return values
 
 
-def _with_config(frame: pd.DataFrame, table: schema.Table, config_id: str) -> pd.DataFrame:
+def _with_config(frame: pd.DataFrame, table: schema.Table, run: RunIdentity) -> pd.DataFrame:
     frame = frame.copy()
-    frame.insert(0, schema.CONFIG_ID.name, config_id)
+    frame.insert(0, schema.CONFIG_ID.name, run.run_id)
     missing = set(table.column_names) - set(frame.columns)
     if missing:  # a programming error, caught by the tests before any real run sees it
         raise AssertionError(f"{table.name}: extraction produced no {sorted(missing)}")
+    # Checked here, per run: in the merge a NULL would fail the whole database on its NOT NULL
+    # constraint instead of this one run.
+    incomplete = [c for c in table.required_columns if frame[c].isna().any()]
+    if incomplete:
+        raise MalformedRunError(f"run {run.run_name}: {table.name} has missing or NaN values in "
+                                f"{', '.join(incomplete)}")
     return frame[table.column_names]
 
 
@@ -132,7 +138,7 @@ def extract_tables(pickled: dict, run: RunIdentity,
         schema.BOOTSTRAP_AUROC.name: pd.DataFrame({"iteration": np.arange(len(boot_auroc)),
                                                    "auroc": boot_auroc}),
     }
-    return {table.name: _with_config(frames[table.name], table, run.run_id)
+    return {table.name: _with_config(frames[table.name], table, run)
             for table in schema.RUN_TABLES}
 
 

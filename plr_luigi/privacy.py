@@ -8,6 +8,8 @@ from pathlib import Path
 ORIGINAL_CODE_PATTERN = re.compile(rb"PLR\d+")
 # The same pattern for DuckDB's regexp functions.
 ORIGINAL_CODE_SQL_PATTERN = "PLR[0-9]+"
+# What every subject code of the public database must look like (plr_luigi.subjects scheme).
+PUBLIC_CODE_SQL_PATTERN = "^[HG][0-9]{3,}$"
 
 
 def files_with_original_codes(paths: list[Path]) -> list[Path]:

@@ -96,7 +96,8 @@ ESSENTIAL = Table(
         _c("o_e_ratio", "DOUBLE", "mean(y) / mean(p)"),
         *(_c(net_benefit_column(t), "DOUBLE", f"net benefit at threshold {t:.2f}")
           for t in NET_BENEFIT_THRESHOLDS),
-        _c("prevalence", "DOUBLE", "population prevalence the study assumed (run param)"),
+        _c("prevalence", "DOUBLE", "population prevalence the study assumed (run param; "
+           "NULL where the run does not record it)", required=False),
         _c("n_test", "INTEGER", "test subjects"),
         _c("n_events", "INTEGER", "glaucoma cases among the test subjects"),
         _c("n_bootstrap", "INTEGER", "bootstrap iterations"),

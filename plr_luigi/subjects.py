@@ -8,8 +8,8 @@ the same mapping when the runs hold every labelled subject.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -48,7 +48,10 @@ def read_labelled_subjects(source_db: Path) -> pd.DataFrame:
     """Distinct labelled subjects of the source database: original_code, class_label (0/1)."""
     if not Path(source_db).is_file():
         raise FileNotFoundError(f"source database does not exist: {source_db}")
-    with sqlite3.connect(f"file:{source_db}?mode=ro", uri=True) as con:
+    # Read-only, so the private source can never be modified by the pipeline.
+    uri = f"{Path(source_db).resolve().as_uri()}?mode=ro"
+    # closing(): sqlite3's own context manager commits but leaves the connection open.
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as con:
         table = _find_subject_table(con)
         rows = con.execute(f'SELECT DISTINCT subject_code, class_label FROM "{table}" '
                            "WHERE class_label IS NOT NULL").fetchall()
@@ -93,10 +96,3 @@ def anonymise(original_codes: np.ndarray, mapping: dict[str, str], run_name: str
         raise UnknownSubjectError(f"run {run_name}: {n_missing} of {len(codes)} subject codes are "
                                   "not in the subject lookup")
     return np.array([mapping[code] for code in codes], dtype=object)
-
-
-_PUBLIC_PATTERN = re.compile(r"^[HG]\d{3,}$")
-
-
-def is_public_code(code: str) -> bool:
-    return bool(_PUBLIC_PATTERN.match(code))
