@@ -102,6 +102,18 @@ def trivial_graph(root: Path, n: int, profile: bool = False) -> dict:
     return result
 
 
+def store_listing_seconds(store: Path) -> float:
+    """Importing MLflow and listing the experiment once: what requires() costs before Luigi
+    schedules anything (in a fresh process, as in a build)."""
+    code = ("import time; t = time.perf_counter(); from plr_luigi.store import list_runs; "
+            f"list_runs({str(store / 'mlruns')!r}, {common.CLASSIFICATION!r}); "
+            "print('LISTED', time.perf_counter() - t)")
+    out = common.subprocess.run([common.PYTHON, "-c", code], capture_output=True, text=True,
+                                check=True, cwd=common.REPO,
+                                env={**common.os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"})
+    return round(float(out.stdout.split("LISTED", 1)[1]), 3)
+
+
 def main(argv=None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--runs", type=int, default=410)
@@ -125,6 +137,7 @@ def main(argv=None) -> int:
                      "noop_build_s_all": [m.wall_s for m in noops],
                      "noop_exit_codes": sorted({m.returncode for m in noops}),
                      "goal_noop_under_s": 3.0}
+    figures["store_listing_s"] = store_listing_seconds(build.store)
     graphs = [trivial_graph(args.workdir / "trivial", n) for n in args.graph_sizes]
     figures["trivial_graphs"] = graphs
     small, large = graphs[0], graphs[-1]

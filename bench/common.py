@@ -37,7 +37,12 @@ SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 12, "n_bootstrap": 30,
                "model_pickle_bytes": 20_000}
 
 
+_LOAD_AT_START: list[float] = []
+
+
 def parser(description: str) -> argparse.ArgumentParser:
+    """Every benchmark's command line; called first, so it also notes the load at the start."""
+    _LOAD_AT_START[:] = [round(x, 2) for x in os.getloadavg()]
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--smoke", action="store_true", help="tiny store, one repetition: a check")
     p.add_argument("--store", type=Path, help="a synthetic store folder (mlruns/, subjects.sqlite)"
@@ -72,7 +77,7 @@ def machine() -> dict:
     return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "commit": commit, "host": platform.node(), "python": platform.python_version(),
             "cpus": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
+            "load_avg_start": _LOAD_AT_START or [round(x, 2) for x in os.getloadavg()]}
 
 
 def write_result(args, name: str, figures: dict) -> Path:
