@@ -69,7 +69,7 @@ def row_by_row(run_dirs: list[Path], db: Path, budget: float) -> dict:
 def main(argv=None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--runs", type=int, default=410)
-    p.add_argument("--budget", type=float, default=240.0)
+    p.add_argument("--budget", type=float, default=150.0)
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
     common.resolve_args(args)

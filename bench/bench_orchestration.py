@@ -117,7 +117,7 @@ def store_listing_seconds(store: Path) -> float:
 def main(argv=None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--runs", type=int, default=410)
-    p.add_argument("--graph-sizes", type=int, nargs="+", default=[410, 1000, 2000, 4100])
+    p.add_argument("--graph-sizes", type=int, nargs="+", default=[410, 1000, 4100])
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--profile-size", type=int, default=1000,
                    help="runs of the profiled trivial graph (cProfile slows the O(n^2) parts)")

@@ -23,7 +23,7 @@ def make(target: str, env: dict) -> common.Measured:
 
 def main(argv=None) -> int:
     p = common.parser(__doc__)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=2)
     args = p.parse_args(argv)
     if args.smoke:
         common.resolve_args(args)
