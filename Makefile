@@ -9,6 +9,9 @@ SCHEDULER ?= local
 WORKERS ?= 1
 SCHEDULER_HOST ?= 127.0.0.1
 SCHEDULER_PORT ?= 8082
+# make bench BENCH=memory runs one benchmark (memory speed merge orchestration analysis
+# reproduce); empty: all of them. See BENCHMARKS.md.
+BENCH ?=
 # reproduce-from-checkpoint: an existing public results database.
 DB ?= data/public/plr_results.duckdb
 
@@ -21,7 +24,8 @@ endif
 export MLFLOW_ALLOW_FILE_STORE := true
 LUIGI := $(BIN)/luigi --module plr_luigi $(SCHEDULER_FLAGS) --workers $(WORKERS)
 
-.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data test lint clean clean-all
+.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data test lint clean clean-all \
+	bench bench-clean
 
 # The virtual environment is rebuilt whenever the declared dependencies change.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -57,10 +61,19 @@ demo-data: install clean
 	$(BIN)/plr-luigi synth --out data/synthetic --size demo --seed 42
 
 lint: install
-	$(BIN)/ruff check plr_luigi tests
+	$(BIN)/ruff check plr_luigi tests bench
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Benchmarks at the paper's scale: bench/results/*.json and the table in BENCHMARKS.md. The
+# first run generates an 800-run paper-size store in bench/.work (~25 GB, ~4 min).
+bench: install
+	$(BIN)/python -m bench.run $(BENCH)
+
+# The benchmarks' stores and builds (the results in bench/results are kept).
+bench-clean:
+	rm -rf bench/.work
 
 # Removes everything derived from the store (interim, private lookup, database, outputs);
 # keeps the synthetic store and the virtual environment.

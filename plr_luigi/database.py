@@ -40,7 +40,10 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with duckdb.connect(str(db_path)) as con:
+        # One thread: DuckDB's per-thread buffers made the merge's peak memory grow with the
+        # number of runs (+130 MB at 400 runs vs +45 MB at 50; one thread: +88 vs +65 MB) and
+        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md).
+        with duckdb.connect(str(db_path), config={"threads": 1}) as con:
             for table in schema.ALL_TABLES:
                 con.execute(table.ddl())
             for table in schema.RUN_TABLES:

@@ -1,5 +1,6 @@
 """Luigi tasks: thin wiring of the computation modules (`luigi --module plr_luigi ReproduceAll`)."""
 
+from plr_luigi.tasks import preload  # noqa: F401 -- registers the pre-fork import
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.extract import ExtractRun, SubjectLookup
 from plr_luigi.tasks.merge import MergeToDuckDB

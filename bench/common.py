@@ -1,0 +1,261 @@
+"""Shared pieces of the benchmarks: stores, subset stores, timed Luigi builds, result files.
+
+A benchmark is a script (`python -m bench.bench_<name> [--smoke]`) that prints its figures and
+writes them to `bench/results/<name>.json`; `make bench` runs them all (`bench/run.py`).
+Builds go through the `luigi` command line in a child process (bench/luigi_child.py, which is
+`luigi` plus a hook recording each task's run time), so that interpreter start, imports and
+Luigi's scheduling are measured as a user meets them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / ".work"
+RESULTS = REPO / "bench" / "results"
+PYTHON = sys.executable
+CLASSIFICATION = "PLR_Classification"
+# The paper-size store the full benchmarks share: 800 runs, of which subsets are taken.
+PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 800}
+# A tiny store for --smoke runs (seconds, not minutes).
+SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 12, "n_bootstrap": 30,
+               "model_pickle_bytes": 20_000}
+
+
+_LOAD_AT_START: list[float] = []
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """Every benchmark's command line; called first, so it also notes the load at the start."""
+    _LOAD_AT_START[:] = [round(x, 2) for x in os.getloadavg()]
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--smoke", action="store_true", help="tiny store, one repetition: a check")
+    p.add_argument("--store", type=Path, help="a synthetic store folder (mlruns/, subjects.sqlite)"
+                   "; default: the paper store in bench/.work (generated if absent)")
+    p.add_argument("--workdir", type=Path, help="scratch folder (default bench/.work)")
+    p.add_argument("--results", type=Path, help="results folder (default bench/results)")
+    return p
+
+
+def resolve_args(args) -> None:
+    args.workdir = (args.workdir or WORK).resolve()
+    args.results = (args.results or RESULTS).resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.store is None:
+        args.store = ensure_store(args.workdir / ("store-smoke" if args.smoke else "store800"),
+                                  SMOKE_STORE if args.smoke else PAPER_STORE)
+    args.store = args.store.resolve()
+
+
+def ensure_store(folder: Path, spec: dict) -> Path:
+    if not (folder / "subjects.sqlite").is_file():
+        from plr_luigi.synth import generate_store
+
+        shutil.rmtree(folder, ignore_errors=True)
+        generate_store(folder, **spec)
+    return folder
+
+
+def machine() -> dict:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip()
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "commit": commit, "host": platform.node(), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "load_avg_start": _LOAD_AT_START or [round(x, 2) for x in os.getloadavg()]}
+
+
+def write_result(args, name: str, figures: dict) -> Path:
+    args.results.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": name, "smoke": bool(args.smoke), "machine": machine(),
+              "store": str(args.store), "figures": figures}
+    result["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    path = args.results / f"{name}{'.smoke' if args.smoke else ''}.json"
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(json.dumps(figures, indent=1))
+    print(f"-> {path}")
+    return path
+
+
+def median(values) -> float:
+    return round(statistics.median(values), 3)
+
+
+def _run_dirs_by_start(experiment_dir: Path) -> list[Path]:
+    runs = []
+    for meta in experiment_dir.glob("*/meta.yaml"):
+        start = next((line.split(":", 1)[1].strip() for line in meta.read_text().splitlines()
+                      if line.startswith("start_time:")), "0")
+        runs.append((int(start) if start.isdigit() else 0, meta.parent.name, meta.parent))
+    return [p for _, _, p in sorted(runs)]
+
+
+def _classification_dir(mlruns: Path) -> Path:
+    for meta in mlruns.glob("*/meta.yaml"):
+        if any(line.strip() == f"name: {CLASSIFICATION}" for line in meta.read_text().splitlines()):
+            return meta.parent
+    raise FileNotFoundError(f"no {CLASSIFICATION} experiment in {mlruns}")
+
+
+def count_runs(store: Path) -> int:
+    return len(list(_classification_dir(store / "mlruns").glob("*/meta.yaml")))
+
+
+def subset_store(store: Path, n_runs: int, dest: Path) -> Path:
+    """A store holding the first n_runs classification runs of `store` (by start time), made of
+    symlinks: no pickle is copied, so scaled stores cost no disk."""
+    shutil.rmtree(dest, ignore_errors=True)
+    mlruns = dest / "mlruns"
+    mlruns.mkdir(parents=True)
+    cls_dir = _classification_dir(store / "mlruns")
+    for exp in (store / "mlruns").iterdir():
+        if exp != cls_dir:
+            (mlruns / exp.name).symlink_to(exp)
+    new_cls = mlruns / cls_dir.name
+    new_cls.mkdir()
+    shutil.copy2(cls_dir / "meta.yaml", new_cls / "meta.yaml")
+    runs = _run_dirs_by_start(cls_dir)
+    if n_runs > len(runs):
+        raise ValueError(f"{store} holds {len(runs)} runs, fewer than {n_runs}")
+    for run in runs[:n_runs]:
+        (new_cls / run.name).symlink_to(run)
+    (dest / "subjects.sqlite").symlink_to(store / "subjects.sqlite")
+    return dest
+
+
+@dataclass
+class Build:
+    """One build's settings: a store and its own data and output folders."""
+
+    store: Path
+    root: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def db(self) -> Path:
+        return self.data_dir / "public" / "plr_results.duckdb"
+
+    def config(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        cfg = self.root / "bench.cfg"
+        cfg.write_text(f"[plr]\ntracking_uri = {self.store / 'mlruns'}\n"
+                       f"source_db = {self.store / 'subjects.sqlite'}\n"
+                       f"data_dir = {self.data_dir}\noutput_dir = {self.output_dir}\n")
+        return cfg
+
+    def run_dirs(self) -> list[Path]:
+        runs = self.data_dir / "interim" / "runs"
+        return sorted(d for d in runs.iterdir() if (d / "record.json").is_file())
+
+
+@dataclass
+class Measured:
+    wall_s: float
+    returncode: int
+    peak_rss_mb: float  # sum over the process tree at the worst sample
+    peak_single_rss_mb: float  # the largest single process
+    task_seconds: dict[str, float] = field(default_factory=dict)  # family -> summed run() time
+    task_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _tree_rss(proc: psutil.Process) -> tuple[float, float]:
+    total = single = 0.0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
+    for p in procs:
+        try:
+            rss = p.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+        total += rss
+        single = max(single, rss)
+    return total / 2**20, single / 2**20
+
+
+def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO,
+                 interval: float = 0.05, events: Path | None = None) -> Measured:
+    """Run cmd, sampling the resident memory of it and all its children."""
+    full_env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", **(env or {})}
+    if events is not None:
+        events.unlink(missing_ok=True)
+        full_env["PLR_BENCH_EVENTS"] = str(events)
+    peak = [0.0, 0.0]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    ps = psutil.Process(proc.pid)
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            total, single = _tree_rss(ps)
+            peak[0], peak[1] = max(peak[0], total), max(peak[1], single)
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output = proc.communicate()[0].decode(errors="replace")
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        print(output[-4000:], file=sys.stderr)
+    measured = Measured(round(wall, 3), proc.returncode, round(peak[0], 1), round(peak[1], 1))
+    if events is not None and events.is_file():
+        for line in events.read_text().splitlines():
+            family, seconds = json.loads(line)
+            measured.task_seconds[family] = round(measured.task_seconds.get(family, 0) + seconds, 3)
+            measured.task_counts[family] = measured.task_counts.get(family, 0) + 1
+    return measured
+
+
+def luigi_build(build: Build, task: str = "ReproduceAll", workers: int = 1,
+                events: Path | None = None) -> Measured:
+    """`luigi --module plr_luigi <task> --local-scheduler --workers N` on build's settings."""
+    cmd = [PYTHON, "-m", "bench.luigi_child", "--module", "plr_luigi", task,
+           "--local-scheduler", "--workers", str(workers),
+           # Luigi's pid lock is keyed on the command line: concurrent benchmark builds of other
+           # stores would otherwise refuse to start ("already running").
+           "--no-lock"]
+    return run_measured(cmd, env={"LUIGI_CONFIG_PATH": str(build.config())}, events=events)
+
+
+def luigi_cli(build: Build, task: str = "ReproduceAll") -> Measured:
+    """The installed `luigi` entry point itself (for the nothing-to-do build)."""
+    cmd = [str(Path(PYTHON).parent / "luigi"), "--module", "plr_luigi", task, "--local-scheduler"]
+    return run_measured(cmd, env={"LUIGI_CONFIG_PATH": str(build.config())})
+
+
+def completed_build(args, n_runs: int | None, name: str) -> Build:
+    """A completed ReproduceAll build on the first n_runs runs (reused when present)."""
+    n = n_runs or count_runs(args.store)
+    store = subset_store(args.store, n, args.workdir / f"subset-{n}") if n_runs else args.store
+    build = Build(store, args.workdir / f"{name}-{n}")
+    m = luigi_build(build, "ReproduceAll")
+    if m.returncode not in (0, 30):  # 30: a deliberately failed run of the synthetic store
+        raise RuntimeError(f"build failed with exit code {m.returncode}")
+    return build

@@ -1,0 +1,31 @@
+"""The extraction's libraries are loaded before Luigi forks workers, and only when there is
+work: a nothing-to-do build never imports them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+import luigi
+import plr_luigi.tasks as t
+before = "plr_luigi.run_extraction" in sys.modules or "statsmodels" in sys.modules
+if {discover}:
+    task = t.ExtractRun(run_id="r1")
+    task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, task, t.SubjectLookup())
+print(before, "plr_luigi.run_extraction" in sys.modules, "statsmodels" in sys.modules)
+"""
+
+
+def _probe(discover: bool) -> str:
+    return subprocess.run([sys.executable, "-c", PROBE.format(discover=discover)],
+                          capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_incomplete_extract_run_loads_extraction_modules_in_scheduler():
+    assert _probe(discover=True) == ["False", "True", "True"]
+
+
+def test_nothing_to_do_loads_nothing():
+    assert _probe(discover=False) == ["False", "False", "False"]
