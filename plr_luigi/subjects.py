@@ -34,7 +34,7 @@ class UnknownSubjectError(KeyError):
         return str(self.args[0])
 
 
-def _find_subject_table(con: sqlite3.Connection) -> str:
+def find_subject_table(con: sqlite3.Connection) -> str:
     """The table with subject_code and class_label columns (the source database's layout)."""
     tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     for table in tables:
@@ -49,7 +49,7 @@ def read_labelled_subjects(source_db: Path) -> pd.DataFrame:
     if not Path(source_db).is_file():
         raise FileNotFoundError(f"source database does not exist: {source_db}")
     with sqlite3.connect(f"file:{source_db}?mode=ro", uri=True) as con:
-        table = _find_subject_table(con)
+        table = find_subject_table(con)
         rows = con.execute(f'SELECT DISTINCT subject_code, class_label FROM "{table}" '
                            "WHERE class_label IS NOT NULL").fetchall()
     frame = pd.DataFrame(rows, columns=[ORIGINAL_CODE, CLASS_LABEL])
