@@ -11,7 +11,6 @@ import luigi
 from plr_luigi import schema
 from plr_luigi.atomic import atomic_paths
 from plr_luigi.database import connect_read_only, read_provenance
-from plr_luigi.factors import FACTORS
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.merge import MergeToDuckDB
 
@@ -50,6 +49,33 @@ def _write_text(target: luigi.LocalTarget, text: str) -> None:
         fh.write(text)
 
 
+FIGURE_EXTENSIONS = ("png", "pdf", "json")
+
+
+def _synthetic(provenance: dict[str, str]) -> bool:
+    return provenance[schema.PROV_SYNTHETIC] == "true"
+
+
+def figure_data(name: str, query: str, provenance: dict[str, str], data, **extra) -> dict:
+    """The JSON written beside a figure: what it is, where its numbers came from, and exactly
+    the data it plots (`data`)."""
+    from plr_luigi.figures.style import load_figure_config
+
+    return {"figure": name, "query": query, "synthetic": _synthetic(provenance),
+            "provenance": provenance, "dpi": load_figure_config()["dpi"], **extra, "data": data}
+
+
+class FigureOutput(DatabaseOutput):
+    """Base of the figure tasks: PNG, PDF and JSON under figures/, named by figure_name()."""
+
+    def figure_name(self) -> str:
+        raise NotImplementedError
+
+    def output(self):
+        stem = plr().output_path("figures", self.figure_name())
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+
+
 def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     """PNG, PDF and the JSON of the plotted data, each written atomically."""
     import matplotlib.pyplot as plt
@@ -61,55 +87,6 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     plt.close(fig)
 
 
-class ForestPlot(DatabaseOutput):
-    """Reads essential metrics and bootstrap AUROCs; writes the forest plot of one factor."""
-
-    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
-
-    def output(self):
-        stem = plr().output_path("figures", f"forest_{self.factor}")
-        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in ("png", "pdf", "json")}
-
-    def run(self):
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from plr_luigi import queries
-        from plr_luigi.figures.forest import plot_forest
-        from plr_luigi.figures.style import load_figure_config
-
-        subset = _subset_for(self.factor)
-        with self.database() as (con, provenance):
-            frame = queries.factor_comparison(con, self.factor, subset)
-        synthetic = provenance[schema.PROV_SYNTHETIC] == "true"
-        fig = plot_forest(frame, self.factor, _subset_label(subset), synthetic)
-        data = {"figure": f"forest_{self.factor}", "query": "queries.factor_comparison",
-                "factor": self.factor, "subset": subset, "synthetic": synthetic,
-                "provenance": provenance, "dpi": load_figure_config()["dpi"],
-                "data": frame.to_dict(orient="records")}
-        save_figure(fig, data, self.output())
-
-
-class FactorTable(DatabaseOutput):
-    """Reads essential metrics; writes the LaTeX table of AUROC by one factor."""
-
-    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
-
-    def output(self):
-        return luigi.LocalTarget(str(plr().output_path("tables", f"by_{self.factor}.tex")))
-
-    def run(self):
-        from plr_luigi import queries
-        from plr_luigi.tables import factor_summary_latex
-
-        subset = _subset_for(self.factor)
-        with self.database() as (con, provenance):
-            frame = queries.factor_summary(con, self.factor, subset)
-        _write_text(self.output(), factor_summary_latex(
-            frame, self.factor, _subset_label(subset), provenance[schema.PROV_SYNTHETIC] == "true",
-            label=f"tab:by_{self.factor}"))
-
-
 class NumbersTex(DatabaseOutput):
     """Reads the database; writes numbers.tex, one macro per number the text quotes."""
 
@@ -118,13 +95,15 @@ class NumbersTex(DatabaseOutput):
 
     def run(self):
         from plr_luigi import numbers
+        from plr_luigi.figures.style import load_figure_config
         from plr_luigi.provenance import provenance_line
 
+        cd = load_figure_config()["critical_difference"]
         with self.database() as (con, provenance):
-            specs = numbers.number_specs(numbers.classifiers_in(con))
+            specs = numbers.number_specs(numbers.classifiers_in(con), cd["top_n"], cd["alpha"])
             values = numbers.compute_numbers(con, specs)
         _write_text(self.output(), numbers.render_numbers_tex(
-            values, provenance[schema.PROV_SYNTHETIC] == "true", provenance_line(provenance)))
+            values, _synthetic(provenance), provenance_line(provenance)))
 
 
 class ExtractionReport(DatabaseOutput):
