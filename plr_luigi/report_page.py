@@ -40,9 +40,17 @@ def section_for(paths: dict[str, Path] | Path) -> Section:
                    {paths.suffix.lstrip("."): paths})
 
 
+_UNDEFINED = re.compile(r"^% (\w+ left undefined, .*)$", re.MULTILINE)
+
+
 def numbers_rows(numbers_tex: str) -> list[dict[str, str]]:
     """(macro, text, description, sql) of each number in numbers.tex."""
     return [m.groupdict() for m in _NUMBER.finditer(numbers_tex)]
+
+
+def undefined_numbers(numbers_tex: str) -> list[str]:
+    """The lines of numbers.tex that name a macro left undefined, and why."""
+    return _UNDEFINED.findall(numbers_tex)
 
 
 def _figure_notes(meta: dict) -> list[str]:
@@ -83,6 +91,8 @@ def _section_html(section: Section, root: Path) -> str:
                                f"<td>{html.escape(r['description'])}</td>"
                                f"<td><code>{html.escape(r['sql'])}</code></td></tr>"
                                for r in rows) + "</table>")
+        parts.extend(f'<p class="warn">{html.escape(line)}</p>'
+                     for line in undefined_numbers(files["tex"].read_text(encoding="utf-8")))
     parts.append("</section>")
     return "\n".join(parts)
 

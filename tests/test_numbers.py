@@ -43,3 +43,16 @@ def test_a_query_that_finds_nothing_is_an_error_not_zero(con):
 
 def test_p_values_below_a_thousandth_are_bounded_not_rounded_to_zero():
     assert format_p(0.0) == "$<$0.001" and format_p(0.0123) == "0.012"
+
+
+def test_the_report_page_lists_numbers_and_those_left_undefined(con):
+    from plr_luigi.report_page import numbers_rows, undefined_numbers
+
+    specs = [NumberSpec("nRows", "rows", "SELECT count(*) FROM t"),
+             NumberSpec("pX", "a p-value", "SELECT x FROM t", format_p,
+                        ("friedman", _refuse, "p"))]
+    tex = render_numbers_tex(compute_numbers(con, specs), synthetic=True, provenance_line="x")
+    # \dataIsSynthetic is a flag, not a quoted number: the page's banner says it instead.
+    assert [(r["macro"], r["text"]) for r in numbers_rows(tex)] == [("nRows", "2")]
+    assert undefined_numbers(tex) == ["pX left undefined, friedman not computable: needs >= 3 "
+                                      "treatments"]
