@@ -32,8 +32,9 @@ PYTHON = sys.executable
 CLASSIFICATION = "PLR_Classification"
 # The paper-size store the full benchmarks share: 800 runs, of which subsets are taken.
 PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 800}
-# A tiny store for --smoke runs (seconds, not minutes).
-SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 12, "n_bootstrap": 30,
+# A tiny store for --smoke runs (seconds, not minutes): the smallest on which every analysis
+# (variance decomposition, per-factor critical differences) has enough configurations.
+SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 24, "n_bootstrap": 30,
                "model_pickle_bytes": 20_000}
 
 
@@ -166,8 +167,9 @@ class Build:
         return cfg
 
     def run_dirs(self) -> list[Path]:
-        runs = self.data_dir / "interim" / "runs"
-        return sorted(d for d in runs.iterdir() if (d / "record.json").is_file())
+        # runs/<run_id>/<fingerprint>/: one folder per extraction of a run's current state.
+        return sorted(record.parent for record in
+                      (self.data_dir / "interim" / "runs").glob("*/*/record.json"))
 
 
 @dataclass

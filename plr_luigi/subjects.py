@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,7 +35,7 @@ class UnknownSubjectError(KeyError):
         return str(self.args[0])
 
 
-def _find_subject_table(con: sqlite3.Connection) -> str:
+def find_subject_table(con: sqlite3.Connection) -> str:
     """The table with subject_code and class_label columns (the source database's layout)."""
     tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     for table in tables:
@@ -44,15 +45,19 @@ def _find_subject_table(con: sqlite3.Connection) -> str:
     raise ValueError(f"no table with subject_code and class_label columns (tables: {tables})")
 
 
-def read_labelled_subjects(source_db: Path) -> pd.DataFrame:
-    """Distinct labelled subjects of the source database: original_code, class_label (0/1)."""
+def connect_source_db(source_db: Path) -> contextlib.closing[sqlite3.Connection]:
+    """A read-only connection to the private source database, closed when the block ends
+    (sqlite3's own context manager commits but leaves the connection open)."""
     if not Path(source_db).is_file():
         raise FileNotFoundError(f"source database does not exist: {source_db}")
-    # Read-only, so the private source can never be modified by the pipeline.
     uri = f"{Path(source_db).resolve().as_uri()}?mode=ro"
-    # closing(): sqlite3's own context manager commits but leaves the connection open.
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as con:
-        table = _find_subject_table(con)
+    return contextlib.closing(sqlite3.connect(uri, uri=True))
+
+
+def read_labelled_subjects(source_db: Path) -> pd.DataFrame:
+    """Distinct labelled subjects of the source database: original_code, class_label (0/1)."""
+    with connect_source_db(source_db) as con:
+        table = find_subject_table(con)
         rows = con.execute(f'SELECT DISTINCT subject_code, class_label FROM "{table}" '
                            "WHERE class_label IS NOT NULL").fetchall()
     frame = pd.DataFrame(rows, columns=[ORIGINAL_CODE, CLASS_LABEL])
@@ -96,3 +101,10 @@ def anonymise(original_codes: np.ndarray, mapping: dict[str, str], run_name: str
         raise UnknownSubjectError(f"run {run_name}: {n_missing} of {len(codes)} subject codes are "
                                   "not in the subject lookup")
     return np.array([mapping[code] for code in codes], dtype=object)
+
+
+_PUBLIC_PATTERN = re.compile(r"^[HG]\d{3,}$")
+
+
+def is_public_code(code: str) -> bool:
+    return bool(_PUBLIC_PATTERN.match(code))

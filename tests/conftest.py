@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 # Small but complete: every quirk, the standard pipelines, 60 bootstrap iterations.
-SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 14, "n_bootstrap": 60,
+SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 24, "n_bootstrap": 60,
                "model_pickle_bytes": 50_000}
 
 
@@ -72,3 +72,27 @@ def small_store(tmp_path_factory):
     from plr_luigi.synth import generate_store
 
     return generate_store(tmp_path_factory.mktemp("small_store"), **SMALL_STORE)
+
+
+@pytest.fixture(scope="session")
+def built(small_store, recorder, tmp_path_factory):
+    """The whole graph built once on the small store, shared by the test modules (one real
+    build instead of one per module keeps the suite fast)."""
+    from plr_luigi.tasks import ReproduceAll
+
+    work = tmp_path_factory.mktemp("build")
+    settings = dict(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
+                    data_dir=str(work / "data"), output_dir=str(work / "outputs"))
+    with plr_settings(**settings):
+        ran = recorder.build([ReproduceAll()])
+    return {"work": work, "settings": settings, "ran": ran,
+            "db": work / "data" / "public" / "plr_results.duckdb",
+            "outputs": work / "outputs"}
+
+
+@pytest.fixture
+def con(built):
+    import duckdb
+
+    with duckdb.connect(str(built["db"]), read_only=True) as connection:
+        yield connection

@@ -38,7 +38,7 @@ def _log_bad_runs(tracking_uri: str, tmp: Path) -> None:
 def test_bad_runs_fail_alone_and_the_exit_code_says_so(tmp_path):
     from plr_luigi.synth import generate_store
 
-    store = generate_store(tmp_path / "store", size="demo", seed=11, n_runs=12, n_bootstrap=40,
+    store = generate_store(tmp_path / "store", size="demo", seed=11, n_runs=24, n_bootstrap=40,
                            model_pickle_bytes=10_000)
     _log_bad_runs(store.tracking_uri, tmp_path)
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 from conftest import plr_settings, write_luigi_cfg
@@ -21,25 +20,6 @@ from plr_luigi.tasks import ForestPlot, ReproduceAll
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def built(small_store, recorder, tmp_path_factory):
-    """The whole graph built once on the small store."""
-    work = tmp_path_factory.mktemp("build")
-    settings = dict(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
-                    data_dir=str(work / "data"), output_dir=str(work / "outputs"))
-    with plr_settings(**settings):
-        ran = recorder.build([ReproduceAll()])
-        yield {"work": work, "settings": settings, "ran": ran,
-               "db": work / "data" / "public" / "plr_results.duckdb",
-               "outputs": work / "outputs"}
-
-
-@pytest.fixture
-def con(built):
-    with duckdb.connect(str(built["db"]), read_only=True) as connection:
-        yield connection
 
 
 def _count(con, sql):
@@ -106,7 +86,9 @@ def test_provenance_says_synthetic(con, small_store):
 def test_no_original_subject_code_in_any_public_output(built):
     public = [p for p in (built["work"] / "data" / "public").rglob("*") if p.is_file()]
     public += [p for p in built["outputs"].rglob("*") if p.is_file()]
-    assert len(public) >= 6
+    names = {p.name for p in public}
+    assert {"report.html", "demo_traces.json", "demo_traces.pdf", "numbers.tex"} <= names
+    assert len(public) >= 60
     assert files_with_original_codes(public) == []
     # The scanner is not blind: the private lookup does hold the original codes.
     private = built["work"] / "data" / "private" / "subject_lookup.csv"
@@ -159,8 +141,8 @@ def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, re
         assert recorder.build([ReproduceAll()]) == []
         png = built["outputs"] / "figures" / "forest_outlier_method.png"
         png.unlink()
-        # The wrapper has no target of its own: it completes again once its requirement did.
-        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "ReproduceAll"]
+        # Then what shows it (the report page) and the wrapper, which has no target of its own.
+        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "ReportPage", "ReproduceAll"]
         assert png.is_file()
         assert ForestPlot(factor="outlier_method").complete()
 
@@ -194,3 +176,9 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
         assert (tmp_path / "outputs" / name).is_file(), name
     assert (tmp_path / "outputs" / "numbers.tex").read_text().split("\n", 2)[2] == \
         (built["outputs"] / "numbers.tex").read_text().split("\n", 2)[2]
+    # No source database: the trace figure is marked unavailable, on the page too, not faked.
+    figures = tmp_path / "outputs" / "figures"
+    assert (figures / "demo_traces.unavailable.json").is_file()
+    assert not list(figures.glob("demo_traces.png"))
+    assert "Figure unavailable: no subject source database" in \
+        (tmp_path / "outputs" / "report.html").read_text()

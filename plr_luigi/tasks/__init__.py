@@ -3,25 +3,39 @@
 from plr_luigi.tasks import preload  # noqa: F401 -- registers the pre-fork import
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.extract import ExtractRun, SubjectLookup
-from plr_luigi.tasks.merge import MergeToDuckDB
-from plr_luigi.tasks.outputs import (
-                                     AllRunsExtracted,
-                                     ExtractionReport,
-                                     FactorTable,
-                                     ForestPlot,
-                                     NumbersTex,
+from plr_luigi.tasks.figures import (
+    AurocHeatmap,
+    CriticalDifference,
+    DemoTraces,
+    ForestPlot,
+    PipelineCurves,
+    SpecificationCurve,
+    VarianceDecomposition,
 )
+from plr_luigi.tasks.merge import MergeToDuckDB
+from plr_luigi.tasks.outputs import AllRunsExtracted, ExtractionReport, NumbersTex
+from plr_luigi.tasks.report import ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
+from plr_luigi.tasks.tables import FactorTable, TopPipelinesTable, VarianceTable
 
 __all__ = [
-                                     "AllRunsExtracted",
-                                     "ExtractRun",
-                                     "ExtractionReport",
-                                     "FactorTable",
-                                     "ForestPlot",
-                                     "MergeToDuckDB",
-                                     "NumbersTex",
-                                     "ReproduceAll",
-                                     "SubjectLookup",
-                                     "plr",
+    "AllRunsExtracted",
+    "AurocHeatmap",
+    "CriticalDifference",
+    "DemoTraces",
+    "ExtractRun",
+    "ExtractionReport",
+    "FactorTable",
+    "ForestPlot",
+    "MergeToDuckDB",
+    "NumbersTex",
+    "PipelineCurves",
+    "ReportPage",
+    "ReproduceAll",
+    "SpecificationCurve",
+    "SubjectLookup",
+    "TopPipelinesTable",
+    "VarianceDecomposition",
+    "VarianceTable",
+    "plr",
 ]

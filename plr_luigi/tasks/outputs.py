@@ -13,7 +13,7 @@ import luigi
 from plr_luigi import schema
 from plr_luigi.atomic import atomic_paths
 from plr_luigi.database import connect_read_only, read_provenance, read_provenance_of
-from plr_luigi.factors import CONFIGS_DIR, FACTORS
+from plr_luigi.factors import CONFIGS_DIR
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.merge import MergeToDuckDB
 
@@ -23,19 +23,25 @@ STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
 
 
 class DatabaseOutput(luigi.Task):
-    """Base of the output tasks: requires the database, opens it read-only.
+    """Base of the output tasks: requires the database (and whatever a subclass adds), opens it
+    read-only.
 
-    Complete while its files exist, the database is complete (built from the store's current
-    runs) and the stamp written after its last run names the same database build and the same
-    figure/pipeline configuration: a rebuilt database or an edited config makes it stale.
+    Complete while its files exist, every requirement is complete (the database: built from the
+    store's current runs) and the stamp written after its last run names the same database
+    build and the same figure/pipeline configuration: a rebuilt database or an edited config
+    makes it stale.
     """
 
     def requires(self):
         return MergeToDuckDB()
 
+    @staticmethod
+    def database_path() -> Path:
+        return Path(MergeToDuckDB().output().path)
+
     @contextlib.contextmanager
     def database(self):
-        con = connect_read_only(Path(self.input().path))
+        con = connect_read_only(self.database_path())
         try:
             yield con, read_provenance(con)
         finally:
@@ -45,11 +51,13 @@ class DatabaseOutput(luigi.Task):
         return plr().output_path(".stamps", f"{self.task_id}.json")
 
     def current_stamp(self) -> dict[str, str]:
-        provenance = read_provenance_of(Path(self.input().path))
+        provenance = read_provenance_of(self.database_path())
         return {"database_build": provenance[schema.PROV_BUILD_ID], "configs": configs_digest()}
 
     def complete(self):
-        if not (super().complete() and self.requires().complete()):
+        if not super().complete():
+            return False
+        if not all(task.complete() for task in luigi.task.flatten(self.requires())):
             return False
         try:
             recorded = json.loads(self.stamp_path().read_text(encoding="utf-8"))
@@ -96,6 +104,33 @@ def _write_text(target: luigi.LocalTarget, text: str) -> None:
         fh.write(text)
 
 
+FIGURE_EXTENSIONS = ("png", "pdf", "json")
+
+
+def _synthetic(provenance: dict[str, str]) -> bool:
+    return provenance[schema.PROV_SYNTHETIC] == "true"
+
+
+def figure_data(name: str, query: str, provenance: dict[str, str], data, **extra) -> dict:
+    """The JSON written beside a figure: what it is, where its numbers came from, and exactly
+    the data it plots (`data`)."""
+    from plr_luigi.figures.style import load_figure_config
+
+    return {"figure": name, "query": query, "synthetic": _synthetic(provenance),
+            "provenance": provenance, "dpi": load_figure_config()["dpi"], **extra, "data": data}
+
+
+class FigureOutput(DatabaseOutput):
+    """Base of the figure tasks: PNG, PDF and JSON under figures/, named by figure_name()."""
+
+    def figure_name(self) -> str:
+        raise NotImplementedError
+
+    def output(self):
+        stem = plr().output_path("figures", self.figure_name())
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+
+
 def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     """PNG, PDF and the JSON of the plotted data, each written atomically."""
     import matplotlib.pyplot as plt
@@ -107,55 +142,6 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     plt.close(fig)
 
 
-class ForestPlot(DatabaseOutput):
-    """Reads essential metrics and bootstrap AUROCs; writes the forest plot of one factor."""
-
-    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
-
-    def output(self):
-        stem = plr().output_path("figures", f"forest_{self.factor}")
-        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in ("png", "pdf", "json")}
-
-    def run(self):
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from plr_luigi import queries
-        from plr_luigi.figures.forest import plot_forest
-        from plr_luigi.figures.style import load_figure_config
-
-        subset = _subset_for(self.factor)
-        with self.database() as (con, provenance):
-            frame = queries.factor_comparison(con, self.factor, subset)
-        synthetic = provenance[schema.PROV_SYNTHETIC] == "true"
-        fig = plot_forest(frame, self.factor, _subset_label(subset), synthetic)
-        data = {"figure": f"forest_{self.factor}", "query": "queries.factor_comparison",
-                "factor": self.factor, "subset": subset, "synthetic": synthetic,
-                "provenance": provenance, "dpi": load_figure_config()["dpi"],
-                "data": frame.to_dict(orient="records")}
-        save_figure(fig, data, self.output())
-
-
-class FactorTable(DatabaseOutput):
-    """Reads essential metrics; writes the LaTeX table of AUROC by one factor."""
-
-    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
-
-    def output(self):
-        return luigi.LocalTarget(str(plr().output_path("tables", f"by_{self.factor}.tex")))
-
-    def run(self):
-        from plr_luigi import queries
-        from plr_luigi.tables import factor_summary_latex
-
-        subset = _subset_for(self.factor)
-        with self.database() as (con, provenance):
-            frame = queries.factor_summary(con, self.factor, subset)
-        _write_text(self.output(), factor_summary_latex(
-            frame, self.factor, _subset_label(subset), provenance[schema.PROV_SYNTHETIC] == "true",
-            label=f"tab:by_{self.factor}"))
-
-
 class NumbersTex(DatabaseOutput):
     """Reads the database; writes numbers.tex, one macro per number the text quotes."""
 
@@ -164,13 +150,15 @@ class NumbersTex(DatabaseOutput):
 
     def run(self):
         from plr_luigi import numbers
+        from plr_luigi.figures.style import load_figure_config
         from plr_luigi.provenance import provenance_line
 
+        cd = load_figure_config()["critical_difference"]
         with self.database() as (con, provenance):
-            specs = numbers.number_specs(numbers.classifiers_in(con))
+            specs = numbers.number_specs(numbers.classifiers_in(con), cd["top_n"], cd["alpha"])
             values = numbers.compute_numbers(con, specs)
         _write_text(self.output(), numbers.render_numbers_tex(
-            values, provenance[schema.PROV_SYNTHETIC] == "true", provenance_line(provenance)))
+            values, _synthetic(provenance), provenance_line(provenance)))
 
 
 class ExtractionReport(DatabaseOutput):

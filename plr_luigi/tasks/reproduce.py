@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import luigi
 
-from plr_luigi.tasks.outputs import (
-    AllRunsExtracted,
-    ExtractionReport,
-    FactorTable,
-    ForestPlot,
-    NumbersTex,
-)
+from plr_luigi.tasks.outputs import AllRunsExtracted
+from plr_luigi.tasks.report import ReportPage, manuscript_outputs
 
 
 class ReproduceAll(luigi.WrapperTask):
     """Requires every output task; does nothing itself."""
 
     def requires(self):
-        return [
-            NumbersTex(),
-            ForestPlot(factor="outlier_method"),
-            FactorTable(factor="classifier"),
-            ExtractionReport(),
-            AllRunsExtracted(),
-        ]
+        return [*manuscript_outputs(), ReportPage(), AllRunsExtracted()]

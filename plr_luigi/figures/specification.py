@@ -1,0 +1,62 @@
+"""Specification curve: every configuration ranked by AUROC, with the factor levels below."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from plr_luigi.factors import FACTORS
+from plr_luigi.figures.style import (
+    display_name,
+    factor_label,
+    level_colour,
+    load_figure_config,
+    mark_synthetic,
+)
+
+
+def plot_specification_curve(configs: pd.DataFrame, synthetic: bool):
+    """configs: plr_luigi.queries.configurations output (best first). Top: AUROC and CI per
+    configuration in rank order; below: one row per factor level, a mark where the ranked
+    configuration uses it."""
+    import matplotlib.pyplot as plt
+
+    ranked = configs.reset_index(drop=True)
+    x = ranked.index.to_numpy() + 1
+    # Drawn bottom-up: the last factor first puts outlier detection on top, best level first.
+    level_rows = [(f, level) for f in reversed(FACTORS)
+                  for level in ranked.groupby(f)["auroc"].mean().sort_values().index]
+    fig, (top, bottom) = plt.subplots(
+        2, 1, sharex=True, layout="constrained", figsize=(max(8.0, 0.06 * len(x) + 6), 9.5),
+        gridspec_kw={"height_ratios": [1.0, max(1.2, 0.075 * len(level_rows))]})
+    top.fill_between(x, ranked["auroc_ci_lo"], ranked["auroc_ci_hi"], color="#9ecae1",
+                     step="mid", linewidth=0, label="95% bootstrap CI")
+    top.plot(x, ranked["auroc"], "o", color="#08519c", markersize=2.5, label="AUROC")
+    reference = load_figure_config()["reference_auroc"]
+    top.axhline(reference, color="grey", linestyle="--", linewidth=1,
+                label=f"published {reference:.2f}")
+    top.set_ylabel("AUROC")
+    top.grid(alpha=0.3)
+    top.legend(loc="lower left", fontsize=8, frameon=False)
+    top.set_title(f"Specification curve: {len(x)} configurations ranked by AUROC",
+                  fontsize=10, loc="left")
+    for y, (factor, level) in enumerate(level_rows):
+        used = x[(ranked[factor] == level).to_numpy()]
+        bottom.plot(used, [y] * len(used), "|", markersize=6, markeredgewidth=1.5,
+                    color=level_colour(level) if factor != "featurization" else "#404040")
+    bottom.set_yticks(range(len(level_rows)),
+                      [display_name(f, level) for f, level in level_rows], fontsize=7)
+    bottom.set_ylim(-0.7, len(level_rows) - 0.3)
+    # Factor blocks separated by lines and named at their middle, right of the panel.
+    starts = [i for i, (f, _) in enumerate(level_rows) if i == 0 or level_rows[i - 1][0] != f]
+    for start, end in zip(starts, [*starts[1:], len(level_rows)], strict=True):
+        if start:
+            bottom.axhline(start - 0.5, color="black", linewidth=0.6)
+        bottom.text(1.01, (start + end - 1) / 2, factor_label(level_rows[start][0]),
+                    transform=bottom.get_yaxis_transform(),
+                    rotation=90, va="center", ha="left", fontsize=8)
+    bottom.set_xlabel("Configuration rank (1 = highest AUROC)")
+    bottom.set_xlim(0, len(x) + 1)
+    bottom.grid(axis="x", alpha=0.3)
+    if synthetic:
+        mark_synthetic(fig)
+    return fig
