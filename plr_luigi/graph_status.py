@@ -92,7 +92,7 @@ def walk_graph(root) -> TaskGraph:
         graph.tasks[task.task_id] = task
         required = flatten(task.requires())
         graph.edges[task.task_id] = [t.task_id for t in required]
-        stack.extend(t for t in required if t.task_id not in graph.tasks)
+        stack.extend(t for t in reversed(required) if t.task_id not in graph.tasks)
     return graph
 
 
