@@ -123,9 +123,10 @@ def draw_with_matplotlib(graph: TaskGraph, out: Path) -> None:
         for i, family in enumerate(families):
             position[family] = ((i + 0.5) * width / len(families), -level)
     for parent, child in family_edges(graph):
-        ax.annotate("", xy=position[child], xytext=position[parent],
-                    arrowprops={"arrowstyle": "->", "color": "#555555",
-                                "shrinkA": 14, "shrinkB": 14})
+        # From the bottom of the requiring box to the top of the required one.
+        (x0, y0), (x1, y1) = position[parent], position[child]
+        ax.annotate("", xy=(x1, y1 + 0.16), xytext=(x0, y0 - 0.16),
+                    arrowprops={"arrowstyle": "->", "color": "#555555"})
     for family, (x, y) in position.items():
         ax.text(x, y, _node_label(family, states[family]).replace("\\n", "\n"), ha="center",
                 va="center", fontsize=8,
