@@ -37,6 +37,11 @@ def _build(store, work: Path, recorder) -> tuple[pd.DataFrame, float]:
     return frame.sort_values(FACTORS).reset_index(drop=True), seconds
 
 
+def _assert_read_in_place(work: Path) -> None:
+    """Local artifacts are read where they are: nothing was downloaded."""
+    assert not (work / "data" / "interim" / "scratch").exists()
+
+
 def _assert_same_study(frame: pd.DataFrame, reference: pd.DataFrame) -> None:
     assert len(frame) == len(reference) > 0
     pd.testing.assert_frame_equal(frame[FACTORS], reference[FACTORS])
@@ -50,7 +55,9 @@ def file_store_build(tmp_path_factory, recorder):
 
     tmp = tmp_path_factory.mktemp("file_backend")
     store = generate_store(tmp / "store", **STORE)
-    return _build(store, tmp, recorder)
+    built = _build(store, tmp, recorder)
+    _assert_read_in_place(tmp)
+    return built
 
 
 def test_a_sqlite_store_gives_the_same_database(file_store_build, tmp_path, recorder):
@@ -60,6 +67,7 @@ def test_a_sqlite_store_gives_the_same_database(file_store_build, tmp_path, reco
                            **STORE)
     frame, _ = _build(store, tmp_path, recorder)
     _assert_same_study(frame, file_store_build[0])
+    _assert_read_in_place(tmp_path)
 
 
 def test_a_tracking_server_gives_the_same_database_and_leaves_no_downloads(
