@@ -62,7 +62,7 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 @dataclass
 class Luigid:
     port: int
-    proc: subprocess.Popen
+    proc: subprocess.Popen | None  # None: a daemon started by `make scheduler`
     state_path: Path
 
     @property

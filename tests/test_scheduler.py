@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import plr_settings, write_luigi_cfg
-from servers import ROOT, central_args, finish, running_luigid, start_build, tasks_run
+from servers import (
+    ROOT,
+    Luigid,
+    central_args,
+    finish,
+    free_port,
+    running_luigid,
+    start_build,
+    tasks_run,
+)
 
 from plr_luigi.graph_status import walk_graph, would_run
 from plr_luigi.tasks import ReproduceAll
@@ -137,3 +150,35 @@ def test_the_visualiser_shows_our_tasks_during_and_after_a_build(
     assert after["Done Tasks"] == n and after["Failed Tasks"] == 0, after
     assert {status for status, _ in rows_after} == {"DONE"}
     assert "ExtractRun" in {family for _, family in rows_after}  # first page: 10 rows
+
+
+def _make(*args: str) -> subprocess.CompletedProcess:
+    # -o install: use this venv as it is (never reinstall from a test).
+    return subprocess.run(["make", "-s", "-o", "install", f"VENV={sys.prefix}", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_scheduler_keeps_its_state_across_a_stop_and_a_start(tmp_path):
+    port, folder = free_port(), tmp_path / "luigid"
+    flags = (f"SCHEDULER_PORT={port}", f"LUIGID_DIR={folder}")
+    luigid = Luigid(port, None, folder / "state.pickle")
+    probe = {"task_id": "StateProbe__1", "status": "DONE", "worker": "test", "family": "StateProbe"}
+    try:
+        started = _make("scheduler", *flags)
+        assert started.returncode == 0, started.stderr
+        assert (folder / "luigid.pid").is_file() and (folder / "log").is_dir()
+        luigid.api("add_task", **probe)
+        stopped = _make("scheduler-stop", *flags)
+        assert stopped.returncode == 0 and "state in" in stopped.stdout, stopped.stderr
+        assert luigid.state_path.stat().st_size > 0 and not (folder / "luigid.pid").exists()
+        with pytest.raises(OSError):
+            luigid.api("task_list")
+        assert _make("scheduler", *flags).returncode == 0
+        assert "StateProbe__1" in luigid.tasks("DONE")  # the saved state was reloaded
+    finally:
+        _make("scheduler-stop", *flags)
+        pid = folder / "luigid.pid"
+        if pid.is_file():  # scheduler-stop failed: do not leave a daemon behind
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid.read_text()), signal.SIGKILL)
