@@ -24,8 +24,8 @@ endif
 export MLFLOW_ALLOW_FILE_STORE := true
 LUIGI := $(BIN)/luigi --module plr_luigi $(SCHEDULER_FLAGS) --workers $(WORKERS)
 
-.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data test lint clean clean-all \
-	bench bench-clean
+.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data test test-deps lint \
+	clean clean-all bench bench-clean scheduler scheduler-stop
 
 # The virtual environment is rebuilt whenever the declared dependencies change.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -63,7 +63,7 @@ demo-data: install clean
 lint: install
 	$(BIN)/ruff check plr_luigi tests bench
 
-test: lint
+test: lint test-deps
 	$(BIN)/python -m pytest
 
 # Benchmarks at the paper's scale: bench/results/*.json and the table in BENCHMARKS.md. The
@@ -74,6 +74,40 @@ bench: install
 # The benchmarks' stores and builds (the results in bench/results are kept).
 bench-clean:
 	rm -rf bench/.work
+
+# System packages some tests use: Chromium (the luigid visualiser test) and Graphviz (the
+# graph picture). Installed when missing and we are root; otherwise those tests skip or fall
+# back (matplotlib draws the graph) and say why.
+test-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v dot >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq chromium graphviz >/dev/null; \
+		else echo "chromium/graphviz missing and not root: their tests skip"; fi; fi
+
+# A central luigid on $(SCHEDULER_HOST):$(SCHEDULER_PORT) in the background (visualiser:
+# http://127.0.0.1:8082), its state, log and pid under .luigid/. It reads luigi.cfg from here
+# ([resources], [scheduler]). Then: make reproduce SCHEDULER=central WORKERS=4
+LUIGID_DIR := .luigid
+scheduler: install
+	@mkdir -p $(LUIGID_DIR)
+	$(BIN)/luigid --background --address $(SCHEDULER_HOST) --port $(SCHEDULER_PORT) \
+		--pidfile $(LUIGID_DIR)/luigid.pid --logdir $(LUIGID_DIR)/log \
+		--state-path $(LUIGID_DIR)/state.pickle
+	@for i in $$(seq 50); do \
+		curl -fsS -o /dev/null http://$(SCHEDULER_HOST):$(SCHEDULER_PORT)/api/task_list 2>/dev/null \
+			&& break; sleep 0.2; done
+	@echo "luigid pid $$(cat $(LUIGID_DIR)/luigid.pid): http://$(SCHEDULER_HOST):$(SCHEDULER_PORT)"
+
+# SIGTERM: luigid saves its state (.luigid/state.pickle) before it exits.
+scheduler-stop:
+	@if [ -f $(LUIGID_DIR)/luigid.pid ] && kill -0 $$(cat $(LUIGID_DIR)/luigid.pid) 2>/dev/null; then \
+		kill -TERM $$(cat $(LUIGID_DIR)/luigid.pid); \
+		for i in $$(seq 50); do kill -0 $$(cat $(LUIGID_DIR)/luigid.pid) 2>/dev/null || break; \
+			sleep 0.2; done; \
+		echo "luigid stopped; state in $(LUIGID_DIR)/state.pickle"; \
+	else echo "no luigid running from $(LUIGID_DIR)"; fi
+	@rm -f $(LUIGID_DIR)/luigid.pid
 
 # Removes everything derived from the store (interim, private lookup, database, outputs);
 # keeps the synthetic store and the virtual environment.

@@ -2,6 +2,7 @@
 
     plr-luigi synth --out DIR --size demo|paper --seed N [--tracking-uri URI] [--runs N]
     plr-luigi ensure-demo-store      # synthesise the default store if luigi.cfg points at it
+    plr-luigi status | invalidate TASK [--downstream] [--dry-run] | graph [--picture]
 
 The build itself is `luigi --module plr_luigi ReproduceAll` (see the README).
 """
@@ -70,13 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="synthesise the default store if it is configured and absent")
     ensure.add_argument("--seed", type=int, default=42)
     ensure.set_defaults(handler=_ensure_demo_store)
+
+    from plr_luigi.tasks.graph_commands import register_commands
+
+    register_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not getattr(args, "accepts_plr_overrides", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        from plr_luigi.tasks.graph_commands import apply_plr_overrides
+
+        apply_plr_overrides(extra)
     return args.handler(args)
 
 

@@ -94,7 +94,23 @@ def make_client(tracking_uri: str):
     return MlflowClient(tracking_uri=tracking_uri)
 
 
-def _summarise(run) -> RunSummary:
+def resolve_artifact_uri(artifact_uri: str, tracking_uri: str) -> str:
+    """A run's artifact URI that can be read without a global tracking URI.
+
+    A tracking server serving artifacts reports `mlflow-artifacts:/<exp>/<run>/artifacts`,
+    which MLflow resolves against the *process-wide* tracking URI (by default
+    sqlite:///mlflow.db in the working directory, so downloads fail). Resolved here against
+    the store's own URI, it becomes the server's plain HTTP artifact URL.
+    """
+    if _scheme(artifact_uri) != "mlflow-artifacts" or _scheme(tracking_uri) not in ("http",
+                                                                                       "https"):
+        return artifact_uri
+    from mlflow.store.artifact.mlflow_artifacts_repo import MlflowArtifactsRepository
+
+    return MlflowArtifactsRepository.resolve_uri(artifact_uri, tracking_uri)
+
+
+def _summarise(run, tracking_uri: str) -> RunSummary:
     params = run.data.params
     codes = frozenset(_ORIGINAL_CODE.findall(params.get("codes_train", "")
                                              + " " + params.get("codes_test", "")))
@@ -106,7 +122,7 @@ def _summarise(run) -> RunSummary:
         lifecycle_stage=run.info.lifecycle_stage,
         start_time=run.info.start_time,
         end_time=run.info.end_time,
-        artifact_uri=run.info.artifact_uri,
+        artifact_uri=resolve_artifact_uri(run.info.artifact_uri, tracking_uri),
         synthetic=run.data.tags.get(SYNTHETIC_TAG, "").lower() == "true",
         prevalence=float(prevalence) if prevalence not in (None, "") else None,
         subject_codes=codes,
@@ -125,14 +141,15 @@ def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
                          f"(experiments there: {', '.join(names) or 'none'})")
     runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
                               max_results=_MAX_RESULTS)
-    summaries = [_summarise(run) for run in runs]
+    summaries = [_summarise(run, tracking_uri) for run in runs]
     summaries.sort(key=lambda r: (r.start_time or 0, r.run_id))
     logger.info("store %s, experiment %s: %d runs", tracking_uri, experiment_name, len(summaries))
     return summaries
 
 
 def get_run_summary(tracking_uri: str, run_id: str) -> RunSummary:
-    return _summarise(make_client(tracking_uri).get_run(run_id))
+    return _summarise(make_client(tracking_uri).get_run(run_id),
+                      normalise_tracking_uri(tracking_uri))
 
 
 def metrics_artifact_path(run_name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import luigi
 
@@ -49,6 +50,9 @@ class ExtractRun(luigi.Task):
     fingerprint = luigi.Parameter(
         description="inventory.run_fingerprint of the run: a run changed in the store (finished "
                     "later, renamed, deleted) or a changed table schema gets a new target")
+
+    # At most [resources] store_reader extractions read the store at once (luigi.cfg).
+    resources: ClassVar[dict[str, int]] = {"store_reader": 1}
 
     def requires(self):
         return SubjectLookup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import luigi
 
@@ -16,6 +17,9 @@ class MergeToDuckDB(luigi.Task):
     """Reads every ExtractRun directory; writes the validated public DuckDB database with the
     extraction report and provenance. Complete while the database was built from the store's
     current runs: a new, finished or changed run makes it stale."""
+
+    # The single writer of the database, whatever the number of workers or machines.
+    resources: ClassVar[dict[str, int]] = {"duckdb_writer": 1}
 
     def requires(self):
         return [ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))

@@ -1,0 +1,132 @@
+"""`plr-luigi status | invalidate | graph`: the graph under ReproduceAll, inspected and pruned.
+
+    plr-luigi status [--list]                  # per family: complete, missing, stale, would run
+    plr-luigi invalidate TASK... [--downstream] [--dry-run]
+    plr-luigi graph [--edges] [--picture outputs/graph/task_graph.svg]
+
+They read the same configuration as a build (luigi.cfg, then LUIGI_CONFIG_PATH), and take
+`--plr-<setting> VALUE` overrides like `luigi` does (`--plr-tracking-uri sqlite:///x.db`).
+The logic lives in plr_luigi.graph_status and plr_luigi.graph_render; this module only wires
+them to the tasks and the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import luigi
+
+from plr_luigi.graph_render import family_edges, render_picture, render_tree
+from plr_luigi.graph_status import (
+    UnknownTaskError,
+    delete_paths,
+    graph_status,
+    invalidation_plan,
+    render_status,
+    walk_graph,
+    would_run,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ROOT = "ReproduceAll"
+
+
+def apply_plr_overrides(extra: list[str]) -> None:
+    """`--plr-tracking-uri X` / `--plr-tracking-uri=X` set [plr] tracking_uri, as in luigi."""
+    from plr_luigi.tasks.config import _decisions
+
+    config = luigi.configuration.get_config()
+    args = iter(extra)
+    for arg in args:
+        if not arg.startswith("--plr-"):
+            raise SystemExit(f"plr-luigi: unknown argument {arg!r}")
+        key, has_value, value = arg[len("--plr-"):].partition("=")
+        if not has_value:
+            value = next(args, None)
+            if value is None:
+                raise SystemExit(f"plr-luigi: {arg} needs a value")
+        config.set("plr", key.replace("-", "_"), value)
+    _decisions.cache_clear()
+
+
+def _graph(args: argparse.Namespace):
+    import plr_luigi.tasks  # noqa: F401 -- registers every task family
+
+    root = luigi.task_register.Register.get_task_cls(args.root)()
+    return walk_graph(root)
+
+
+def _status(args: argparse.Namespace) -> int:
+    graph = _graph(args)
+    print(render_status(graph_status(graph)))
+    due = would_run(graph)
+    print(f"\na build of {args.root} would run {len(due)} tasks now"
+          + (":" if due and args.list else "."))
+    if args.list:
+        for task_id in due:
+            print(f"  {task_id} [{graph.state(task_id)}]")
+    return 0
+
+
+def _invalidate(args: argparse.Namespace) -> int:
+    graph = _graph(args)
+    try:
+        plan = invalidation_plan(graph, args.task, downstream=args.downstream)
+    except UnknownTaskError as err:
+        print(f"plr-luigi invalidate: {err.args[0]}")
+        return 2
+    paths = [p for task_paths in plan.values() for p in task_paths]
+    verb = "would delete" if args.dry_run else "deleting"
+    print(f"{len(plan)} tasks selected, {verb} {len(paths)} targets:")
+    for task_id, task_paths in plan.items():
+        for path in task_paths:
+            print(f"  {task_id}: {path}")
+    if not args.dry_run:
+        delete_paths(paths)
+    return 0
+
+
+def _graph_command(args: argparse.Namespace) -> int:
+    graph = _graph(args)
+    if args.edges:
+        for (parent, child), n in family_edges(graph).items():
+            print(f"{parent} -> {child}" + (f" (x{n})" if n > 1 else ""))
+    else:
+        print(render_tree(graph))
+    if args.picture is not None:
+        from plr_luigi.tasks.config import plr
+
+        picture = Path(args.picture or plr().output_path("graph", "task_graph.svg"))
+        renderer = render_picture(graph, picture.with_suffix(".dot"), picture)
+        print(f"\ngraph: {picture.with_suffix('.dot')} (DOT), {picture} (drawn by {renderer})")
+    return 0
+
+
+def register_commands(commands) -> None:
+    """Add status, invalidate and graph to the `plr-luigi` sub-command parser."""
+    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        parser = commands.add_parser(name, help=help_text)
+        parser.add_argument("--root", default=DEFAULT_ROOT,
+                            help="the task whose graph is inspected (default: ReproduceAll)")
+        parser.set_defaults(handler=handler, accepts_plr_overrides=True)
+        return parser
+
+    status = add("status", _status, "per task family: complete, missing, stale, would run")
+    status.add_argument("--list", action="store_true", help="list the tasks a build would run")
+
+    invalidate = add("invalidate", _invalidate,
+                     "delete the targets of tasks (a family name or a task id)")
+    invalidate.add_argument("task", nargs="+", help="task family (all its tasks) or task id")
+    invalidate.add_argument("--downstream", action="store_true",
+                            help="also everything built from them (tasks that require them)")
+    invalidate.add_argument("--dry-run", action="store_true", help="only list what would go")
+
+    graph = add("graph", _graph_command, "the dependency graph as text and as a picture")
+    graph.add_argument("--edges", action="store_true",
+                       help="family-level edges instead of the indented task tree")
+    graph.add_argument("--picture", nargs="?", const="", default=None, metavar="PATH",
+                       help="also write DOT and render it (.svg or .png; default "
+                            "<output_dir>/graph/task_graph.svg)")

@@ -1,0 +1,158 @@
+"""Real servers for tests, on 127.0.0.1 and free ports, always stopped: luigid, an MLflow
+tracking server, and `luigi` build subprocesses pointed at them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+# "[pid 123] Worker Worker(salt=..., host=..., pid=...) running   ExtractRun(run_id=...)"
+_RUNNING = re.compile(r"Worker Worker\(.*?\) running\s+(\S.*?)\s*$", re.MULTILINE)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {proc.returncode}:\n"
+                               f"{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM (luigid saves its state), then SIGKILL if it lingers; the whole process group."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+
+
+@dataclass
+class Luigid:
+    port: int
+    proc: subprocess.Popen | None  # None: a daemon started by `make scheduler`
+    state_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def api(self, method: str, **data) -> dict:
+        query = urllib.parse.urlencode({"data": json.dumps(data)})
+        with urllib.request.urlopen(f"{self.url}/api/{method}?{query}", timeout=10) as resp:
+            return json.loads(resp.read())["response"]
+
+    def tasks(self, status: str | None = None) -> dict[str, dict]:
+        if status is not None:
+            return self.api("task_list", status=status, upstream_status="")
+        found: dict[str, dict] = {}
+        for name in ("PENDING", "RUNNING", "DONE", "FAILED", "DISABLED"):
+            found.update(self.api("task_list", status=name, upstream_status=""))
+        return found
+
+
+@contextlib.contextmanager
+def running_luigid(tmp: Path) -> Iterator[Luigid]:
+    """luigid started from the project folder (it reads luigi.cfg: [resources], [scheduler])."""
+    port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
+    log = tmp / "luigid.log"
+    state = tmp / "luigid-state.pickle"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "luigid"), "--address", "127.0.0.1", "--port", str(port),
+             "--state-path", str(state)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env=_env(None), start_new_session=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/task_list", proc, 30, log)
+        yield Luigid(port, proc, state)
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def running_mlflow_server(tmp: Path) -> Iterator[str]:
+    """`mlflow server` with a SQLite backend and served artifacts; yields its URI."""
+    port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
+    log = tmp / "mlflow-server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+             "--backend-store-uri", f"sqlite:///{tmp / 'mlflow.db'}",
+             "--artifacts-destination", str(tmp / "artifacts"), "--serve-artifacts",
+             "--workers", "1"],
+            cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=_env(None),
+            start_new_session=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", proc, 120, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def _env(cfg: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "LUIGI_CONFIG_PATH"}
+    env["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    if cfg is not None:
+        env["LUIGI_CONFIG_PATH"] = str(cfg)
+    return env
+
+
+def start_build(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
+    """`luigi --module plr_luigi ...` in the background, its output in log."""
+    with open(log, "w") as out:
+        return subprocess.Popen([str(BIN / "luigi"), "--module", "plr_luigi", *args], cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, env=_env(cfg),
+                                start_new_session=True)
+
+
+def finish(proc: subprocess.Popen, timeout: float = 300) -> int:
+    try:
+        return proc.wait(timeout)
+    finally:
+        stop(proc)
+
+
+def central_args(luigid: Luigid, workers: int) -> list[str]:
+    """--no-lock: luigi refuses a second process with the same command line on one machine
+    (exit code already_running); on several machines, or to add workers here, it is lifted."""
+    return ["--scheduler-host", "127.0.0.1", "--scheduler-port", str(luigid.port),
+            "--workers", str(workers), "--no-lock"]
+
+
+def tasks_run(*logs: Path) -> Counter:
+    """How often each task was run, counted from the workers' logs."""
+    return Counter(m for log in logs for m in _RUNNING.findall(log.read_text()))

@@ -1,0 +1,76 @@
+"""Failure alerts: Luigi's own error e-mail, configured as in luigi.cfg's commented [email] /
+[smtp] block, reaches a real SMTP server and names the failed task and the error."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+from conftest import write_luigi_cfg
+from servers import finish, free_port, start_build
+
+pytestmark = pytest.mark.slow
+UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's hook
+        self.messages.append(email.message_from_bytes(envelope.content,
+                                                      policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, inbox
+    finally:
+        controller.stop()
+
+
+def _store_with_an_unknown_level(tmp: Path):
+    from mlflow.tracking import MlflowClient
+
+    from plr_luigi.synth import generate_store
+
+    store = generate_store(tmp / "store", size="demo", seed=7, n_runs=12, n_bootstrap=30,
+                           model_pickle_bytes=10_000)
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
+    run = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
+    client.set_terminated(run.info.run_id, "FINISHED")
+    return store
+
+
+def test_a_failed_build_mails_the_task_and_its_error(tmp_path, smtp_server):
+    port, inbox = smtp_server
+    store = _store_with_an_unknown_level(tmp_path)
+    cfg = write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),
+                          tmp_path / "data", tmp_path / "outputs")
+    with open(cfg, "a") as fh:  # the block luigi.cfg documents, uncommented
+        fh.write(f"\n[email]\nreceiver = plr-team@example.org\nsender = plr-luigi@example.org\n"
+                 f"method = smtp\n[smtp]\nhost = 127.0.0.1\nport = {port}\n")
+    log = tmp_path / "build.log"
+    # Not a terminal (output goes to a file), so Luigi sends without force_send.
+    rc = finish(start_build(cfg, log, "ReproduceAll", "--local-scheduler", "--no-lock"))
+
+    assert rc == 30, log.read_text()[-3000:]  # [retcode] task_failed
+    assert inbox.messages, log.read_text()[-3000:]
+    alert = inbox.messages[0]
+    assert "AllRunsExtracted" in alert["Subject"] and "FAILED" in alert["Subject"]
+    assert alert["To"] == "plr-team@example.org"
+    body = alert.get_body(preferencelist=("plain", "html")).get_content()
+    assert "1 runs failed extraction" in body
+    assert UNKNOWN in body and "BrandNewDetector" in body
