@@ -282,6 +282,9 @@ EXTRACTION_REPORT = Table(
         _c("lifecycle_stage", "VARCHAR"),
         _c("outcome", "VARCHAR", "extracted, skipped or failed"),
         _c("reason", "VARCHAR", required=False),
+        _c("seconds", "DOUBLE", "extraction time (extracted or failed runs)", required=False),
+        _c("rss_mb", "DOUBLE", "resident memory of the extracting process at its end, MB",
+           required=False),
     ),
     "every run of the experiment and what extraction did with it",
 )

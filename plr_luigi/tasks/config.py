@@ -1,4 +1,5 @@
-"""The `[plr]` section of luigi.cfg, and the paths every target derives from it."""
+"""The `[plr]`, `[heartbeat]` and `[limits]` sections of luigi.cfg, and the paths every target
+derives from them."""
 
 from __future__ import annotations
 
@@ -43,6 +44,21 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
 
     def output_path(self, *parts: str) -> Path:
         return Path(self.output_dir).joinpath(*parts)
+
+
+class heartbeat(luigi.Config):  # noqa: N801 -- the [heartbeat] section
+    interval = luigi.FloatParameter(
+        default=10.0, description="seconds between heartbeat lines during extraction and merge; "
+                                  "0: none")
+
+
+class limits(luigi.Config):  # noqa: N801 -- the [limits] section
+    memory_mb = luigi.FloatParameter(
+        default=4096.0, description="resident memory (MB) an ExtractRun or MergeToDuckDB may use "
+                                    "before it is stopped; 0: no limit")
+    stall_seconds = luigi.FloatParameter(
+        default=900.0, description="seconds an ExtractRun or MergeToDuckDB may go without "
+                                   "progress before it is stopped; 0: never")
 
 
 @lru_cache(maxsize=8)
