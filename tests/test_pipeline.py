@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import luigi
 import numpy as np
 import pytest
 from conftest import plr_settings, write_luigi_cfg
@@ -160,7 +161,7 @@ def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, re
         png = built["outputs"] / "figures" / "forest_outlier_method.png"
         png.unlink()
         # The wrapper has no target of its own: it completes again once its requirement did.
-        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "ReproduceAll"]
+        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "PrivacyAudit", "ReproduceAll"]
         assert png.is_file()
         assert ForestPlot(factor="outlier_method").complete()
 
@@ -194,3 +195,25 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
         assert (tmp_path / "outputs" / name).is_file(), name
     assert (tmp_path / "outputs" / "numbers.tex").read_text().split("\n", 2)[2] == \
         (built["outputs"] / "numbers.tex").read_text().split("\n", 2)[2]
+
+
+def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
+    """The privacy audit re-reads every public output after any of them changed."""
+    from plr_luigi.tasks import PrivacyAudit
+
+    leak = built["outputs"] / "tables" / "planted.tex"
+    leak.write_text("H001 & 0.91 \\\\ % copied from codes_test: PLR4012\n")
+    failures = []
+    PrivacyAudit.event_handler(luigi.Event.FAILURE)(lambda _task, err: failures.append(str(err)))
+    try:
+        with plr_settings(**built["settings"]):
+            assert not luigi.build([ReproduceAll()], local_scheduler=True)
+            assert not PrivacyAudit().complete()
+    finally:
+        leak.unlink()
+    assert failures and f"{leak}: holds an original subject code" in failures[-1]
+    assert f"{leak}: holds a subject-code run param" in failures[-1]
+    assert "PLR4012" not in failures[-1]  # the message never repeats the code
+    with plr_settings(**built["settings"]):  # the files are again the ones last audited
+        assert recorder.build([ReproduceAll()]) == []
+        assert PrivacyAudit().complete()

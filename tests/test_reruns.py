@@ -15,7 +15,7 @@ from plr_luigi.tasks import outputs as output_tasks
 
 pytestmark = pytest.mark.slow
 OUTPUT_TASKS = ["AllRunsExtracted", "ExtractionReport", "FactorTable", "ForestPlot", "NumbersTex",
-                "ReproduceAll"]
+                "PrivacyAudit", "ReproduceAll"]
 
 
 def _unused_configuration_name(client, experiment_id) -> str:
@@ -107,6 +107,6 @@ def test_editing_the_figure_config_makes_outputs_stale_not_the_database(
             ran = recorder.build([ReproduceAll()])
         # Every stamped output is rebuilt; the database and extraction are untouched.
         assert ran == sorted(["ExtractionReport", "FactorTable", "ForestPlot", "NumbersTex",
-                              "ReproduceAll"])
+                              "PrivacyAudit", "ReproduceAll"])
     finally:
         output_tasks.configs_digest.cache_clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import luigi
 
+from plr_luigi.tasks.audit import PrivacyAudit
 from plr_luigi.tasks.outputs import (
     AllRunsExtracted,
     ExtractionReport,
@@ -23,4 +24,5 @@ class ReproduceAll(luigi.WrapperTask):
             FactorTable(factor="classifier"),
             ExtractionReport(),
             AllRunsExtracted(),
+            PrivacyAudit(),
         ]
