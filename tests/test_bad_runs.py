@@ -154,7 +154,9 @@ def test_a_store_path_that_does_not_exist_stops_the_build_before_anything_is_wri
     result = _luigi_exit(tmp_path, str(tmp_path / "no" / "mlruns"))
     assert result.returncode == 35, result.stderr[-3000:]  # [retcode] scheduling_error
     assert f"MLflow store path does not exist: {tmp_path / 'no' / 'mlruns'}" in result.stderr
-    assert not (tmp_path / "data").exists() and not (tmp_path / "outputs").exists()
+    # Nothing but the build lock (plr_luigi.buildlock) was written.
+    assert [p.name for p in (tmp_path / "data").rglob("*")] == [".build.lock"]
+    assert not (tmp_path / "outputs").exists()
 
 
 def test_an_empty_experiment_stops_the_build_before_anything_is_written(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import luigi
 
+from plr_luigi.buildlock import hold_build_lock
 from plr_luigi.factors import load_factor_registry
 from plr_luigi.inventory import RunDecision, decide_runs
 from plr_luigi.listing import cached_run_list
@@ -69,9 +70,11 @@ def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDeci
 
 def run_decisions() -> tuple[RunDecision, ...]:
     """What to do with each run of the configured experiment: listed once per process, since
-    Luigi asks requires() and complete() repeatedly."""
+    Luigi asks requires() and complete() repeatedly. The first call takes the data folder's
+    build lock (plr_luigi.buildlock): a concurrent build waits here."""
     config = plr()
     if not config.tracking_uri:
         raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
                            "the results database does not exist: nothing to build it from")
+    hold_build_lock(Path(config.data_dir))
     return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path())
