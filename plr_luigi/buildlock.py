@@ -5,8 +5,9 @@ two different command lines (or a race between two identical ones) pass. Two bui
 the same run folders, database and outputs would each stay correct file by file (every write
 is atomic), but one could rebuild the database under the other's freshly stamped outputs. So a
 build holds an exclusive `flock` on `<data_dir>/.build.lock` from its first look at the store
-until its process ends; a second build waits for it, then finds the work done. The kernel drops
-the lock when the holder dies, so a killed build never leaves a stale lock.
+until the build ends (the given threads, Luigi's worker's, have ended); a second build waits for
+it, then finds the work done. The kernel drops the lock when the
+holder dies, so a killed build never leaves a stale lock.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-# Held until the process exits; one open file per lock, or a second flock of the same
-# process on a new descriptor would wait for itself.
+# One open file per lock held by this process, or a second flock of the same process on a new
+# descriptor would wait for itself.
 _held: dict[Path, int] = {}
 
 
-def hold_build_lock(data_dir: Path) -> None:
-    """Take the data folder's build lock for the rest of this process, waiting if needed."""
+def hold_build_lock(data_dir: Path, until_ended: list[threading.Thread]) -> None:
+    """Take the data folder's build lock, waiting if needed, and keep it until every thread of
+    until_ended (the build's) has ended. Without such threads there is no build to protect
+    (a completeness check from a shell or a test): nothing is locked."""
+    if not until_ended:
+        return
     path = (Path(data_dir) / ".build.lock").resolve()
     if path in _held:
         return
@@ -41,3 +47,11 @@ def hold_build_lock(data_dir: Path) -> None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     _held[path] = fd
+    threading.Thread(target=_release_after, args=(path, until_ended), daemon=True,
+                     name="plr-build-lock").start()
+
+
+def _release_after(path: Path, threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join()
+    os.close(_held.pop(path))  # closing the descriptor drops the lock

@@ -3,10 +3,12 @@ derives from them."""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 import luigi
+import luigi.worker
 
 from plr_luigi.buildlock import hold_build_lock
 from plr_luigi.factors import load_factor_registry
@@ -62,6 +64,11 @@ class limits(luigi.Config):  # noqa: N801 -- the [limits] section
                                    "progress before it is stopped; 0: never")
 
 
+def luigi_worker_threads() -> list[threading.Thread]:
+    """The keep-alive threads of this process's Luigi workers: they end when the build does."""
+    return [t for t in threading.enumerate() if isinstance(t, luigi.worker.KeepAliveThread)]
+
+
 @lru_cache(maxsize=8)
 def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
     runs = cached_run_list(tracking_uri, experiment, cache)
@@ -76,5 +83,5 @@ def run_decisions() -> tuple[RunDecision, ...]:
     if not config.tracking_uri:
         raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
                            "the results database does not exist: nothing to build it from")
-    hold_build_lock(Path(config.data_dir))
+    hold_build_lock(Path(config.data_dir), luigi_worker_threads())
     return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path())

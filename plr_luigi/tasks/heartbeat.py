@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 import luigi
-import luigi.worker
 
 from plr_luigi.inventory import EXTRACT, run_fingerprint
-from plr_luigi.tasks.config import heartbeat, plr, run_decisions
+from plr_luigi.tasks.config import heartbeat, luigi_worker_threads, plr, run_decisions
 from plr_luigi.tasks.merge import MergeToDuckDB
 
 logger = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ def _start_heartbeat(*_args) -> None:
         config = plr()
         run_dirs = [config.run_dir(d.run.run_id, run_fingerprint(d.run))
                     for d in run_decisions() if d.outcome == EXTRACT]
-        workers = [t for t in threading.enumerate() if isinstance(t, luigi.worker.KeepAliveThread)]
+        workers = luigi_worker_threads()
         _running = threading.Thread(
             target=_beat, args=(interval, run_dirs, config.database_path(), workers),
             name="plr-heartbeat", daemon=True)
