@@ -4,6 +4,7 @@ partial file, and two builds at once leave the same database as one uninterrupte
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,8 +25,11 @@ VOLATILE = (schema.PROV_BUILD_ID, schema.PROV_CREATED_AT, schema.PROV_CODE_VERSI
 
 
 def _cfg(store, work: Path) -> Path:
-    return write_luigi_cfg(work / "plr.cfg", store.tracking_uri, str(store.source_db),
-                           work / "data", work / "outputs")
+    cfg = write_luigi_cfg(work / "plr.cfg", store.tracking_uri, str(store.source_db),
+                          work / "data", work / "outputs")
+    with cfg.open("a") as fh:
+        fh.write("[heartbeat]\ninterval = 1\n")
+    return cfg
 
 
 def _start(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
@@ -140,6 +144,9 @@ def test_two_builds_at_once_finish_with_the_database_of_one(store, reference, tm
     assert second.wait(timeout=600) == 0, (tmp_path / "log2").read_text()[-3000:]
     logs = (tmp_path / "log1").read_text() + (tmp_path / "log2").read_text()
     assert "is using" in logs and "waiting for it to finish" in logs
+    # The build that did the work said so while it ran, and when the database was written.
+    assert re.search(r"heartbeat: extraction: \d/\d runs \(\d+%\), .* RSS \d+ MB", logs)
+    assert re.search(r"heartbeat: merge: (\d)/\1 runs .*; database written", logs)
     # Each run was extracted once, by one of the builds.
     assert logs.count("running   ExtractRun(") == store.n_valid_configurations
     _assert_same_database(tmp_path / "data" / "public" / "plr_results.duckdb", reference)
