@@ -9,6 +9,7 @@ exists is complete and valid.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,11 +31,17 @@ def table_file(run_dir: Path, table: schema.Table) -> Path:
     return run_dir / f"{table.name}.parquet"
 
 
+def _ignore_progress(stage: str, percent: int) -> None:
+    logger.debug("%s (%d%%)", stage, percent)
+
+
 def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.DataFrame,
-                   provenance: dict[str, str]) -> dict[str, int]:
+                   provenance: dict[str, str],
+                   progress: Callable[[str, int], None] = _ignore_progress) -> dict[str, int]:
     """Load every run's tables, the report and provenance into a new database at db_path and
     validate it; returns row counts. On any failure db_path is removed: callers write to a
-    temporary path and rename it only after this returns."""
+    temporary path and rename it only after this returns. progress(stage, percent) is called
+    after each table (Luigi's status message and the stall guard)."""
     import duckdb
     import pandas as pd
 
@@ -46,15 +53,20 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
         with duckdb.connect(str(db_path), config={"threads": 1}) as con:
             for table in schema.ALL_TABLES:
                 con.execute(table.ddl())
-            for table in schema.RUN_TABLES:
+            loaded = 0
+            for i, table in enumerate(schema.RUN_TABLES):
                 files = [str(table_file(d, table)) for d in run_dirs]
                 if files:
                     columns = ", ".join(table.column_names)
                     con.execute(f"INSERT INTO {table.name} SELECT {columns} "
                                 "FROM read_parquet(?)", [files])
+                loaded += con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+                progress(f"loaded {table.name}: {loaded:,} rows from {len(run_dirs)} runs so far",
+                         5 + 80 * (i + 1) // len(schema.RUN_TABLES))
             _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
             _insert_frame(con, schema.PROVENANCE,
                           pd.DataFrame(sorted(provenance.items()), columns=["key", "value"]))
+            progress(f"validating {loaded:,} rows", 90)
             problems = validate(con)
             if problems:
                 raise ValidationError("results database failed validation:\n- "

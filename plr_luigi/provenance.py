@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +28,6 @@ def build_provenance(tracking_uri: str, experiment: str, synthetic: bool, n_runs
                      n_configurations: int, source_db_used: bool,
                      inventory: str) -> dict[str, str]:
     return {
-        schema.PROV_BUILD_ID: uuid.uuid4().hex,
         schema.PROV_INVENTORY_DIGEST: inventory,
         schema.PROV_CREATED_AT: datetime.now(timezone.utc).isoformat(timespec="seconds"),
         schema.PROV_TRACKING_URI: tracking_uri,

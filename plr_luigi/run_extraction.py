@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from plr_luigi import schema
+from plr_luigi.atomic import remove_stale_temporaries
 from plr_luigi.extract import MalformedRunError, RunIdentity, extract_tables
 from plr_luigi.factors import load_factor_registry, parse_run_name
 from plr_luigi.inventory import EXTRACT, FAILED
@@ -57,14 +58,23 @@ class RunRecord:
         return cls(**json.loads((run_dir / RECORD_FILE).read_text(encoding="utf-8")))
 
 
+def _ignore_progress(stage: str, percent: int) -> None:
+    logger.debug("%s (%d%%)", stage, percent)
+
+
 def extract_run(tracking_uri: str, run_id: str, subject_lookup: dict[str, str], run_dir: Path,
-                scratch_dir: Path, report: Callable[[str], None] = logger.debug) -> RunRecord:
-    """Extract run_id into run_dir (atomically); returns what happened."""
+                scratch_dir: Path,
+                progress: Callable[[str, int], None] = _ignore_progress) -> RunRecord:
+    """Extract run_id into run_dir (atomically); returns what happened. progress(stage,
+    percent) is called as it goes (Luigi's status message and the stall guard)."""
     started = time.monotonic()
+    progress(f"{run_id}: reading run metadata", 5)
     run = get_run_summary(tracking_uri, run_id)
-    report(f"{run.run_name}: reading metrics pickle")
+    progress(f"{run.run_name}: reading metrics pickle", 10)
     rows: dict[str, int] = {}
     tmp_dir = run_dir.with_name(f".{run_dir.name}.tmp-{os.getpid()}")
+    if run_dir.parent.is_dir():
+        remove_stale_temporaries(run_dir.parent)
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
     try:
@@ -72,10 +82,11 @@ def extract_run(tracking_uri: str, run_id: str, subject_lookup: dict[str, str], 
             factors = parse_run_name(run.run_name, load_factor_registry())
             with local_artifact(run, metrics_artifact_path(run.run_name), scratch_dir) as path:
                 pickled = load_pickle(path)
-            report(f"{run.run_name}: computing metrics")
+            progress(f"{run.run_name}: computing metrics", 50)
             tables = extract_tables(pickled, RunIdentity(run.run_id, run.run_name, factors,
                                                          run.prevalence), subject_lookup)
             del pickled  # the pickle is the largest object: free it before writing
+            progress(f"{run.run_name}: writing Parquet", 80)
             for table in schema.RUN_TABLES:
                 tables[table.name].to_parquet(tmp_dir / f"{table.name}.parquet", index=False)
                 rows[table.name] = len(tables[table.name])

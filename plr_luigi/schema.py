@@ -269,10 +269,10 @@ PROV_SYNTHETIC = "synthetic"
 PROV_N_RUNS_SEEN = "n_runs_seen"
 PROV_N_CONFIGURATIONS = "n_configurations"
 PROV_SOURCE_DB = "source_db_used"
-# Digest of every run decision the database was built from: it is stale once the store differs.
+# Digest of every run decision (and run fingerprint, schema included) the database was built
+# from: it identifies the content; the database is stale once the store's digest differs, and
+# outputs record it to know which database they were made from.
 PROV_INVENTORY_DIGEST = "inventory_digest"
-# Unique per build: outputs record which database they were made from.
-PROV_BUILD_ID = "build_id"
 
 EXTRACTION_REPORT = Table(
     "extraction_report",
@@ -283,6 +283,9 @@ EXTRACTION_REPORT = Table(
         _c("lifecycle_stage", "VARCHAR"),
         _c("outcome", "VARCHAR", "extracted, skipped or failed"),
         _c("reason", "VARCHAR", required=False),
+        _c("seconds", "DOUBLE", "extraction time (extracted or failed runs)", required=False),
+        _c("rss_mb", "DOUBLE", "resident memory of the extracting process at its end, MB",
+           required=False),
     ),
     "every run of the experiment and what extraction did with it",
 )

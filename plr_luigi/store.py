@@ -52,6 +52,7 @@ class RunSummary:
     prevalence: float | None
     # Original subject codes from the run's params: private, used only for the subject lookup.
     subject_codes: frozenset[str] = field(repr=False, default=frozenset())
+    experiment_id: str = ""
 
 
 def _scheme(uri: str) -> str:
@@ -126,6 +127,7 @@ def _summarise(run, tracking_uri: str) -> RunSummary:
         synthetic=run.data.tags.get(SYNTHETIC_TAG, "").lower() == "true",
         prevalence=float(prevalence) if prevalence not in (None, "") else None,
         subject_codes=codes,
+        experiment_id=run.info.experiment_id,
     )
 
 
@@ -141,6 +143,10 @@ def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
                          f"(experiments there: {', '.join(names) or 'none'})")
     runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
                               max_results=_MAX_RESULTS)
+    if not runs:
+        # An empty database would look like a study without results: refuse to build one.
+        raise StoreError(f"experiment {experiment_name!r} in {tracking_uri} has no runs: "
+                         "nothing to build a results database from")
     summaries = [_summarise(run, tracking_uri) for run in runs]
     summaries.sort(key=lambda r: (r.start_time or 0, r.run_id))
     logger.info("store %s, experiment %s: %d runs", tracking_uri, experiment_name, len(summaries))
@@ -150,6 +156,13 @@ def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
 def get_run_summary(tracking_uri: str, run_id: str) -> RunSummary:
     return _summarise(make_client(tracking_uri).get_run(run_id),
                       normalise_tracking_uri(tracking_uri))
+
+
+def run_page_url(tracking_uri: str, run: RunSummary) -> str | None:
+    """The run's page in the MLflow UI where the store is a tracking server, else None."""
+    if _scheme(tracking_uri) not in ("http", "https"):
+        return None
+    return f"{tracking_uri.rstrip('/')}/#/experiments/{run.experiment_id}/runs/{run.run_id}"
 
 
 def metrics_artifact_path(run_name: str) -> str:
@@ -166,7 +179,9 @@ def local_artifact(run: RunSummary, artifact_path: str, scratch_dir: Path) -> It
     local_root = _local_store_path(run.artifact_uri)
     if local_root is not None:
         path = local_root / artifact_path
-        if not path.is_file():
+        # exists(), not is_file(): whatever sits there (a FIFO on a hung network mount, say)
+        # is opened, and a read that blocks is the stall guard's to stop.
+        if not path.exists() or path.is_dir():
             raise MissingArtifactError(f"run {run.run_name} ({run.run_id}): artifact "
                                        f"{artifact_path} is missing")
         yield path

@@ -45,7 +45,7 @@ def _store_with_an_unknown_level(tmp: Path):
 
     from plr_luigi.synth import generate_store
 
-    store = generate_store(tmp / "store", size="demo", seed=7, n_runs=12, n_bootstrap=30,
+    store = generate_store(tmp / "store", size="demo", seed=7, n_runs=24, n_bootstrap=30,
                            model_pickle_bytes=10_000)
     client = MlflowClient(tracking_uri=store.tracking_uri)
     experiment = client.get_experiment_by_name("PLR_Classification").experiment_id

@@ -350,10 +350,11 @@ def test_report_page_shows_every_output_with_provenance(built):
 
 def test_deleting_one_figure_reruns_that_task_alone(built, recorder):
     """The figure's task reruns, then what is built from it: the report page (complete only
-    while everything it shows is) and the wrapper (which has no target)."""
+    while everything it shows is), the privacy audit of the changed files, and the wrapper."""
     with plr_settings(**built["settings"]):
         (built["outputs"] / "figures" / "heatmap_outlier_imputation.json").unlink()
-        assert recorder.build([ReproduceAll()]) == ["AurocHeatmap", "ReportPage", "ReproduceAll"]
+        assert recorder.build([ReproduceAll()]) == ["AurocHeatmap", "PrivacyAudit", "ReportPage",
+                                                    "ReproduceAll"]
         assert AurocHeatmap().complete()
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import luigi
 import numpy as np
 import pytest
 from conftest import plr_settings, write_luigi_cfg
@@ -141,8 +142,10 @@ def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, re
         assert recorder.build([ReproduceAll()]) == []
         png = built["outputs"] / "figures" / "forest_outlier_method.png"
         png.unlink()
-        # Then what shows it (the report page) and the wrapper, which has no target of its own.
-        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "ReportPage", "ReproduceAll"]
+        # Then what shows or audits it (the report page, the privacy audit) and the
+        # wrapper, which has no target of its own.
+        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "PrivacyAudit",
+                                                    "ReportPage", "ReproduceAll"]
         assert png.is_file()
         assert ForestPlot(factor="outlier_method").complete()
 
@@ -182,3 +185,25 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
     assert not list(figures.glob("demo_traces.png"))
     assert "Figure unavailable: no subject source database" in \
         (tmp_path / "outputs" / "report.html").read_text()
+
+
+def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
+    """The privacy audit re-reads every public output after any of them changed."""
+    from plr_luigi.tasks import PrivacyAudit
+
+    leak = built["outputs"] / "tables" / "planted.tex"
+    leak.write_text("H001 & 0.91 \\\\ % copied from codes_test: PLR4012\n")
+    failures = []
+    PrivacyAudit.event_handler(luigi.Event.FAILURE)(lambda _task, err: failures.append(str(err)))
+    try:
+        with plr_settings(**built["settings"]):
+            assert not luigi.build([ReproduceAll()], local_scheduler=True)
+            assert not PrivacyAudit().complete()
+    finally:
+        leak.unlink()
+    assert failures and f"{leak}: holds an original subject code" in failures[-1]
+    assert f"{leak}: holds a subject-code run param" in failures[-1]
+    assert "PLR4012" not in failures[-1]  # the message never repeats the code
+    with plr_settings(**built["settings"]):  # the files are again the ones last audited
+        assert recorder.build([ReproduceAll()]) == []
+        assert PrivacyAudit().complete()

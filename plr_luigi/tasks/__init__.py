@@ -1,6 +1,8 @@
 """Luigi tasks: thin wiring of the computation modules (`luigi --module plr_luigi ReproduceAll`)."""
 
+from plr_luigi.tasks import heartbeat as _heartbeat  # noqa: F401 -- registers the heartbeat
 from plr_luigi.tasks import preload  # noqa: F401 -- registers the pre-fork import
+from plr_luigi.tasks.audit import PrivacyAudit
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.extract import ExtractRun, SubjectLookup
 from plr_luigi.tasks.figures import (
@@ -30,6 +32,7 @@ __all__ = [
     "MergeToDuckDB",
     "NumbersTex",
     "PipelineCurves",
+    "PrivacyAudit",
     "ReportPage",
     "ReproduceAll",
     "SpecificationCurve",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import luigi
 
-from plr_luigi.tasks.config import plr, run_decisions
+from plr_luigi.tasks.config import limits, plr, run_decisions
 
 # Computation modules (pandas, scipy, pyarrow) are imported inside run(): a build with nothing
 # to do never loads them.
@@ -62,8 +64,31 @@ class ExtractRun(luigi.Task):
 
     def run(self):
         from plr_luigi.run_extraction import extract_run
+        from plr_luigi.store import run_page_url
 
         config = plr()
-        extract_run(config.tracking_uri, self.run_id, read_lookup(self.input().path),
-                    Path(self.output().path), config.scratch_dir(),
-                    report=self.set_status_message)
+        run = next((d.run for d in run_decisions() if d.run.run_id == self.run_id), None)
+        url = run and run_page_url(config.tracking_uri, run)
+        if url:
+            self.set_tracking_url(url)
+        with guarded(self, f"ExtractRun {run.run_name if run else self.run_id}") as progress:
+            extract_run(config.tracking_uri, self.run_id, read_lookup(self.input().path),
+                        Path(self.output().path), config.scratch_dir(), progress=progress)
+
+
+@contextlib.contextmanager
+def guarded(task: luigi.Task, name: str) -> Iterator[Callable[[str, int], None]]:
+    """Run the block under the [limits] memory limit and stall timeout; yields the progress
+    callback, which also shows stage, percentage and memory in luigid's UI."""
+    from plr_luigi.monitor import TaskGuard, process_rss_mb
+
+    settings = limits()
+    with TaskGuard(name, settings.memory_mb, settings.stall_seconds) as guard:
+        def progress(stage: str, percent: int) -> None:
+            guard.progress(stage)
+            task.set_status_message(f"{stage}; RSS {process_rss_mb():.0f} MB "
+                                    f"(limit {settings.memory_mb:g} MB)")
+            task.set_progress_percentage(percent)
+
+        yield progress
+        progress("done", 100)

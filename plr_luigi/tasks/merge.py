@@ -10,7 +10,7 @@ import luigi
 from plr_luigi import schema
 from plr_luigi.inventory import EXTRACT, inventory_digest, run_fingerprint
 from plr_luigi.tasks.config import plr, run_decisions
-from plr_luigi.tasks.extract import ExtractRun
+from plr_luigi.tasks.extract import ExtractRun, guarded
 
 
 class MergeToDuckDB(luigi.Task):
@@ -46,16 +46,21 @@ class MergeToDuckDB(luigi.Task):
         from plr_luigi.report import extraction_report
         from plr_luigi.run_extraction import RunRecord
 
+        if self.complete():
+            # Two workers on one luigid can both be handed the merge (one re-adds it as pending
+            # before the other's finishes): the database of these very runs exists; rewriting
+            # it would only make every output and the audit look changed.
+            return
         config = plr()
         decisions = list(run_decisions())
         by_dir = {Path(t.path): RunRecord.read(Path(t.path)) for t in self.input()}
         extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
-        self.set_status_message(f"loading {len(extracted)} runs into DuckDB")
         provenance = build_provenance(
             config.tracking_uri, config.experiment,
             synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
             n_configurations=len(extracted), source_db_used=bool(config.source_db),
             inventory=inventory_digest(decisions))
         report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
-        with atomic_paths({"db": Path(self.output().path)}) as tmp:
-            build_database(tmp["db"], extracted, report, provenance)
+        with guarded(self, "MergeToDuckDB") as progress, \
+                atomic_paths({"db": Path(self.output().path)}) as tmp:
+            build_database(tmp["db"], extracted, report, provenance, progress=progress)

@@ -28,7 +28,7 @@ class DatabaseOutput(luigi.Task):
 
     Complete while its files exist, every requirement is complete (the database: built from the
     store's current runs) and the stamp written after its last run names the same database
-    build and the same figure/pipeline configuration: a rebuilt database or an edited config
+    content and the same figure/pipeline configuration: a rebuilt database or an edited config
     makes it stale.
     """
 
@@ -52,7 +52,9 @@ class DatabaseOutput(luigi.Task):
 
     def current_stamp(self) -> dict[str, str]:
         provenance = read_provenance_of(self.database_path())
-        return {"database_build": provenance[schema.PROV_BUILD_ID], "configs": configs_digest()}
+        # The database's content, not its file: a merge repeated on the same runs (two workers
+        # racing on luigid can both run it) gives the same digest and keeps outputs current.
+        return {"database": provenance[schema.PROV_INVENTORY_DIGEST], "configs": configs_digest()}
 
     def complete(self):
         if not super().complete():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import luigi
 
+from plr_luigi.tasks.audit import PrivacyAudit
 from plr_luigi.tasks.outputs import AllRunsExtracted
 from plr_luigi.tasks.report import ReportPage, manuscript_outputs
 
@@ -12,4 +13,5 @@ class ReproduceAll(luigi.WrapperTask):
     """Requires every output task; does nothing itself."""
 
     def requires(self):
-        return [*manuscript_outputs(), ReportPage(), AllRunsExtracted()]
+        return [*manuscript_outputs(), ReportPage(), AllRunsExtracted(),
+                PrivacyAudit()]

@@ -1,0 +1,57 @@
+"""One build at a time per data folder.
+
+Luigi's local scheduler has no cross-process lock except its pid lock per command line, which
+two different command lines (or a race between two identical ones) pass. Two builds writing
+the same run folders, database and outputs would each stay correct file by file (every write
+is atomic), but one could rebuild the database under the other's freshly stamped outputs. So a
+build holds an exclusive `flock` on `<data_dir>/.build.lock` from its first look at the store
+until the build ends (the given threads, Luigi's worker's, have ended); a second build waits for
+it, then finds the work done. The kernel drops the lock when the
+holder dies, so a killed build never leaves a stale lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# One open file per lock held by this process, or a second flock of the same process on a new
+# descriptor would wait for itself.
+_held: dict[Path, int] = {}
+
+
+def hold_build_lock(data_dir: Path, until_ended: list[threading.Thread]) -> None:
+    """Take the data folder's build lock, waiting if needed, and keep it until every thread of
+    until_ended (the build's) has ended. Without such threads there is no build to protect
+    (a completeness check from a shell or a test): nothing is locked."""
+    if not until_ended:
+        return
+    path = (Path(data_dir) / ".build.lock").resolve()
+    if path in _held:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        logger.warning("another build (pid %s) is using %s; waiting for it to finish",
+                       holder, data_dir)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        logger.warning("the other build on %s finished; continuing", data_dir)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    _held[path] = fd
+    threading.Thread(target=_release_after, args=(path, until_ended), daemon=True,
+                     name="plr-build-lock").start()
+
+
+def _release_after(path: Path, threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join()
+    os.close(_held.pop(path))  # closing the descriptor drops the lock
