@@ -94,7 +94,8 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
     assert len(done) == len(_expected_graph(small_store, tmp_path))
     ran = tasks_run(*logs)
     assert len(ran) == len(done) and set(ran.values()) == {1}, ran
-    assert all(tasks_run(log) for log in logs), "both processes did some of the work"
+    # Which process does which task depends on timing (the data folder's build lock can hold
+    # the second one until the work is done): what matters is that each task did its work once.
     # On disk: one directory per extracted run, each written once (no concurrent extraction).
     records = list((tmp_path / "data" / "interim" / "runs").glob("*/*/record.json"))
     assert len(records) == small_store.n_valid_configurations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,6 +12,8 @@ from plr_luigi import schema
 from plr_luigi.inventory import EXTRACT, inventory_digest, run_fingerprint
 from plr_luigi.tasks.config import plr, run_decisions
 from plr_luigi.tasks.extract import ExtractRun, guarded
+
+logger = logging.getLogger(__name__)
 
 
 class MergeToDuckDB(luigi.Task):
@@ -50,6 +53,7 @@ class MergeToDuckDB(luigi.Task):
             # Two workers on one luigid can both be handed the merge (one re-adds it as pending
             # before the other's finishes): the database of these very runs exists; rewriting
             # it would only make every output and the audit look changed.
+            logger.info("%r was completed by another worker meanwhile", self)
             return
         config = plr()
         decisions = list(run_decisions())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from plr_luigi.database import connect_read_only, read_provenance, read_provenan
 from plr_luigi.factors import CONFIGS_DIR
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.merge import MergeToDuckDB
+
+logger = logging.getLogger(__name__)
 
 # Configuration files whose edits make every output stale (factors.yaml acts through the
 # database: it decides which runs are extracted).
@@ -31,6 +35,11 @@ class DatabaseOutput(luigi.Task):
     content and the same figure/pipeline configuration: a rebuilt database or an edited config
     makes it stale.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _skip_when_complete(cls.__dict__["run"])
 
     def requires(self):
         return MergeToDuckDB()
@@ -68,14 +77,33 @@ class DatabaseOutput(luigi.Task):
         return recorded == self.current_stamp()
 
 
+def _skip_when_complete(run):
+    """Two worker processes on one luigid can both be handed a task (one re-adds it as pending
+    before the other finishes it); the second then finds it complete and leaves its files, and
+    so the privacy audit of them, alone."""
+
+    @functools.wraps(run)
+    def run_unless_complete(self):
+        if luigi.task.flatten(self.output()) and self.complete():
+            logger.info("%r was completed by another worker meanwhile", self)
+            return None
+        return run(self)
+
+    return run_unless_complete
+
+
 @DatabaseOutput.event_handler(luigi.Event.SUCCESS)
 def _write_stamp(task: DatabaseOutput) -> None:
     """After a successful run, record what the outputs were built from (see DatabaseOutput).
     A kill before this leaves outputs without a stamp: stale, so rebuilt, never trusted."""
     if not luigi.task.flatten(task.output()):
         return
-    with atomic_paths({"stamp": task.stamp_path()}) as tmp:
-        tmp["stamp"].write_text(json.dumps(task.current_stamp()), encoding="utf-8")
+    stamp = json.dumps(task.current_stamp())
+    path = task.stamp_path()
+    if path.is_file() and path.read_text(encoding="utf-8") == stamp:
+        return  # unchanged: rewriting would only make the public files look changed
+    with atomic_paths({"stamp": path}) as tmp:
+        tmp["stamp"].write_text(stamp, encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
