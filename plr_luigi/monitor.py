@@ -141,7 +141,8 @@ class TaskGuard:
     def _watch(self) -> None:
         process = psutil.Process()
         main = threading.main_thread().ident
-        while not self._stop.wait(self.sample_seconds):
+        # Sample first, then wait: a task shorter than one interval is still checked.
+        while True:
             rss = process.memory_info().rss / MB
             self.peak_mb = max(self.peak_mb, rss)
             idle = time.monotonic() - self._last_progress
@@ -156,6 +157,8 @@ class TaskGuard:
             if self._problem is not None:
                 logger.error("%s", self._problem)
                 signal.pthread_kill(main, self._SIGNAL)
+                return
+            if self._stop.wait(self.sample_seconds):
                 return
 
     def __exit__(self, exc_type, exc, tb):
