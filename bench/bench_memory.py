@@ -21,13 +21,13 @@ def accumulate_then_insert(store: Path, db_path: Path) -> int:
     import duckdb
     import pandas as pd
 
-    from plr_luigi import schema
-    from plr_luigi.extract import RunIdentity, extract_tables
-    from plr_luigi.factors import load_factor_registry, parse_run_name
-    from plr_luigi.inventory import EXTRACT, decide_runs
-    from plr_luigi.safe_pickle import load_pickle
-    from plr_luigi.store import list_runs, local_artifact, metrics_artifact_path
-    from plr_luigi.subjects import build_lookup, read_labelled_subjects
+    from plr_luigi.extraction.run_tables import RunIdentity, extract_tables
+    from plr_luigi.extraction.subjects import build_lookup, read_labelled_subjects
+    from plr_luigi.store.inventory import EXTRACT, decide_runs
+    from plr_luigi.store.mlflow_store import list_runs, local_artifact, metrics_artifact_path
+    from plr_luigi.store.safe_pickle import load_pickle
+    from plr_luigi.study import schema
+    from plr_luigi.study.factors import load_factor_registry, parse_run_name
 
     uri = str(store / "mlruns")
     registry = load_factor_registry()

@@ -19,8 +19,8 @@ from bench import common
 def bulk_load(run_dirs: list[Path], db: Path) -> float:
     import pandas as pd
 
-    from plr_luigi import schema
-    from plr_luigi.database import build_database
+    from plr_luigi.database.results_database import build_database
+    from plr_luigi.study import schema
 
     db.unlink(missing_ok=True)
     report = pd.DataFrame(columns=schema.EXTRACTION_REPORT.column_names)
@@ -33,7 +33,7 @@ def row_by_row(run_dirs: list[Path], db: Path, budget: float) -> dict:
     import duckdb
     import pandas as pd
 
-    from plr_luigi import schema
+    from plr_luigi.study import schema
 
     db.unlink(missing_ok=True)
     started = time.perf_counter()

@@ -105,7 +105,8 @@ def trivial_graph(root: Path, n: int, profile: bool = False) -> dict:
 def store_listing_seconds(store: Path) -> float:
     """Importing MLflow and listing the experiment once: what requires() costs before Luigi
     schedules anything (in a fresh process, as in a build)."""
-    code = ("import time; t = time.perf_counter(); from plr_luigi.store import list_runs; "
+    code = ("import time; t = time.perf_counter(); "
+            "from plr_luigi.store.mlflow_store import list_runs; "
             f"list_runs({str(store / 'mlruns')!r}, {common.CLASSIFICATION!r}); "
             "print('LISTED', time.perf_counter() - t)")
     out = common.subprocess.run([common.PYTHON, "-c", code], capture_output=True, text=True,

@@ -20,9 +20,9 @@ from bench import common
 
 def read_floor(store: Path) -> dict:
     """Seconds to read and unpickle the metrics pickle of every run the build extracts."""
-    from plr_luigi.factors import load_factor_registry
-    from plr_luigi.inventory import EXTRACT, decide_runs
-    from plr_luigi.store import list_runs, local_artifact, metrics_artifact_path
+    from plr_luigi.store.inventory import EXTRACT, decide_runs
+    from plr_luigi.store.mlflow_store import list_runs, local_artifact, metrics_artifact_path
+    from plr_luigi.study.factors import load_factor_registry
 
     runs = [d.run for d in decide_runs(list_runs(str(store / "mlruns"), common.CLASSIFICATION),
                                        load_factor_registry()) if d.outcome == EXTRACT]

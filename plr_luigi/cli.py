@@ -37,7 +37,7 @@ def _ensure_demo_store(args: argparse.Namespace) -> int:
 
     A user who points luigi.cfg (or LUIGI_CONFIG_PATH) at a real store gets nothing generated.
     """
-    from plr_luigi.store import normalise_tracking_uri
+    from plr_luigi.store.mlflow_store import normalise_tracking_uri
     from plr_luigi.tasks.config import plr
 
     configured = normalise_tracking_uri(plr().tracking_uri)

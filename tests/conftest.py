@@ -27,13 +27,13 @@ def write_luigi_cfg(path: Path, tracking_uri: str, source_db: str, data_dir: Pat
 @contextlib.contextmanager
 def plr_settings(**values: str):
     """Override [plr] settings for in-process builds, restoring them afterwards."""
-    from plr_luigi.tasks.config import _decisions
+    from plr_luigi.tasks.run_inventory import clear_run_decisions_cache
 
     config = luigi.configuration.get_config()
     previous = {k: config.get("plr", k, None) for k in values}
     for key, value in values.items():
         config.set("plr", key, str(value))
-    _decisions.cache_clear()
+    clear_run_decisions_cache()
     try:
         yield
     finally:
@@ -42,7 +42,7 @@ def plr_settings(**values: str):
                 config.remove_option("plr", key)
             else:
                 config.set("plr", key, value)
-        _decisions.cache_clear()
+        clear_run_decisions_cache()
 
 
 class BuildRecorder:

@@ -1,1 +1,2 @@
-"""Figure functions: each takes frames from plr_luigi.queries and returns a matplotlib Figure."""
+"""Figure functions: each takes frames from plr_luigi.database.queries and returns a
+matplotlib Figure."""

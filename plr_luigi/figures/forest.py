@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.figures.style import display_name, level_colour, load_figure_config, mark_synthetic
+from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study.configs import load_figure_config
+from plr_luigi.study.display import display_name, level_colour
 
 
 def plot_forest(frame: pd.DataFrame, factor: str, subset_label: str, synthetic: bool):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from plr_luigi.figures.style import display_name, factor_label, mark_synthetic
+from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study.display import display_name, factor_label
 
 
 def plot_heatmap(cells: pd.DataFrame, rows: str, columns: str, subset_label: str,

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from plr_luigi import schema
-from plr_luigi.figures.style import load_standard_pipelines, mark_synthetic, pipeline_colour
+from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study import schema
+from plr_luigi.study.configs import load_standard_pipelines
+from plr_luigi.study.display import pipeline_colour
 
 CAL, DCA, ROC = schema.CALIBRATION, schema.DCA, schema.ROC
 RET, DIST = schema.RETENTION, schema.PROBABILITY_DISTRIBUTIONS

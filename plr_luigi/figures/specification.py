@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.factors import FACTORS
-from plr_luigi.figures.style import (
-    display_name,
-    factor_label,
-    level_colour,
-    load_figure_config,
-    mark_synthetic,
-)
+from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study.configs import load_figure_config
+from plr_luigi.study.display import display_name, factor_label, level_colour
+from plr_luigi.study.factors import FACTORS
 
 
 def plot_specification_curve(configs: pd.DataFrame, synthetic: bool):

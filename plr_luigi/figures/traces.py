@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.demo_subjects import OUTLIER_SHARE, SELECTION
+from plr_luigi.extraction.demo_subjects import OUTLIER_SHARE, SELECTION
+from plr_luigi.extraction.subjects import CLASS_LABEL, PUBLIC_CODE
 from plr_luigi.figures.pipeline_curves import CLASS_COLOURS, CLASS_NAMES
 from plr_luigi.figures.style import mark_synthetic
-from plr_luigi.subjects import CLASS_LABEL, PUBLIC_CODE
 
 LIGHT_COLOURS = {"Red": "#d73027", "Blue": "#4575b4"}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from plr_luigi.figures.style import factor_label, mark_synthetic
-from plr_luigi.statistics import RESIDUAL, SHARED
+from plr_luigi.analysis.statistics import RESIDUAL, SHARED
+from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study.display import factor_label
 
 
 def plot_variance_decomposition(frame: pd.DataFrame, synthetic: bool):

@@ -9,14 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
+from plr_luigi.study.configs import CONFIGS_DIR, load_yaml
 
 logger = logging.getLogger(__name__)
-
-CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
-
 
 @dataclass(frozen=True)
 class Levels:
@@ -36,8 +32,7 @@ class Levels:
 
 
 def _read_yaml(name: str) -> dict:
-    with open(CONFIGS_DIR / name, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return load_yaml(CONFIGS_DIR / name)
 
 
 @lru_cache(maxsize=1)

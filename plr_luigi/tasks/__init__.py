@@ -2,9 +2,11 @@
 
 from plr_luigi.tasks import heartbeat as _heartbeat  # noqa: F401 -- registers the heartbeat
 from plr_luigi.tasks import preload  # noqa: F401 -- registers the pre-fork import
+from plr_luigi.tasks.analysis import FactorTable, NumbersTex, TopPipelinesTable, VarianceTable
 from plr_luigi.tasks.audit import PrivacyAudit
 from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.extract import ExtractRun, SubjectLookup
+from plr_luigi.tasks.database import MergeToDuckDB
+from plr_luigi.tasks.extraction import ExtractRun, SubjectLookup
 from plr_luigi.tasks.figures import (
     AurocHeatmap,
     CriticalDifference,
@@ -14,11 +16,8 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
-from plr_luigi.tasks.merge import MergeToDuckDB
-from plr_luigi.tasks.outputs import AllRunsExtracted, ExtractionReport, NumbersTex
-from plr_luigi.tasks.report import ReportPage
+from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
-from plr_luigi.tasks.tables import FactorTable, TopPipelinesTable, VarianceTable
 
 __all__ = [
     "AllRunsExtracted",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import luigi
 
+from plr_luigi.build.file_digest import stat_digest
 from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.merge import MergeToDuckDB
+from plr_luigi.tasks.database import MergeToDuckDB
+from plr_luigi.tasks.report import public_outputs
 
 
 class PrivacyLeakError(RuntimeError):
@@ -23,15 +24,6 @@ def _public_files() -> list[Path]:
     return sorted([config.database_path(), *files])
 
 
-def _files_digest(files: list[Path]) -> str:
-    """Changes when any public file is added, removed or rewritten (stat calls only)."""
-    digest = hashlib.sha256()
-    for path in files:
-        stat = path.stat()
-        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
 class PrivacyAudit(luigi.Task):
     """Reads every public output (the database's text columns, every file under outputs/);
     writes privacy_audit.json listing what was checked, or fails naming each leaking file.
@@ -41,13 +33,7 @@ class PrivacyAudit(luigi.Task):
     retry_count = 1
 
     def requires(self):
-        from plr_luigi.tasks.outputs import AllRunsExtracted
-        from plr_luigi.tasks.reproduce import ReproduceAll
-
-        # Every output ReproduceAll builds, whatever it grows to; failed runs must not keep
-        # the outputs that were built from the rest from being audited.
-        return [MergeToDuckDB(), *(t for t in ReproduceAll().requires()
-                                   if not isinstance(t, PrivacyAudit | AllRunsExtracted))]
+        return [MergeToDuckDB(), *public_outputs()]
 
     def output(self):
         return luigi.LocalTarget(str(plr().output_path("privacy_audit.json")))
@@ -58,13 +44,13 @@ class PrivacyAudit(luigi.Task):
             return False
         try:
             recorded = json.loads(Path(self.output().path).read_text(encoding="utf-8"))
-            return recorded["files_digest"] == _files_digest(_public_files())
+            return recorded["files_digest"] == stat_digest(_public_files())
         except (FileNotFoundError, ValueError, KeyError):
             return False
 
     def run(self):
-        from plr_luigi.database import connect_read_only
-        from plr_luigi.privacy import find_leaks_in_database, find_leaks_in_files
+        from plr_luigi.database.privacy_scan import find_leaks_in_database, find_leaks_in_files
+        from plr_luigi.database.results_database import connect_read_only
 
         files = _public_files()
         con = connect_read_only(plr().database_path())
@@ -77,5 +63,5 @@ class PrivacyAudit(luigi.Task):
             raise PrivacyLeakError("original subject codes in public outputs:\n  "
                                    + "\n  ".join(leaks))
         with self.output().open("w") as fh:
-            json.dump({"files_digest": _files_digest(files), "clean": [str(p) for p in files]},
+            json.dump({"files_digest": stat_digest(files), "clean": [str(p) for p in files]},
                       fh, indent=1)

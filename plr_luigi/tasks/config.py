@@ -1,19 +1,11 @@
 """The `[plr]`, `[heartbeat]` and `[limits]` sections of luigi.cfg, and the paths every target
-derives from them."""
+derives from them. Settings only: the run decisions they lead to are in run_inventory."""
 
 from __future__ import annotations
 
-import threading
-from functools import lru_cache
 from pathlib import Path
 
 import luigi
-import luigi.worker
-
-from plr_luigi.buildlock import hold_build_lock
-from plr_luigi.factors import load_factor_registry
-from plr_luigi.inventory import RunDecision, decide_runs
-from plr_luigi.listing import cached_run_list
 
 
 class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr] section
@@ -62,26 +54,3 @@ class limits(luigi.Config):  # noqa: N801 -- the [limits] section
     stall_seconds = luigi.FloatParameter(
         default=900.0, description="seconds an ExtractRun or MergeToDuckDB may go without "
                                    "progress before it is stopped; 0: never")
-
-
-def luigi_worker_threads() -> list[threading.Thread]:
-    """The keep-alive threads of this process's Luigi workers: they end when the build does."""
-    return [t for t in threading.enumerate() if isinstance(t, luigi.worker.KeepAliveThread)]
-
-
-@lru_cache(maxsize=8)
-def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
-    runs = cached_run_list(tracking_uri, experiment, cache)
-    return tuple(decide_runs(runs, load_factor_registry()))
-
-
-def run_decisions() -> tuple[RunDecision, ...]:
-    """What to do with each run of the configured experiment: listed once per process, since
-    Luigi asks requires() and complete() repeatedly. The first call takes the data folder's
-    build lock (plr_luigi.buildlock): a concurrent build waits here."""
-    config = plr()
-    if not config.tracking_uri:
-        raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
-                           "the results database does not exist: nothing to build it from")
-    hold_build_lock(Path(config.data_dir), luigi_worker_threads())
-    return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path())

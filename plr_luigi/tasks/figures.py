@@ -1,7 +1,8 @@
 """Figure tasks: each reads the results database and writes one figure (PNG, PDF, JSON).
 
-Computation lives in plr_luigi.queries, plr_luigi.statistics and plr_luigi.figures; matplotlib,
-scipy and statsmodels are imported inside run(), so a build with nothing to do never loads them.
+Computation lives in plr_luigi.database.queries, plr_luigi.analysis and plr_luigi.figures;
+matplotlib, scipy and statsmodels are imported inside run(), so a build with nothing to do
+never loads them.
 """
 
 from __future__ import annotations
@@ -12,21 +13,21 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.database import read_provenance_of
-from plr_luigi.factors import FACTORS
+from plr_luigi.database.provenance import is_synthetic
+from plr_luigi.database.results_database import read_provenance_of
+from plr_luigi.study.factors import FACTORS
 from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.extract import SubjectLookup
-from plr_luigi.tasks.merge import MergeToDuckDB
-from plr_luigi.tasks.outputs import (
+from plr_luigi.tasks.database import MergeToDuckDB
+from plr_luigi.tasks.extraction import SubjectLookup
+from plr_luigi.tasks.output_base import (
     FIGURE_EXTENSIONS,
     DatabaseOutput,
     FigureOutput,
-    _subset_for,
-    _subset_label,
-    _synthetic,
-    _write_text,
     figure_data,
     save_figure,
+    subset_for,
+    subset_label,
+    write_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,13 +55,13 @@ class ForestPlot(FigureOutput):
 
     def run(self):
         _use_agg()
-        from plr_luigi import queries
+        from plr_luigi.database import queries
         from plr_luigi.figures.forest import plot_forest
 
-        subset = _subset_for(self.factor)
+        subset = subset_for(self.factor)
         with self.database() as (con, provenance):
             frame = queries.factor_comparison(con, self.factor, subset)
-        fig = plot_forest(frame, self.factor, _subset_label(subset), _synthetic(provenance))
+        fig = plot_forest(frame, self.factor, subset_label(subset), is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.factor_comparison", provenance,
                                      frame.to_dict(orient="records"), factor=self.factor,
                                      subset=subset), self.output())
@@ -74,15 +75,15 @@ class AurocHeatmap(FigureOutput):
 
     def run(self):
         _use_agg()
-        from plr_luigi import queries
+        from plr_luigi.database import queries
         from plr_luigi.figures.heatmap import plot_heatmap
-        from plr_luigi.figures.style import load_figure_config
+        from plr_luigi.study.configs import load_figure_config
 
         subset = load_figure_config()["comparison_subset"]
         with self.database() as (con, provenance):
             cells = queries.heatmap_cells(con, "outlier_method", "imputation_method", subset)
-        fig = plot_heatmap(cells, "outlier_method", "imputation_method", _subset_label(subset),
-                           _synthetic(provenance))
+        fig = plot_heatmap(cells, "outlier_method", "imputation_method", subset_label(subset),
+                           is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.heatmap_cells", provenance,
                                      cells.to_dict(orient="records"), subset=subset),
                     self.output())
@@ -96,12 +97,12 @@ class SpecificationCurve(FigureOutput):
 
     def run(self):
         _use_agg()
-        from plr_luigi import queries
+        from plr_luigi.database import queries
         from plr_luigi.figures.specification import plot_specification_curve
 
         with self.database() as (con, provenance):
             configs = queries.configurations(con)
-        fig = plot_specification_curve(configs, _synthetic(provenance))
+        fig = plot_specification_curve(configs, is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.configurations", provenance,
                                      configs.to_dict(orient="records"), subset={}),
                     self.output())
@@ -119,19 +120,19 @@ class CriticalDifference(FigureOutput):
 
     def run(self):
         _use_agg()
-        from plr_luigi import analysis
+        from plr_luigi.analysis import statistical_inputs
+        from plr_luigi.analysis.statistics import friedman_nemenyi
         from plr_luigi.figures.critical_difference import plot_critical_difference
-        from plr_luigi.figures.style import load_figure_config
-        from plr_luigi.statistics import friedman_nemenyi
+        from plr_luigi.study.configs import load_figure_config
 
         settings = load_figure_config()["critical_difference"]
         with self.database() as (con, provenance):
-            spec = (analysis.top_pipeline_blocks(con, settings["top_n"])
+            spec = (statistical_inputs.top_pipeline_blocks(con, settings["top_n"])
                     if self.scope == TOP_PIPELINES else
-                    analysis.factor_level_blocks(con, self.scope, _subset_for(self.scope)))
+                    statistical_inputs.factor_level_blocks(con, self.scope, subset_for(self.scope)))
         result = friedman_nemenyi(spec.blocks, alpha=settings["alpha"])
         fig = plot_critical_difference(result, spec.labels, spec.colours, spec.title,
-                                       _synthetic(provenance))
+                                       is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), spec.query, provenance, result,
                                      scope=self.scope, subset=spec.subset, labels=spec.labels),
                     self.output())
@@ -146,12 +147,12 @@ class VarianceDecomposition(FigureOutput):
 
     def run(self):
         _use_agg()
-        from plr_luigi.analysis import variance_table
+        from plr_luigi.analysis.statistical_inputs import variance_table
         from plr_luigi.figures.variance import plot_variance_decomposition
 
         with self.database() as (con, provenance):
             frame = variance_table(con)
-        fig = plot_variance_decomposition(frame, _synthetic(provenance))
+        fig = plot_variance_decomposition(frame, is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "analysis.variance_table", provenance,
                                      frame.to_dict(orient="records"), subset={}),
                     self.output())
@@ -169,9 +170,9 @@ class PipelineCurves(FigureOutput):
 
     def run(self):
         _use_agg()
-        from plr_luigi import queries
+        from plr_luigi.database import queries
         from plr_luigi.figures.pipeline_curves import CURVES, plot_pipeline_curves
-        from plr_luigi.figures.style import load_standard_pipelines
+        from plr_luigi.study.configs import load_standard_pipelines
 
         pipelines = load_standard_pipelines()
         curve = CURVES[self.kind]
@@ -180,8 +181,8 @@ class PipelineCurves(FigureOutput):
                                                                   curve.order_by, pipelines)
         if missing:
             logger.warning("%s: standard pipelines not in the database: %s", self.kind, missing)
-        fig = plot_pipeline_curves(self.kind, rows, missing, _subset_label(
-            queries.shared_levels(pipelines)), _synthetic(provenance))
+        fig = plot_pipeline_curves(self.kind, rows, missing, subset_label(
+            queries.shared_levels(pipelines)), is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.standard_pipeline_rows",
                                      provenance, rows.to_dict(orient="records"),
                                      table=curve.table.name,
@@ -208,26 +209,26 @@ class DemoTraces(DatabaseOutput):
         return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
 
     def run(self):
-        from plr_luigi import demo_subjects
+        from plr_luigi.extraction import demo_subjects
 
         if not plr().source_db:
             reason = "no subject source database is configured ([plr] source_db)"
             logger.warning("%s: figure unavailable: %s", DEMO_TRACES, reason)
-            _write_text(self.output()["status"],
+            write_text(self.output()["status"],
                         json.dumps(demo_subjects.unavailable_status(reason), indent=1))
             return
         _use_agg()
         import pandas as pd
 
-        from plr_luigi.figures.style import load_figure_config
         from plr_luigi.figures.traces import plot_demo_traces
+        from plr_luigi.study.configs import load_figure_config
 
         rule = load_figure_config()["demo_subjects"]
         subjects, traces, light = demo_subjects.load_demo_subjects(
             Path(plr().source_db), pd.read_csv(self.input()["lookup"].path),
             rule["lowest"], rule["highest"])
         provenance = read_provenance_of(self.database_path())
-        fig = plot_demo_traces(subjects, traces, light, _synthetic(provenance))
+        fig = plot_demo_traces(subjects, traces, light, is_synthetic(provenance))
         data = {"subjects": subjects.to_dict(orient="records"), "light": light.to_dict("list"),
                 "traces": {code: rows.drop(columns="subject_code").to_dict("list")
                            for code, rows in traces.groupby("subject_code")}}

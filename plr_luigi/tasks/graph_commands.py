@@ -6,8 +6,8 @@
 
 They read the same configuration as a build (luigi.cfg, then LUIGI_CONFIG_PATH), and take
 `--plr-<setting> VALUE` overrides like `luigi` does (`--plr-tracking-uri sqlite:///x.db`).
-The logic lives in plr_luigi.graph_status and plr_luigi.graph_render; this module only wires
-them to the tasks and the command line.
+The logic lives in plr_luigi.build.graph_status and plr_luigi.build.graph_render; this module
+only wires them to the tasks and the command line.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.graph_render import family_edges, render_picture, render_tree
-from plr_luigi.graph_status import (
+from plr_luigi.build.graph_render import family_edges, render_picture, render_tree
+from plr_luigi.build.graph_status import (
     UnknownTaskError,
     delete_paths,
     graph_status,
@@ -36,7 +36,7 @@ DEFAULT_ROOT = "ReproduceAll"
 
 def apply_plr_overrides(extra: list[str]) -> None:
     """`--plr-tracking-uri X` / `--plr-tracking-uri=X` set [plr] tracking_uri, as in luigi."""
-    from plr_luigi.tasks.config import _decisions
+    from plr_luigi.tasks.run_inventory import clear_run_decisions_cache
 
     config = luigi.configuration.get_config()
     args = iter(extra)
@@ -49,7 +49,7 @@ def apply_plr_overrides(extra: list[str]) -> None:
             if value is None:
                 raise SystemExit(f"plr-luigi: {arg} needs a value")
         config.set("plr", key.replace("-", "_"), value)
-    _decisions.cache_clear()
+    clear_run_decisions_cache()
 
 
 def _graph(args: argparse.Namespace):

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.inventory import EXTRACT, run_fingerprint
-from plr_luigi.tasks.config import heartbeat, luigi_worker_threads, plr, run_decisions
-from plr_luigi.tasks.merge import MergeToDuckDB
+from plr_luigi.store.inventory import EXTRACT, run_fingerprint
+from plr_luigi.tasks.config import heartbeat, plr
+from plr_luigi.tasks.database import MergeToDuckDB
+from plr_luigi.tasks.run_inventory import luigi_worker_threads, run_decisions
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def _show_logs() -> None:
 
 def _beat(interval: float, run_dirs: list[Path], database: Path,
           workers: list[threading.Thread]) -> None:
-    from plr_luigi.monitor import Progress, format_heartbeat, tree_rss_mb
+    from plr_luigi.build.monitor import Progress, format_heartbeat, tree_rss_mb
 
     started, started_wall = time.monotonic(), time.time()
     done_at_start = sum(d.is_dir() for d in run_dirs)

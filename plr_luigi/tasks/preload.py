@@ -15,13 +15,13 @@ import logging
 
 import luigi
 
-from plr_luigi.tasks.extract import ExtractRun
+from plr_luigi.tasks.extraction import ExtractRun
 
 logger = logging.getLogger(__name__)
 
 # What ExtractRun.run() loads, its lazy imports included (metrics imports scipy and
 # statsmodels inside functions; pandas loads pyarrow on the first to_parquet).
-EXTRACTION_MODULES = ("plr_luigi.run_extraction", "scipy.stats", "statsmodels.api",
+EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "statsmodels.api",
                       "pyarrow.parquet", "mlflow.tracking")
 
 

@@ -1,4 +1,5 @@
-"""The manuscript's outputs, and the report page that shows them all."""
+"""The reports of a build: the extraction report, the failed-runs check, and the report page
+that shows every manuscript output; `public_outputs` lists everything a build publishes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi import schema
+from plr_luigi.study import schema
+from plr_luigi.tasks.analysis import FactorTable, NumbersTex, TopPipelinesTable, VarianceTable
 from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.database import MergeToDuckDB
 from plr_luigi.tasks.figures import (
     COMPARED_FACTORS,
     CURVE_KINDS,
@@ -20,9 +23,45 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
-from plr_luigi.tasks.merge import MergeToDuckDB
-from plr_luigi.tasks.outputs import DatabaseOutput, ExtractionReport, NumbersTex, _write_text
-from plr_luigi.tasks.tables import FactorTable, TopPipelinesTable, VarianceTable
+from plr_luigi.tasks.output_base import DatabaseOutput, write_text
+
+
+class ExtractionReport(DatabaseOutput):
+    """Reads the extraction_report table; writes it as a readable Markdown file."""
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("extraction_report.md")))
+
+    def run(self):
+        from plr_luigi.database.provenance import provenance_line
+        from plr_luigi.report.extraction_report import render_report_markdown
+
+        with self.database() as (con, provenance):
+            report = con.execute(f"SELECT * FROM {schema.EXTRACTION_REPORT.name}").df()
+        write_text(self.output(), render_report_markdown(report, provenance_line(provenance)))
+
+
+class AllRunsExtracted(DatabaseOutput):
+    """Reads the extraction report; fails the build while any run failed extraction, so that
+    the exit code tells CI (every other output is still built)."""
+
+    # A failed run stays failed until its data is fixed: retrying within the build only waits.
+    retry_count = 1
+
+    def _failed_runs(self) -> list[tuple[str, str]]:
+        with self.database() as (con, _):
+            return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
+                               "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
+
+    def complete(self):
+        return self.requires().complete() and not self._failed_runs()
+
+    def run(self):
+        failed = self._failed_runs()
+        if not failed:
+            return  # scheduled before the database existed; it holds no failure
+        raise RuntimeError(f"{len(failed)} runs failed extraction (see the extraction report):\n"
+                           + "\n".join(f"  {name}: {reason}" for name, reason in failed))
 
 
 def manuscript_outputs() -> list[luigi.Task]:
@@ -53,7 +92,7 @@ class ReportPage(DatabaseOutput):
         return luigi.LocalTarget(str(plr().output_path("report.html")))
 
     def run(self):
-        from plr_luigi.report_page import render_report_html, section_for
+        from plr_luigi.report.report_page import render_report_html, section_for
 
         sections = [section_for({k: Path(t.path) for k, t in target.items()}
                                 if isinstance(target, dict) else Path(target.path))
@@ -64,5 +103,11 @@ class ReportPage(DatabaseOutput):
                                       f"{schema.EXTRACTION_REPORT.name} GROUP BY outcome "
                                       "ORDER BY outcome").fetchall())
         root = Path(self.output().path).parent
-        _write_text(self.output(), render_report_html(sections, provenance, database, root,
+        write_text(self.output(), render_report_html(sections, provenance, database, root,
                                                       counts))
+
+
+def public_outputs() -> list[luigi.Task]:
+    """Everything a build publishes besides the database: the manuscript's outputs and the
+    report page (what the privacy audit reads)."""
+    return [*manuscript_outputs(), ReportPage()]

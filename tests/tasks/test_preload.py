@@ -10,11 +10,11 @@ PROBE = """
 import sys
 import luigi
 import plr_luigi.tasks as t
-before = "plr_luigi.run_extraction" in sys.modules or "statsmodels" in sys.modules
+before = "plr_luigi.extraction.run_extraction" in sys.modules or "statsmodels" in sys.modules
 if {discover}:
     task = t.ExtractRun(run_id="r1", fingerprint="f")
     task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, task, t.SubjectLookup())
-print(before, "plr_luigi.run_extraction" in sys.modules, "statsmodels" in sys.modules)
+print(before, "plr_luigi.extraction.run_extraction" in sys.modules, "statsmodels" in sys.modules)
 """
 
 

@@ -1,0 +1,224 @@
+"""numbers.tex: one LaTeX macro per number the manuscript's text quotes, each from one query.
+
+Each number is a `NumberSpec`: its macro, what it means, the SQL that computes it and how it
+is printed. The numbers file and its JSON twin record the SQL, so every number can be traced
+to the database (lesson 7: a number must never silently become 0 or be typed in).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from plr_luigi.analysis.statistics import RESIDUAL, SHARED
+from plr_luigi.study import schema
+from plr_luigi.study.configs import load_standard_pipelines
+from plr_luigi.study.factors import FACTORS
+
+logger = logging.getLogger(__name__)
+
+E = schema.ESSENTIAL
+B = schema.BOOTSTRAP_AUROC
+
+
+@dataclass(frozen=True)
+class NumberSpec:
+    macro: str  # letters only (TeX macro names)
+    description: str
+    sql: str
+    fmt: str | Callable[[float], str] = "{}"  # str.format pattern, or a function, for the value
+    # A statistic of the query's rows: (name recorded in numbers.tex, function of the rows'
+    # frame returning a dict of values, key of this number's value). None: the query's value.
+    derive: tuple[str, Callable[[pd.DataFrame], dict], str] | None = None
+
+
+def format_p(p: float) -> str:
+    return "$<$0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _camel(text: str) -> str:
+    return "".join(part.capitalize() for part in re.split("[^A-Za-z]+", text))
+
+
+def _friedman(frame: pd.DataFrame, alpha: float) -> dict:
+    from plr_luigi.analysis.statistics import blocks_by_treatment, friedman_nemenyi
+
+    blocks = blocks_by_treatment(frame, B.config_id, B.iteration, B.auroc)
+    return friedman_nemenyi(blocks, alpha=alpha)
+
+
+def _variance_shares(frame: pd.DataFrame) -> dict:
+    from plr_luigi.analysis.statistics import bootstrap_variance_decomposition
+
+    configs = frame.drop_duplicates(E.config_id)[[E.config_id, *FACTORS, E.auroc]]
+    iterations = frame[[E.config_id, B.iteration, "iteration_auroc"]].rename(
+        columns={"iteration_auroc": B.auroc})
+    table = bootstrap_variance_decomposition(configs, iterations, list(FACTORS), E.auroc)
+    return {f"{row.factor}:{column}": getattr(row, column) for row in table.itertuples()
+            for column in ("eta_sq", "eta_sq_ci_lo", "eta_sq_ci_hi")}
+
+
+def _best(where: str = "TRUE", column: str = E.auroc) -> str:
+    return (f"SELECT {column} FROM {E.name} WHERE {where} "
+            f"ORDER BY {E.auroc} DESC, {E.config_id} LIMIT 1")
+
+
+def _ground_truth() -> dict[str, str]:
+    """The ground-truth pipeline's four levels, as configs/pipelines.yaml names them."""
+    pipeline = load_standard_pipelines()["ground_truth"]
+    return {factor: pipeline[factor] for factor in FACTORS}
+
+
+def _gt_where() -> str:
+    return " AND ".join(f"{factor} = '{level.replace(chr(39), chr(39) * 2)}'"
+                        for factor, level in _ground_truth().items())
+
+
+def _gt_description() -> str:
+    return "AUROC of the ground-truth pipeline: " + ", ".join(_ground_truth().values())
+
+
+def _statistic_specs(top_n: int, alpha: float) -> list[NumberSpec]:
+    three = "{:.3f}"
+    top_sql = (f"SELECT {B.config_id}, {B.iteration}, {B.auroc} FROM {B.name} WHERE "
+               f"{B.config_id} IN (SELECT {E.config_id} FROM {E.name} ORDER BY {E.auroc} DESC, "
+               f"{E.config_id} LIMIT {int(top_n)}) ORDER BY {B.config_id}, {B.iteration}")
+    friedman = (f"statistics.friedman_nemenyi(alpha={alpha})",
+                lambda frame: _friedman(frame, alpha))
+    specs = [
+        NumberSpec("friedmanChiSqTop", f"Friedman chi-square, the {top_n} best configurations "
+                   "(bootstrap iterations as blocks)", top_sql, "{:.1f}", (*friedman, "statistic")),
+        NumberSpec("friedmanPTop", "its p-value", top_sql, format_p, (*friedman, "p_value")),
+        NumberSpec("nemenyiCdTop", "Nemenyi critical difference of average ranks", top_sql,
+                   "{:.2f}", (*friedman, "critical_difference")),
+        NumberSpec("nTopCd", "configurations in the critical-difference comparison", top_sql,
+                   "{}", (*friedman, "n_treatments")),
+    ]
+    variance_sql = (f"SELECT e.{E.config_id}, {', '.join(f'e.{f}' for f in FACTORS)}, "
+                    f"e.{E.auroc}, b.{B.iteration}, b.{B.auroc} AS iteration_auroc "
+                    f"FROM {E.name} e JOIN {B.name} b USING ({E.config_id}) "
+                    f"ORDER BY e.{E.config_id}, b.{B.iteration}")
+    variance = ("statistics.bootstrap_variance_decomposition", _variance_shares)
+    for factor in (*FACTORS, SHARED, RESIDUAL):
+        name = _camel(factor)
+        specs += [
+            NumberSpec(f"etaSq{name}", f"eta squared of {factor} (share of AUROC variance)",
+                       variance_sql, three, (*variance, f"{factor}:eta_sq")),
+            NumberSpec(f"etaSq{name}CiLo", "its bootstrap CI lower bound", variance_sql,
+                       three, (*variance, f"{factor}:eta_sq_ci_lo")),
+            NumberSpec(f"etaSq{name}CiHi", "its bootstrap CI upper bound", variance_sql,
+                       three, (*variance, f"{factor}:eta_sq_ci_hi")),
+        ]
+    return specs
+
+
+def number_specs(classifiers: list[str], top_n: int, alpha: float) -> list[NumberSpec]:
+    three = "{:.3f}"
+    specs = [
+        NumberSpec("nConfigurations", "configurations in the results database",
+                   f"SELECT count(*) FROM {E.name}"),
+        NumberSpec("nRunsSeen", "runs of the classification experiment",
+                   f"SELECT count(*) FROM {schema.EXTRACTION_REPORT.name}"),
+        NumberSpec("nPredictions", "subject-level test predictions",
+                   f"SELECT count(*) FROM {schema.PREDICTIONS.name}"),
+        NumberSpec("nTestSubjects", "test subjects per configuration",
+                   f"SELECT max({E.n_test}) FROM {E.name}"),
+        NumberSpec("nBootstrap", "bootstrap iterations per configuration",
+                   f"SELECT max({E.n_bootstrap}) FROM {E.name}"),
+        NumberSpec("aurocMin", "lowest AUROC", f"SELECT min({E.auroc}) FROM {E.name}", three),
+        NumberSpec("aurocMax", "highest AUROC", f"SELECT max({E.auroc}) FROM {E.name}", three),
+        NumberSpec("aurocMean", "mean AUROC over configurations",
+                   f"SELECT avg({E.auroc}) FROM {E.name}", three),
+        NumberSpec("nAurocAtLeastNinety", "configurations with AUROC >= 0.90",
+                   f"SELECT count(*) FROM {E.name} WHERE {E.auroc} >= 0.90"),
+        NumberSpec("bestAuroc", "AUROC of the best configuration", _best(), three),
+        NumberSpec("bestAurocCiLo", "its CI lower bound", _best(column=E.auroc_ci_lo), three),
+        NumberSpec("bestAurocCiHi", "its CI upper bound", _best(column=E.auroc_ci_hi), three),
+        NumberSpec("bestOutlierMethod", "outlier method of the best configuration",
+                   _best(column=E.outlier_method)),
+        NumberSpec("bestImputationMethod", "imputation method of the best configuration",
+                   _best(column=E.imputation_method)),
+        NumberSpec("bestClassifier", "classifier of the best configuration",
+                   _best(column=E.classifier)),
+        NumberSpec("groundTruthAuroc", _gt_description(),
+                   _best(_gt_where()), three),
+        NumberSpec("groundTruthAurocCiLo", "its CI lower bound",
+                   _best(_gt_where(), E.auroc_ci_lo), three),
+        NumberSpec("groundTruthAurocCiHi", "its CI upper bound",
+                   _best(_gt_where(), E.auroc_ci_hi), three),
+    ]
+    specs += [NumberSpec(f"n{_camel(factor)}Levels", f"levels of {factor} in the database",
+                         f"SELECT count(DISTINCT {factor}) FROM {E.name}") for factor in FACTORS]
+    specs += [NumberSpec(f"bestAuroc{re.sub('[^A-Za-z]', '', cls)}", f"best AUROC with {cls}",
+                         f"SELECT max({E.auroc}) FROM {E.name} WHERE {E.classifier} = '{cls}'",
+                         three)
+              for cls in classifiers]
+    return specs + _statistic_specs(top_n, alpha)
+
+
+def classifiers_in(con) -> list[str]:
+    """Per-classifier numbers exist for the classifiers in the database: one absent from the
+    data leaves its macro undefined, so LaTeX fails loudly instead of printing a made-up value."""
+    return [row[0] for row in con.execute(
+        f"SELECT DISTINCT {E.classifier} FROM {E.name} ORDER BY 1").fetchall()]
+
+
+def compute_numbers(con, specs: list[NumberSpec]) -> list[dict]:
+    """Each spec's value; a query that finds nothing is an error, never a 0. A derived number's
+    statistic is computed once per query and shared by the numbers that quote it. A statistic
+    the data cannot support (a Friedman test of two pipelines, a decomposition with no residual
+    degrees of freedom) leaves its macros undefined, with the reason in numbers.tex and the log:
+    LaTeX then fails on the macro instead of printing a made-up value."""
+    numbers, derived = [], {}
+    for spec in specs:
+        record = {"macro": spec.macro, "description": spec.description, "sql": spec.sql,
+                  "statistic": spec.derive[0] if spec.derive else None, "unavailable": None}
+        if spec.derive is None:
+            row = con.execute(spec.sql).fetchone()
+            value = None if row is None else row[0]
+        else:
+            name, function, key = spec.derive
+            if (spec.sql, name) not in derived:
+                frame = con.execute(spec.sql).df()
+                try:
+                    derived[spec.sql, name] = function(frame) if len(frame) else {}
+                except ValueError as error:
+                    logger.warning("numbers: %s is not computable here: %s", name, error)
+                    derived[spec.sql, name] = {"unavailable": str(error)}
+            value = derived[spec.sql, name].get(key)
+            record["unavailable"] = derived[spec.sql, name].get("unavailable")
+        if record["unavailable"] is None and (value is None or (isinstance(value, float)
+                                                                and value != value)):
+            raise ValueError(f"number {spec.macro} ({spec.description}): the query found "
+                             f"nothing: {spec.sql}")
+        if record["unavailable"] is None:
+            record["value"] = value
+            record["text"] = spec.fmt(value) if callable(spec.fmt) else spec.fmt.format(value)
+        numbers.append(record)
+    return numbers
+
+
+def _tex_escape(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%") \
+        .replace("&", r"\&").replace("#", r"\#")
+
+
+def render_numbers_tex(numbers: list[dict], synthetic: bool, provenance_line: str) -> str:
+    lines = ["% Generated by plr_luigi (NumbersTex) from the results database; do not edit.",
+             f"% {provenance_line}"]
+    if synthetic:
+        lines.append("% SYNTHETIC DATA (not study results)")
+        lines.append(r"\newcommand{\dataIsSynthetic}{true}")
+    for number in numbers:
+        if number["unavailable"]:
+            lines.append(f"% {number['macro']} left undefined, {number['statistic']} not "
+                         f"computable: {number['unavailable']}")
+            continue
+        via = f" -> {number['statistic']}" if number["statistic"] else ""
+        lines.append(f"% {number['description']}: {number['sql']}{via}")
+        lines.append(rf"\newcommand{{\{number['macro']}}}{{{_tex_escape(number['text'])}}}")
+    return "\n".join(lines) + "\n"

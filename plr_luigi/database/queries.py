@@ -1,0 +1,153 @@
+"""Read-only queries of the results database that figures and tables plot or print.
+
+Every query that selects a subset says which (lesson 8): the `subset` arguments are the factor
+levels held fixed, and they travel into the figure's JSON and the table's caption.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from plr_luigi.study import schema
+from plr_luigi.study.factors import FACTORS
+
+E = schema.ESSENTIAL
+B = schema.BOOTSTRAP_AUROC
+FACTOR_COLUMNS = tuple(getattr(E, f) for f in FACTORS)
+
+
+def _where(subset: dict[str, str]) -> tuple[str, list[str]]:
+    for factor in subset:
+        getattr(E, factor)  # an unknown factor name fails here, not as an empty result
+    clause = " AND ".join(f"{factor} = ?" for factor in subset) or "TRUE"
+    return clause, list(subset.values())
+
+
+def _level_iterations_sql(factor: str, where: str) -> str:
+    """Per level of factor and bootstrap iteration: the mean AUROC of the level's configurations
+    (CTEs `chosen` and `per_iteration`)."""
+    return f"""
+        WITH chosen AS (SELECT {E.config_id}, {factor} AS level FROM {E.name} WHERE {where}),
+        per_iteration AS (
+            SELECT c.level, b.{B.iteration}, avg(b.{B.auroc}) AS auroc
+            FROM {B.name} b JOIN chosen c USING ({E.config_id})
+            GROUP BY c.level, b.{B.iteration})"""
+
+
+def factor_comparison(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
+    """Per level of factor within subset: configurations, mean AUROC and its 95% bootstrap CI.
+
+    The CI is over bootstrap iterations of the level's mean AUROC: the study's bootstrap
+    iterations are paired blocks across pipelines (the same treatment the Friedman test of the
+    critical-difference diagrams relies on), so iteration b's level mean is one replicate.
+    """
+    where, params = _where(subset)
+    return con.execute(_level_iterations_sql(factor, where) + """
+        SELECT p.level, n.n_configurations, avg(p.auroc) AS auroc,
+               quantile_cont(p.auroc, 0.025) AS auroc_ci_lo,
+               quantile_cont(p.auroc, 0.975) AS auroc_ci_hi
+        FROM per_iteration p JOIN (SELECT level, count(*) AS n_configurations FROM chosen
+                                   GROUP BY level) n USING (level)
+        GROUP BY p.level, n.n_configurations
+        ORDER BY auroc DESC, p.level
+    """, params).df()
+
+
+def factor_summary(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
+    """Per level of factor within subset: mean, SD, min, max AUROC and n configurations."""
+    where, params = _where(subset)
+    return con.execute(f"""
+        SELECT {factor} AS level, avg({E.auroc}) AS mean, stddev_samp({E.auroc}) AS sd,
+               min({E.auroc}) AS min, max({E.auroc}) AS max, count(*) AS n
+        FROM {E.name} WHERE {where}
+        GROUP BY {factor} ORDER BY mean DESC, level
+    """, params).df()
+
+
+def level_iterations(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
+    """Per level of factor within subset and bootstrap iteration: the level's mean AUROC
+    (level, iteration, auroc), the blocks x treatments input of a per-factor Friedman test."""
+    where, params = _where(subset)
+    return con.execute(_level_iterations_sql(factor, where) + f"""
+        SELECT level, {B.iteration}, auroc FROM per_iteration ORDER BY level, {B.iteration}
+    """, params).df()
+
+
+def configurations(con, limit: int | None = None) -> pd.DataFrame:
+    """Every configuration (or the best `limit`): factors, AUROC and CI, best first."""
+    limit_clause = f"LIMIT {int(limit)}" if limit is not None else ""
+    return con.execute(f"""
+        SELECT {E.config_id}, {E.outlier_method}, {E.imputation_method}, {E.classifier},
+               {E.featurization}, {E.auroc}, {E.auroc_ci_lo}, {E.auroc_ci_hi}
+        FROM {E.name} ORDER BY {E.auroc} DESC, {E.config_id} {limit_clause}
+    """).df()
+
+
+def configuration_iterations(con, config_ids: list[str] | None = None) -> pd.DataFrame:
+    """Per-iteration AUROC (config_id, iteration, auroc) of the given configurations (all if
+    None): blocks are iterations, treatments configurations."""
+    where = f"WHERE {B.config_id} IN (SELECT unnest(?))" if config_ids is not None else ""
+    params = [list(config_ids)] if config_ids is not None else []
+    return con.execute(f"""
+        SELECT {B.config_id}, {B.iteration}, {B.auroc} FROM {B.name} {where}
+        ORDER BY {B.config_id}, {B.iteration}
+    """, params).df()
+
+
+def heatmap_cells(con, rows: str, columns: str, subset: dict[str, str]) -> pd.DataFrame:
+    """Mean AUROC and configuration count per (rows level, columns level) within subset; cells
+    without a configuration are absent, not zero."""
+    getattr(E, rows), getattr(E, columns)
+    where, params = _where(subset)
+    return con.execute(f"""
+        SELECT {rows} AS row_level, {columns} AS column_level, avg({E.auroc}) AS auroc,
+               count(*) AS n
+        FROM {E.name} WHERE {where} GROUP BY {rows}, {columns} ORDER BY row_level, column_level
+    """, params).df()
+
+
+def find_pipelines(con, pipelines: dict[str, dict[str, str]]) -> tuple[pd.DataFrame, list[str]]:
+    """The configuration of each named pipeline (configs/pipelines.yaml): a frame (pipeline,
+    config_id, auroc), in the order given, and the names of pipelines the database lacks. A
+    missing pipeline is reported by the caller, never replaced by a similar one."""
+    found, missing = [], []
+    for name, levels in pipelines.items():
+        absent = [f for f in FACTOR_COLUMNS if f not in levels]
+        if absent:  # a partial specification would match several configurations
+            raise ValueError(f"standard pipeline {name!r} does not name {absent}")
+        where, params = _where({f: levels[f] for f in FACTOR_COLUMNS})
+        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where}",
+                          params).fetchone()
+        if row is None:
+            missing.append(name)
+        else:
+            found.append({"pipeline": name, E.config_id: row[0], E.auroc: row[1]})
+    return pd.DataFrame(found, columns=["pipeline", E.config_id, E.auroc]), missing
+
+
+def pipeline_rows(con, table: schema.Table, config_ids: list[str],
+                  order_by: tuple[str, ...]) -> pd.DataFrame:
+    """Every row of a per-configuration detail table for the given configurations."""
+    columns = ", ".join(table.column_names)
+    order = ", ".join((table.config_id, *(getattr(table, c) for c in order_by)))
+    return con.execute(f"""
+        SELECT {columns} FROM {table.name} WHERE {table.config_id} IN (SELECT unnest(?))
+        ORDER BY {order}
+    """, [list(config_ids)]).df()
+
+
+def standard_pipeline_rows(con, table: schema.Table, order_by: tuple[str, ...],
+                           pipelines: dict[str, dict[str, str]]
+                           ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(rows, found, missing): the detail-table rows of the standard pipelines in the database
+    (with a `pipeline` column), find_pipelines' frame and the names of those it lacks."""
+    found, missing = find_pipelines(con, pipelines)
+    rows = pipeline_rows(con, table, found[E.config_id].tolist(), order_by)
+    return rows.merge(found[["pipeline", E.config_id]], on=E.config_id), found, missing
+
+
+def shared_levels(pipelines: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The factor levels every pipeline shares (the subset they are compared within)."""
+    first = next(iter(pipelines.values()))
+    return {f: first[f] for f in FACTOR_COLUMNS
+            if all(p.get(f) == first[f] for p in pipelines.values())}

@@ -1,0 +1,188 @@
+"""The public results database: bulk-loading per-run Parquet files, validating, reading.
+
+The merge is one `INSERT ... SELECT FROM read_parquet([...])` per table, so DuckDB streams the
+files instead of Python holding every run's rows (lesson 1). The database is built under a
+temporary name (by the caller), validated, and only then renamed into place: a database that
+exists is complete and valid.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from plr_luigi.study import schema
+from plr_luigi.study.subject_codes import ORIGINAL_CODE_REGEX, PUBLIC_CODE_REGEX
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+
+class ValidationError(RuntimeError):
+    """The merged database breaks an invariant; the message lists every problem found."""
+
+
+def table_file(run_dir: Path, table: schema.Table) -> Path:
+    return run_dir / f"{table.name}.parquet"
+
+
+def _ignore_progress(stage: str, percent: int) -> None:
+    logger.debug("%s (%d%%)", stage, percent)
+
+
+def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.DataFrame,
+                   provenance: dict[str, str],
+                   progress: Callable[[str, int], None] = _ignore_progress) -> dict[str, int]:
+    """Load every run's tables, the report and provenance into a new database at db_path and
+    validate it; returns row counts. On any failure db_path is removed: callers write to a
+    temporary path and rename it only after this returns. progress(stage, percent) is called
+    after each table (Luigi's status message and the stall guard)."""
+    import duckdb
+    import pandas as pd
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # One thread: DuckDB's per-thread buffers made the merge's peak memory grow with the
+        # number of runs (+130 MB at 400 runs vs +45 MB at 50; one thread: +88 vs +65 MB) and
+        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md).
+        with duckdb.connect(str(db_path), config={"threads": 1}) as con:
+            for table in schema.ALL_TABLES:
+                con.execute(table.ddl())
+            loaded = 0
+            for i, table in enumerate(schema.RUN_TABLES):
+                files = [str(table_file(d, table)) for d in run_dirs]
+                if files:
+                    columns = ", ".join(table.column_names)
+                    con.execute(f"INSERT INTO {table.name} SELECT {columns} "
+                                "FROM read_parquet(?)", [files])
+                loaded += con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+                progress(f"loaded {table.name}: {loaded:,} rows from {len(run_dirs)} runs so far",
+                         5 + 80 * (i + 1) // len(schema.RUN_TABLES))
+            _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
+            _insert_frame(con, schema.PROVENANCE,
+                          pd.DataFrame(sorted(provenance.items()), columns=["key", "value"]))
+            progress(f"validating {loaded:,} rows", 90)
+            problems = validate(con)
+            if problems:
+                raise ValidationError("results database failed validation:\n- "
+                                      + "\n- ".join(problems))
+            return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+                    for t in schema.ALL_TABLES}
+    except BaseException:
+        db_path.unlink(missing_ok=True)
+        Path(f"{db_path}.wal").unlink(missing_ok=True)
+        raise
+
+
+def _insert_frame(con, table: schema.Table, frame: pd.DataFrame) -> None:
+    con.register("incoming", frame[table.column_names])
+    try:
+        con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
+    finally:
+        con.unregister("incoming")
+
+
+def validate(con) -> list[str]:
+    """Every invariant the consumers rely on; an empty list means the database is valid."""
+    problems: list[str] = []
+    essential = schema.ESSENTIAL.name
+    cid = schema.CONFIG_ID.name
+
+    dup_ids = con.execute(f"SELECT count(*) - count(DISTINCT {cid}) FROM {essential}").fetchone()[0]
+    if dup_ids:
+        problems.append(f"{essential}: {dup_ids} duplicate {cid}")
+    factors = "outlier_method, imputation_method, classifier, featurization"
+    dup_configs = con.execute(f"SELECT count(*) FROM (SELECT {factors} FROM {essential} "
+                              f"GROUP BY {factors} HAVING count(*) > 1)").fetchone()[0]
+    if dup_configs:
+        problems.append(f"{essential}: {dup_configs} configurations appear more than once")
+
+    for table in schema.RUN_TABLES:
+        if table.rows_per_config is None or table is schema.ESSENTIAL:
+            continue
+        expected = (str(table.rows_per_config) if isinstance(table.rows_per_config, int)
+                    else f"e.{table.rows_per_config}")
+        wrong = con.execute(
+            f"SELECT count(*) FROM {essential} e LEFT JOIN (SELECT {cid}, count(*) AS n "
+            f"FROM {table.name} GROUP BY {cid}) t USING ({cid}) "
+            f"WHERE coalesce(t.n, 0) <> {expected}").fetchone()[0]
+        if wrong:
+            problems.append(f"{table.name}: {wrong} configurations do not have "
+                            f"{table.rows_per_config} rows")
+    for table in schema.RUN_TABLES:
+        if table is schema.ESSENTIAL:
+            continue
+        orphans = con.execute(f"SELECT count(*) FROM {table.name} WHERE {cid} NOT IN "
+                              f"(SELECT {cid} FROM {essential})").fetchone()[0]
+        if orphans:
+            problems.append(f"{table.name}: {orphans} rows of unknown configurations")
+
+    for table in schema.ALL_TABLES:
+        for column in table.columns:
+            if not column.required:
+                continue
+            nan_test = f" OR isnan({column.name})" if column.sql_type == "DOUBLE" else ""
+            bad = con.execute(f"SELECT count(*) FROM {table.name} WHERE {column.name} IS NULL"
+                              f"{nan_test}").fetchone()[0]
+            if bad:
+                problems.append(f"{table.name}.{column.name}: {bad} missing or NaN values")
+        for column in table.columns:
+            if column.sql_type != "VARCHAR":
+                continue
+            leaks = con.execute(f"SELECT count(*) FROM {table.name} WHERE regexp_matches("
+                                f"{column.name}, '{ORIGINAL_CODE_REGEX}')").fetchone()[0]
+            if leaks:
+                problems.append(f"{table.name}.{column.name}: {leaks} values hold an original "
+                                "subject code")
+
+    out_of_range = con.execute(
+        f"SELECT count(*) FROM {essential} WHERE auroc NOT BETWEEN 0 AND 1 "
+        "OR auroc_ci_lo > auroc OR auroc > auroc_ci_hi OR brier NOT BETWEEN 0 AND 1").fetchone()[0]
+    if out_of_range:
+        problems.append(f"{essential}: {out_of_range} rows with AUROC/CI/Brier out of range")
+    bad_probs = con.execute(
+        f"SELECT count(*) FROM {schema.PREDICTIONS.name} "
+        "WHERE y_prob NOT BETWEEN 0 AND 1 OR y_true NOT IN (0, 1)").fetchone()[0]
+    if bad_probs:
+        problems.append(f"{schema.PREDICTIONS.name}: {bad_probs} rows out of range")
+    not_public = con.execute(
+        f"SELECT count(*) FROM {schema.PREDICTIONS.name} WHERE NOT regexp_matches("
+        f"{schema.PREDICTIONS.subject_code}, '{PUBLIC_CODE_REGEX}')").fetchone()[0]
+    if not_public:
+        problems.append(f"{schema.PREDICTIONS.name}: {not_public} subject codes are not "
+                        "anonymised codes (H001.., G001..)")
+    return problems
+
+
+def connect_read_only(db_path: Path):
+    """A read-only connection: consumers can never modify the results database."""
+    import duckdb
+
+    if not Path(db_path).is_file():
+        raise FileNotFoundError(f"results database does not exist: {db_path}")
+    return duckdb.connect(str(db_path), read_only=True)
+
+
+def read_provenance(con) -> dict[str, str]:
+    return dict(con.execute(f"SELECT key, value FROM {schema.PROVENANCE.name}").fetchall())
+
+
+def read_provenance_of(db_path: Path) -> dict[str, str]:
+    """The provenance of the database file, read once per version of the file: Luigi asks
+    every output task whether it is complete, and each asks this."""
+    stat = Path(db_path).stat()
+    return dict(_cached_provenance(str(db_path), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _cached_provenance(db_path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, str], ...]:
+    con = connect_read_only(Path(db_path))
+    try:
+        return tuple(sorted(read_provenance(con).items()))
+    finally:
+        con.close()

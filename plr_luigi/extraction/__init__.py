@@ -1,0 +1,1 @@
+"""One run -> its rows: metrics, per-run tables, anonymisation, the run's Parquet directory."""

@@ -1,0 +1,113 @@
+"""Extracting one run end to end: metadata, metrics pickle, tables, Parquet files on disk.
+
+The result is a directory per run holding one Parquet file per table and `record.json`, built
+under a temporary name and renamed into place, so a directory that exists is complete. A run
+whose data is bad (missing or corrupt pickle, unknown subject, malformed arrays) still gets a
+directory: its record says `failed` and why, and the merge lists it in the extraction report
+while every other run goes on. Errors of the store itself (unreachable server) are raised, so
+that Luigi retries the task.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from plr_luigi.build.atomic import remove_stale_temporaries
+from plr_luigi.extraction.run_tables import MalformedRunError, RunIdentity, extract_tables
+from plr_luigi.extraction.subjects import UnknownSubjectError
+from plr_luigi.store.inventory import EXTRACT, FAILED
+from plr_luigi.store.mlflow_store import (
+    MissingArtifactError,
+    get_run_summary,
+    local_artifact,
+    metrics_artifact_path,
+)
+from plr_luigi.store.safe_pickle import CorruptPickleError, UnsafePickleError, load_pickle
+from plr_luigi.study import schema
+from plr_luigi.study.factors import load_factor_registry, parse_run_name
+
+logger = logging.getLogger(__name__)
+
+RECORD_FILE = "record.json"
+# Bad data in one run: recorded as that run's failure, never retried.
+RUN_DATA_ERRORS = (MissingArtifactError, CorruptPickleError, UnsafePickleError,
+                   MalformedRunError, UnknownSubjectError)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    run_name: str
+    outcome: str  # EXTRACT (= extracted) or FAILED
+    reason: str
+    seconds: float
+    rss_mb: float
+    rows: dict[str, int]
+
+    @classmethod
+    def read(cls, run_dir: Path) -> RunRecord:
+        return cls(**json.loads((run_dir / RECORD_FILE).read_text(encoding="utf-8")))
+
+
+def _ignore_progress(stage: str, percent: int) -> None:
+    logger.debug("%s (%d%%)", stage, percent)
+
+
+def extract_run(tracking_uri: str, run_id: str, subject_lookup: dict[str, str], run_dir: Path,
+                scratch_dir: Path,
+                progress: Callable[[str, int], None] = _ignore_progress) -> RunRecord:
+    """Extract run_id into run_dir (atomically); returns what happened. progress(stage,
+    percent) is called as it goes (Luigi's status message and the stall guard)."""
+    started = time.monotonic()
+    progress(f"{run_id}: reading run metadata", 5)
+    run = get_run_summary(tracking_uri, run_id)
+    progress(f"{run.run_name}: reading metrics pickle", 10)
+    rows: dict[str, int] = {}
+    tmp_dir = run_dir.with_name(f".{run_dir.name}.tmp-{os.getpid()}")
+    if run_dir.parent.is_dir():
+        remove_stale_temporaries(run_dir.parent)
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir(parents=True)
+    try:
+        try:
+            factors = parse_run_name(run.run_name, load_factor_registry())
+            with local_artifact(run, metrics_artifact_path(run.run_name), scratch_dir) as path:
+                pickled = load_pickle(path)
+            progress(f"{run.run_name}: computing metrics", 50)
+            tables = extract_tables(pickled, RunIdentity(run.run_id, run.run_name, factors,
+                                                         run.prevalence), subject_lookup)
+            del pickled  # the pickle is the largest object: free it before writing
+            progress(f"{run.run_name}: writing Parquet", 80)
+            for table in schema.RUN_TABLES:
+                tables[table.name].to_parquet(tmp_dir / f"{table.name}.parquet", index=False)
+                rows[table.name] = len(tables[table.name])
+            outcome, reason = EXTRACT, ""
+        except RUN_DATA_ERRORS as err:
+            logger.error("run %s (%s) failed: %s", run.run_name, run_id, err)
+            for parquet in tmp_dir.glob("*.parquet"):
+                parquet.unlink()
+            outcome, reason, rows = FAILED, str(err), {}
+        record = RunRecord(run_id, run.run_name, outcome, reason,
+                           round(time.monotonic() - started, 3),
+                           round(psutil.Process().memory_info().rss / 2**20, 1), rows)
+        (tmp_dir / RECORD_FILE).write_text(json.dumps(record.__dict__, indent=1), encoding="utf-8")
+        try:
+            os.replace(tmp_dir, run_dir)
+        except OSError:
+            if not (run_dir / RECORD_FILE).is_file():
+                raise
+            # Another build extracted the same run meanwhile; its complete result stands.
+            logger.info("run %s was extracted concurrently; keeping that result", run_id)
+            return RunRecord.read(run_dir)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return record

@@ -1,0 +1,1 @@
+"""Reports of a build: the extraction report and report.html."""

@@ -1,0 +1,2 @@
+"""Reading MLflow: the client and run listing, the cached run list, run decisions and
+fingerprints, artifacts, safe unpickling."""

@@ -1,0 +1,87 @@
+"""Deciding, from run metadata alone, which runs of the store become configurations.
+
+Rules, in order (the first that applies decides; every run gets exactly one outcome):
+1. deleted runs (lifecycle_stage `deleted`) are skipped;
+2. runs that are not FINISHED (FAILED, RUNNING, KILLED, SCHEDULED) are skipped;
+3. a run name with an unknown classifier or factor level fails: the registry must be taught it;
+4. a run with a level known to be invalid for the manuscript (legacy names included) is skipped;
+5. of several runs of one configuration, the one that finished last is kept (a rerun supersedes
+   its predecessor) and the others are skipped, naming the run that was kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from plr_luigi.store.mlflow_store import RunSummary
+from plr_luigi.study.factors import (
+    FactorRegistry,
+    ParsedRunName,
+    UnknownFactorLevelError,
+    invalid_levels,
+    parse_run_name,
+)
+from plr_luigi.study.schema import SCHEMA_DIGEST
+
+EXTRACT = "extract"
+SKIPPED = "skipped"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RunDecision:
+    run: RunSummary
+    outcome: str  # EXTRACT, SKIPPED or FAILED
+    reason: str
+    parsed: ParsedRunName | None
+
+
+def decide_runs(runs: list[RunSummary], registry: FactorRegistry) -> list[RunDecision]:
+    decisions: dict[str, RunDecision] = {}
+    candidates: dict[tuple[str, str, str, str], list[tuple[RunSummary, ParsedRunName]]] = {}
+    for run in runs:
+        if run.lifecycle_stage == "deleted":
+            decisions[run.run_id] = RunDecision(run, SKIPPED, "deleted run", None)
+            continue
+        if run.status != "FINISHED":
+            decisions[run.run_id] = RunDecision(run, SKIPPED, f"run status is {run.status}", None)
+            continue
+        try:
+            parsed = parse_run_name(run.run_name, registry)
+        except UnknownFactorLevelError as err:
+            decisions[run.run_id] = RunDecision(run, FAILED, str(err), None)
+            continue
+        invalid = invalid_levels(parsed, registry)
+        if invalid:
+            legacy = "legacy two-field run name; " if parsed.legacy else ""
+            reason = f"{legacy}not valid for the manuscript: {', '.join(invalid)}"
+            decisions[run.run_id] = RunDecision(run, SKIPPED, reason, parsed)
+            continue
+        candidates.setdefault(parsed.configuration, []).append((run, parsed))
+
+    for same_configuration in candidates.values():
+        same_configuration.sort(key=lambda rp: (rp[0].end_time or 0, rp[0].start_time or 0,
+                                                rp[0].run_id))
+        kept, kept_parsed = same_configuration[-1]
+        decisions[kept.run_id] = RunDecision(kept, EXTRACT, "", kept_parsed)
+        for run, parsed in same_configuration[:-1]:
+            decisions[run.run_id] = RunDecision(
+                run, SKIPPED,
+                f"duplicate configuration; kept run {kept.run_id}, which finished later", parsed)
+    return [decisions[run.run_id] for run in runs]
+
+
+def run_fingerprint(run: RunSummary) -> str:
+    """What an extraction of the run depends on besides its id: a run that finished later,
+    was renamed or deleted, or a changed table schema, gives a new fingerprint and so a new
+    ExtractRun target."""
+    text = f"{run.status}|{run.end_time}|{run.lifecycle_stage}|{run.run_name}|{SCHEMA_DIGEST}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def inventory_digest(decisions: list[RunDecision]) -> str:
+    """Identifies the set of decisions a database is built from."""
+    lines = sorted(f"{d.run.run_id}|{run_fingerprint(d.run)}|{d.outcome}|{d.reason}"
+                   for d in decisions)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]

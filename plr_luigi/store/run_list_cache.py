@@ -1,0 +1,52 @@
+"""The store's run list, cached on disk and revalidated by a cheap signature.
+
+Listing a store costs importing mlflow (~2 s) and, on a file store, reading every run
+(~1.5 s for 410 runs). Every build must know whether the store changed, so the list is kept in
+a private cache file (it holds the runs' original subject codes) together with the store's
+signature (plr_luigi.store.store_signature: stat calls only). A build whose store has the same
+signature reuses the list; any new, finished, renamed, deleted or re-logged run changes the
+signature and the store is listed again. A tracking server has no signature: it is always
+listed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from pathlib import Path
+
+from plr_luigi.store.mlflow_store import RunSummary, list_runs, store_signature
+
+logger = logging.getLogger(__name__)
+
+
+def _to_json(run: RunSummary) -> dict:
+    record = dataclasses.asdict(run)
+    record["subject_codes"] = sorted(run.subject_codes)
+    return record
+
+
+def _from_json(record: dict) -> RunSummary:
+    return RunSummary(**{**record, "subject_codes": frozenset(record["subject_codes"])})
+
+
+def cached_run_list(tracking_uri: str, experiment: str, cache_path: Path) -> list[RunSummary]:
+    signature = store_signature(tracking_uri)  # taken before listing: a change meanwhile
+    key = {"tracking_uri": tracking_uri, "experiment": experiment, "signature": signature}
+    if signature is not None and cache_path.is_file():
+        try:
+            cached = json.loads(cache_path.read_text(encoding="utf-8"))
+            if cached["key"] == key:
+                return [_from_json(r) for r in cached["runs"]]
+        except (ValueError, KeyError, TypeError) as err:
+            logger.warning("ignoring unreadable run-list cache %s (%s)", cache_path, err)
+    runs = list_runs(tracking_uri, experiment)  # ... makes the next signature differ
+    if signature is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f".{cache_path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"key": key, "runs": [_to_json(r) for r in runs]}),
+                       encoding="utf-8")
+        os.replace(tmp, cache_path)
+    return runs

@@ -1,0 +1,93 @@
+"""Analysis outputs: numbers.tex and the LaTeX tables, each read from the results database."""
+
+from __future__ import annotations
+
+import luigi
+
+from plr_luigi.database.provenance import is_synthetic
+from plr_luigi.study.factors import FACTORS
+from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.output_base import (
+    DatabaseOutput,
+    subset_for,
+    subset_label,
+    write_text,
+)
+
+
+def _table_target(name: str) -> luigi.LocalTarget:
+    return luigi.LocalTarget(str(plr().output_path("tables", f"{name}.tex")))
+
+
+class NumbersTex(DatabaseOutput):
+    """Reads the database; writes numbers.tex, one macro per number the text quotes."""
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("numbers.tex")))
+
+    def run(self):
+        from plr_luigi.analysis import numbers_tex
+        from plr_luigi.database.provenance import provenance_line
+        from plr_luigi.study.configs import load_figure_config
+
+        cd = load_figure_config()["critical_difference"]
+        with self.database() as (con, provenance):
+            specs = numbers_tex.number_specs(numbers_tex.classifiers_in(con), cd["top_n"],
+                                             cd["alpha"])
+            values = numbers_tex.compute_numbers(con, specs)
+        write_text(self.output(), numbers_tex.render_numbers_tex(
+            values, is_synthetic(provenance), provenance_line(provenance)))
+
+
+class FactorTable(DatabaseOutput):
+    """Reads essential metrics; writes the LaTeX table of AUROC by one factor."""
+
+    factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
+
+    def output(self):
+        return _table_target(f"by_{self.factor}")
+
+    def run(self):
+        from plr_luigi.analysis.latex_tables import factor_summary_latex
+        from plr_luigi.database import queries
+
+        subset = subset_for(self.factor)
+        with self.database() as (con, provenance):
+            frame = queries.factor_summary(con, self.factor, subset)
+        write_text(self.output(), factor_summary_latex(
+            frame, self.factor, subset_label(subset), is_synthetic(provenance),
+            label=f"tab:by_{self.factor}"))
+
+
+class TopPipelinesTable(DatabaseOutput):
+    """Reads essential metrics; writes the LaTeX table of the best configurations with CIs."""
+
+    def output(self):
+        return _table_target("top_pipelines")
+
+    def run(self):
+        from plr_luigi.analysis.latex_tables import top_pipelines_latex
+        from plr_luigi.database import queries
+        from plr_luigi.study.configs import load_figure_config
+
+        with self.database() as (con, provenance):
+            frame = queries.configurations(con, limit=load_figure_config()["top_table_n"])
+        write_text(self.output(), top_pipelines_latex(frame, is_synthetic(provenance),
+                                                       label="tab:top_pipelines"))
+
+
+class VarianceTable(DatabaseOutput):
+    """Reads essential metrics and bootstrap AUROCs; writes the LaTeX table of the AUROC
+    variance decomposition (the numbers of the VarianceDecomposition figure)."""
+
+    def output(self):
+        return _table_target("variance_decomposition")
+
+    def run(self):
+        from plr_luigi.analysis.latex_tables import variance_latex
+        from plr_luigi.analysis.statistical_inputs import variance_table
+
+        with self.database() as (con, provenance):
+            frame = variance_table(con)
+        write_text(self.output(), variance_latex(frame, is_synthetic(provenance),
+                                                  label="tab:variance_decomposition"))

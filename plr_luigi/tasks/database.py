@@ -1,0 +1,72 @@
+"""MergeToDuckDB: the single writer of the public results database."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import ClassVar
+
+import luigi
+
+from plr_luigi.store.inventory import EXTRACT, inventory_digest, run_fingerprint
+from plr_luigi.study import schema
+from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.extraction import ExtractRun
+from plr_luigi.tasks.run_inventory import run_decisions
+from plr_luigi.tasks.task_guard import guarded
+
+logger = logging.getLogger(__name__)
+
+
+class MergeToDuckDB(luigi.Task):
+    """Reads every ExtractRun directory; writes the validated public DuckDB database with the
+    extraction report and provenance. Complete while the database was built from the store's
+    current runs: a new, finished or changed run makes it stale."""
+
+    # The single writer of the database, whatever the number of workers or machines.
+    resources: ClassVar[dict[str, int]] = {"duckdb_writer": 1}
+
+    def requires(self):
+        return [ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))
+                for d in run_decisions() if d.outcome == EXTRACT]
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().database_path()))
+
+    def complete(self):
+        from plr_luigi.database.results_database import read_provenance_of
+
+        db = Path(self.output().path)
+        if not db.is_file():
+            return False
+        if not plr().tracking_uri:
+            return True  # no store configured: the database is the source (a checkpoint)
+        recorded = read_provenance_of(db).get(schema.PROV_INVENTORY_DIGEST)
+        return recorded == inventory_digest(list(run_decisions()))
+
+    def run(self):
+        from plr_luigi.build.atomic import atomic_paths
+        from plr_luigi.database.provenance import build_provenance
+        from plr_luigi.database.results_database import build_database
+        from plr_luigi.extraction.run_extraction import RunRecord
+        from plr_luigi.report.extraction_report import extraction_report
+
+        if self.complete():
+            # Two workers on one luigid can both be handed the merge (one re-adds it as pending
+            # before the other's finishes): the database of these very runs exists; rewriting
+            # it would only make every output and the audit look changed.
+            logger.info("%r was completed by another worker meanwhile", self)
+            return
+        config = plr()
+        decisions = list(run_decisions())
+        by_dir = {Path(t.path): RunRecord.read(Path(t.path)) for t in self.input()}
+        extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
+        provenance = build_provenance(
+            config.tracking_uri, config.experiment,
+            synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
+            n_configurations=len(extracted), source_db_used=bool(config.source_db),
+            inventory=inventory_digest(decisions))
+        report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
+        with guarded(self, "MergeToDuckDB") as progress, \
+                atomic_paths({"db": Path(self.output().path)}) as tmp:
+            build_database(tmp["db"], extracted, report, provenance, progress=progress)

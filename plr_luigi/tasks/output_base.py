@@ -1,0 +1,176 @@
+"""What every output task shares: the database it reads, the stamp that says what it was built
+from, atomic writing of text and figures, and the comparison subset of configs/figures.yaml."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import luigi
+
+from plr_luigi.build.atomic import atomic_paths
+from plr_luigi.database.provenance import is_synthetic
+from plr_luigi.database.results_database import (
+    connect_read_only,
+    read_provenance,
+    read_provenance_of,
+)
+from plr_luigi.study import schema
+from plr_luigi.study.configs import CONFIGS_DIR
+from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.database import MergeToDuckDB
+
+logger = logging.getLogger(__name__)
+
+# Configuration files whose edits make every output stale (factors.yaml acts through the
+# database: it decides which runs are extracted).
+STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
+
+
+class DatabaseOutput(luigi.Task):
+    """Base of the output tasks: requires the database (and whatever a subclass adds), opens it
+    read-only.
+
+    Complete while its files exist, every requirement is complete (the database: built from the
+    store's current runs) and the stamp written after its last run names the same database
+    content and the same figure/pipeline configuration: a rebuilt database or an edited config
+    makes it stale.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _skip_when_complete(cls.__dict__["run"])
+
+    def requires(self):
+        return MergeToDuckDB()
+
+    @staticmethod
+    def database_path() -> Path:
+        return Path(MergeToDuckDB().output().path)
+
+    @contextlib.contextmanager
+    def database(self):
+        con = connect_read_only(self.database_path())
+        try:
+            yield con, read_provenance(con)
+        finally:
+            con.close()
+
+    def stamp_path(self) -> Path:
+        return plr().output_path(".stamps", f"{self.task_id}.json")
+
+    def current_stamp(self) -> dict[str, str]:
+        provenance = read_provenance_of(self.database_path())
+        # The database's content, not its file: a merge repeated on the same runs (two workers
+        # racing on luigid can both run it) gives the same digest and keeps outputs current.
+        return {"database": provenance[schema.PROV_INVENTORY_DIGEST], "configs": configs_digest()}
+
+    def complete(self):
+        if not super().complete():
+            return False
+        if not all(task.complete() for task in luigi.task.flatten(self.requires())):
+            return False
+        try:
+            recorded = json.loads(self.stamp_path().read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return False
+        return recorded == self.current_stamp()
+
+
+def _skip_when_complete(run):
+    """Two worker processes on one luigid can both be handed a task (one re-adds it as pending
+    before the other finishes it); the second then finds it complete and leaves its files, and
+    so the privacy audit of them, alone."""
+
+    @functools.wraps(run)
+    def run_unless_complete(self):
+        if luigi.task.flatten(self.output()) and self.complete():
+            logger.info("%r was completed by another worker meanwhile", self)
+            return None
+        return run(self)
+
+    return run_unless_complete
+
+
+@DatabaseOutput.event_handler(luigi.Event.SUCCESS)
+def _write_stamp(task: DatabaseOutput) -> None:
+    """After a successful run, record what the outputs were built from (see DatabaseOutput).
+    A kill before this leaves outputs without a stamp: stale, so rebuilt, never trusted."""
+    if not luigi.task.flatten(task.output()):
+        return
+    stamp = json.dumps(task.current_stamp())
+    path = task.stamp_path()
+    if path.is_file() and path.read_text(encoding="utf-8") == stamp:
+        return  # unchanged: rewriting would only make the public files look changed
+    with atomic_paths({"stamp": path}) as tmp:
+        tmp["stamp"].write_text(stamp, encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def configs_digest() -> str:
+    """The configuration files outputs are drawn with (figures.yaml, pipelines.yaml)."""
+    digest = hashlib.sha256()
+    for name in STAMPED_CONFIGS:
+        digest.update((CONFIGS_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def subset_for(factor: str) -> dict[str, str]:
+    """The comparison subset (figures.yaml) without the factor being compared."""
+    from plr_luigi.study.configs import load_figure_config
+
+    subset = load_figure_config()["comparison_subset"]
+    return {f: level for f, level in subset.items() if f != factor}
+
+
+def subset_label(subset: dict[str, str]) -> str:
+    from plr_luigi.study.display import display_name
+
+    return ", ".join(display_name(f, level) for f, level in subset.items()) or "all"
+
+
+def write_text(target: luigi.LocalTarget, text: str) -> None:
+    with target.open("w") as fh:  # LocalTarget writes to a temporary file, renamed on close
+        fh.write(text)
+
+
+FIGURE_EXTENSIONS = ("png", "pdf", "json")
+
+
+def figure_data(name: str, query: str, provenance: dict[str, str], data, **extra) -> dict:
+    """The JSON written beside a figure: what it is, where its numbers came from, and exactly
+    the data it plots (`data`)."""
+    from plr_luigi.study.configs import load_figure_config
+
+    return {"figure": name, "query": query, "synthetic": is_synthetic(provenance),
+            "provenance": provenance, "dpi": load_figure_config()["dpi"], **extra, "data": data}
+
+
+class FigureOutput(DatabaseOutput):
+    """Base of the figure tasks: PNG, PDF and JSON under figures/, named by figure_name()."""
+
+    def figure_name(self) -> str:
+        raise NotImplementedError
+
+    def output(self):
+        stem = plr().output_path("figures", self.figure_name())
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+
+
+def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
+    """PNG, PDF and the JSON of the plotted data, each written atomically."""
+    import matplotlib.pyplot as plt
+
+    from plr_luigi.study.configs import load_figure_config
+
+    with atomic_paths({k: Path(t.path) for k, t in targets.items()}) as paths:
+        fig.savefig(paths["png"], dpi=load_figure_config()["dpi"], format="png")
+        fig.savefig(paths["pdf"], format="pdf")
+        Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    plt.close(fig)

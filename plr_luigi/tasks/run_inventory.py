@@ -1,0 +1,44 @@
+"""The run decisions of the configured store (what to extract, skip or report as failed),
+listed once per process; listing takes the data folder's build lock."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import luigi.worker
+
+from plr_luigi.build.build_lock import hold_build_lock
+from plr_luigi.store.inventory import RunDecision, decide_runs
+from plr_luigi.store.run_list_cache import cached_run_list
+from plr_luigi.study.factors import load_factor_registry
+from plr_luigi.tasks.config import plr
+
+
+def luigi_worker_threads() -> list[threading.Thread]:
+    """The keep-alive threads of this process's Luigi workers: they end when the build does."""
+    return [t for t in threading.enumerate() if isinstance(t, luigi.worker.KeepAliveThread)]
+
+
+@lru_cache(maxsize=8)
+def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
+    runs = cached_run_list(tracking_uri, experiment, cache)
+    return tuple(decide_runs(runs, load_factor_registry()))
+
+
+def run_decisions() -> tuple[RunDecision, ...]:
+    """What to do with each run of the configured experiment: listed once per process, since
+    Luigi asks requires() and complete() repeatedly. The first call takes the data folder's
+    build lock (plr_luigi.build.build_lock): a concurrent build waits here."""
+    config = plr()
+    if not config.tracking_uri:
+        raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
+                           "the results database does not exist: nothing to build it from")
+    hold_build_lock(Path(config.data_dir), luigi_worker_threads())
+    return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path())
+
+
+def clear_run_decisions_cache() -> None:
+    """Forget the decisions listed so far: the next run_decisions() lists the store again."""
+    _decisions.cache_clear()

@@ -1,0 +1,58 @@
+"""numbers.py on a tiny database: plain numbers, derived statistics, and what is not computable."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from plr_luigi.analysis.numbers_tex import NumberSpec, compute_numbers, format_p, render_numbers_tex
+
+
+@pytest.fixture
+def con():
+    with duckdb.connect() as connection:
+        connection.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, 0.5), (2, 0.7)) v(i, x)")
+        yield connection
+
+
+def _refuse(frame: pd.DataFrame) -> dict:
+    raise ValueError("needs >= 3 treatments")
+
+
+def test_plain_and_derived_numbers_and_an_uncomputable_statistic(con):
+    specs = [NumberSpec("nRows", "rows", "SELECT count(*) FROM t"),
+             NumberSpec("meanX", "mean x", "SELECT x FROM t", "{:.2f}",
+                        ("mean", lambda f: {"m": f["x"].mean()}, "m")),
+             NumberSpec("pX", "a p-value", "SELECT x FROM t", format_p,
+                        ("friedman", _refuse, "p"))]
+    numbers = compute_numbers(con, specs)
+    assert [n.get("text") for n in numbers] == ["2", "0.60", None]
+    tex = render_numbers_tex(numbers, synthetic=False, provenance_line="test")
+    assert "\\newcommand{\\nRows}{2}" in tex and "\\newcommand{\\meanX}{0.60}" in tex
+    assert "\\pX" not in tex.replace("% pX left undefined", "")
+    assert "pX left undefined, friedman not computable: needs >= 3 treatments" in tex
+    assert "SELECT x FROM t -> mean" in tex
+
+
+def test_a_query_that_finds_nothing_is_an_error_not_zero(con):
+    with pytest.raises(ValueError, match="found nothing"):
+        compute_numbers(con, [NumberSpec("nothing", "max of none",
+                                         "SELECT max(x) FROM t WHERE i > 5")])
+
+
+def test_p_values_below_a_thousandth_are_bounded_not_rounded_to_zero():
+    assert format_p(0.0) == "$<$0.001" and format_p(0.0123) == "0.012"
+
+
+def test_the_report_page_lists_numbers_and_those_left_undefined(con):
+    from plr_luigi.report.report_page import numbers_rows, undefined_numbers
+
+    specs = [NumberSpec("nRows", "rows", "SELECT count(*) FROM t"),
+             NumberSpec("pX", "a p-value", "SELECT x FROM t", format_p,
+                        ("friedman", _refuse, "p"))]
+    tex = render_numbers_tex(compute_numbers(con, specs), synthetic=True, provenance_line="x")
+    # \dataIsSynthetic is a flag, not a quoted number: the page's banner says it instead.
+    assert [(r["macro"], r["text"]) for r in numbers_rows(tex)] == [("nRows", "2")]
+    assert undefined_numbers(tex) == ["pX left undefined, friedman not computable: needs >= 3 "
+                                      "treatments"]

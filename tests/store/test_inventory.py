@@ -1,0 +1,65 @@
+"""Run-name parsing and the decision of which runs become configurations."""
+
+import pytest
+
+from plr_luigi.store.inventory import EXTRACT, FAILED, SKIPPED, decide_runs
+from plr_luigi.store.mlflow_store import RunSummary
+from plr_luigi.study.factors import UnknownFactorLevelError, load_factor_registry, parse_run_name
+
+REGISTRY = load_factor_registry()
+GT = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"
+
+
+def run(run_id, name, status="FINISHED", stage="active", end=1):
+    return RunSummary(run_id, name, status, stage, 0, end, f"/store/{run_id}/artifacts",
+                      synthetic=True, prevalence=0.0354)
+
+
+def test_parse_four_field_name():
+    parsed = parse_run_name(
+        "LOGISTICREGRESSION_eval-roc_auc__MOMENT-embedding__ensemble-CSDI-MOMENT-SAITS__"
+        "ensembleThresholded-MOMENT-TimesNet-UniTS-gt-finetune", REGISTRY)
+    assert parsed.configuration == ("ensembleThresholded-MOMENT-TimesNet-UniTS-gt-finetune",
+                                    "ensemble-CSDI-MOMENT-SAITS", "LogisticRegression",
+                                    "MOMENT-embedding")
+    assert not parsed.legacy
+
+
+def test_parse_legacy_name_gets_the_legacy_outlier_method():
+    parsed = parse_run_name("CATBOOST__SAITS", REGISTRY)
+    assert parsed.outlier_method == "anomaly" and parsed.featurization == "simple1.0"
+    assert parsed.legacy
+
+
+@pytest.mark.parametrize("name, message", [
+    ("RANDOMFOREST_eval-auc__simple1.0__SAITS__LOF", "unknown classifier 'RANDOMFOREST'"),
+    ("CATBOOST_eval-auc__simple1.0__SAITS__NewDetector", "unknown outlier_method level"),
+    ("CATBOOST_eval-auc__simple1.0__SAITS", "3 '__'-separated fields"),
+])
+def test_unknown_levels_name_the_run_and_the_level(name, message):
+    with pytest.raises(UnknownFactorLevelError, match=message) as err:
+        parse_run_name(name, REGISTRY)
+    assert name in str(err.value)
+
+
+def test_every_run_gets_one_outcome_with_a_reason():
+    runs = [
+        run("a", GT, end=1),
+        run("b", GT, end=5),  # the same configuration, finished later: kept
+        run("c", "CATBOOST__SAITS"),
+        run("d", "CATBOOST_eval-auc__simple1.0__linear__LOF"),
+        run("e", "XGBOOST_eval-auc__simple1.0__SAITS__LOF", status="FAILED"),
+        run("f", "XGBOOST_eval-auc__simple1.0__CSDI__LOF", stage="deleted"),
+        run("g", "XGBOOST_eval-auc__simple1.0__CSDI__Mystery"),
+        run("h", "TABM_eval-auc__simple1.0__CSDI__LOF", status="RUNNING"),
+    ]
+    decided = {d.run.run_id: d for d in decide_runs(runs, REGISTRY)}
+    assert [decided[r].outcome for r in "abcdefgh"] == [
+        SKIPPED, EXTRACT, SKIPPED, SKIPPED, SKIPPED, SKIPPED, FAILED, SKIPPED]
+    assert "kept run b" in decided["a"].reason
+    assert "legacy" in decided["c"].reason and "outlier_method=anomaly" in decided["c"].reason
+    assert "imputation_method=linear" in decided["d"].reason
+    assert decided["e"].reason == "run status is FAILED"
+    assert decided["f"].reason == "deleted run"
+    assert "Mystery" in decided["g"].reason
+    assert decided["h"].reason == "run status is RUNNING"

@@ -1,0 +1,160 @@
+"""Real kills and concurrent builds: a build resumes where it was killed, never trusts a
+partial file, and two builds at once leave the same database as one uninterrupted build."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import write_luigi_cfg
+
+from plr_luigi.study import schema
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+# Provenance rows that differ between any two builds.
+VOLATILE = (schema.PROV_CREATED_AT, schema.PROV_CODE_VERSION)
+
+
+def _cfg(store, work: Path) -> Path:
+    cfg = write_luigi_cfg(work / "plr.cfg", store.tracking_uri, str(store.source_db),
+                          work / "data", work / "outputs")
+    with cfg.open("a") as fh:
+        fh.write("[heartbeat]\ninterval = 1\n")
+    return cfg
+
+
+def _start(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "LUIGI_CONFIG_PATH": str(cfg), "MLFLOW_ALLOW_FILE_STORE": "true"}
+    with log.open("w") as out:
+        # Own process group: the kill takes luigi and any task process it forked.
+        return subprocess.Popen([sys.executable, "-m", "luigi", "--module", "plr_luigi",
+                                 "ReproduceAll", "--local-scheduler", *args], cwd=ROOT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def _build(cfg: Path, log: Path, *args: str) -> int:
+    return _start(cfg, log, *args).wait(timeout=600)
+
+
+def _kill_when(proc: subprocess.Popen, condition, what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the build ended before {what}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def _run_dirs(work: Path) -> list[Path]:
+    return [p for p in (work / "data" / "interim" / "runs").glob("*/*") if p.is_dir()
+            and not p.name.startswith(".")]
+
+
+def _temporaries(folder: Path) -> list[Path]:
+    return list(folder.glob(".*.tmp-*")) if folder.is_dir() else []
+
+
+def _tables(db: Path) -> dict[str, pd.DataFrame]:
+    """Every table, rows in a fixed order, without what differs between any two builds."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        frames = {t.name: con.execute(f"SELECT * FROM {t.name}").df() for t in schema.ALL_TABLES}
+    frames[schema.PROVENANCE.name] = frames[schema.PROVENANCE.name].query("key not in @VOLATILE")
+    report = frames[schema.EXTRACTION_REPORT.name]
+    report[["seconds", "rss_mb"]] = report[["seconds", "rss_mb"]].notna()  # timings vary
+    return {name: frame.sort_values(list(frame.columns)).reset_index(drop=True)
+            for name, frame in frames.items()}
+
+
+def _assert_same_database(db: Path, reference: Path) -> None:
+    built, expected = _tables(db), _tables(reference)
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(built[name], frame, obj=name)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from plr_luigi.synth import generate_store
+
+    return generate_store(tmp_path_factory.mktemp("crash_store"), size="demo", seed=5,
+                          n_runs=24, n_bootstrap=30, model_pickle_bytes=10_000)
+
+
+@pytest.fixture(scope="module")
+def reference(store, tmp_path_factory) -> Path:
+    """The database of an uninterrupted build."""
+    work = tmp_path_factory.mktemp("reference")
+    assert _build(_cfg(store, work), work / "log") == 0, (work / "log").read_text()[-3000:]
+    return work / "data" / "public" / "plr_results.duckdb"
+
+
+def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
+        store, reference, tmp_path):
+    cfg, total = _cfg(store, tmp_path), store.n_valid_configurations
+    db = tmp_path / "data" / "public" / "plr_results.duckdb"
+
+    # 1. Killed during extraction: some runs are done, not all.
+    _kill_when(_start(cfg, tmp_path / "log1"), lambda: 0 < len(_run_dirs(tmp_path)) < total,
+               "first extracted run")
+    done = {p: p.stat().st_mtime_ns for p in _run_dirs(tmp_path)}
+    assert 0 < len(done) < total and not db.exists()
+
+    # 2. Resumed, then killed while the database is written: only the unfinished runs were
+    #    extracted, and no database is taken as complete.
+    _kill_when(_start(cfg, tmp_path / "log2"), lambda: _temporaries(db.parent),
+               "temporary database")
+    assert (tmp_path / "log2").read_text().count("running   ExtractRun(") == total - len(done)
+    assert {p: p.stat().st_mtime_ns for p in done} == done  # finished runs untouched
+    assert len(_run_dirs(tmp_path)) == total and not db.exists()
+
+    # 3. Resumed, then killed while the forest plot is written: no partial figure file.
+    figures = tmp_path / "outputs" / "figures"
+    _kill_when(_start(cfg, tmp_path / "log3"), lambda: _temporaries(figures), "temporary figure")
+    assert "running   ExtractRun(" not in (tmp_path / "log3").read_text()
+    assert db.is_file()
+    # Every figure file in place is whole (the killed one is absent or an earlier whole one).
+    from PIL import Image
+
+    for path in figures.glob("*.json"):
+        json.loads(path.read_text())
+    for path in figures.glob("*.png"):
+        Image.open(path).verify()
+
+    # 4. Finished: the same database as an uninterrupted build, no temporary file left.
+    assert _build(cfg, tmp_path / "log4") == 0, (tmp_path / "log4").read_text()[-3000:]
+    log4 = (tmp_path / "log4").read_text()
+    assert "running   ExtractRun(" not in log4 and "running   MergeToDuckDB(" not in log4
+    _assert_same_database(db, reference)
+    names = {p.name for p in figures.iterdir()}
+    assert {f"forest_outlier_method.{ext}" for ext in ("json", "pdf", "png")} <= names
+    assert not [n for n in names if n.startswith(".")]
+    leftovers = [p for p in tmp_path.rglob(".*.tmp-*")]
+    assert leftovers == []
+
+
+def test_two_builds_at_once_finish_with_the_database_of_one(store, reference, tmp_path):
+    cfg = _cfg(store, tmp_path)
+    # Different command lines, so Luigi's own pid lock lets both run.
+    first = _start(cfg, tmp_path / "log1")
+    second = _start(cfg, tmp_path / "log2", "--workers", "2")
+    assert first.wait(timeout=600) == 0, (tmp_path / "log1").read_text()[-3000:]
+    assert second.wait(timeout=600) == 0, (tmp_path / "log2").read_text()[-3000:]
+    logs = (tmp_path / "log1").read_text() + (tmp_path / "log2").read_text()
+    assert "is using" in logs and "waiting for it to finish" in logs
+    # The build that did the work said so while it ran, and when the database was written.
+    assert re.search(r"heartbeat: extraction: \d+/\d+ runs \(\d+%\), .* RSS \d+ MB", logs)
+    assert re.search(r"heartbeat: merge: (\d+)/\1 runs .*; database written", logs)
+    # Each run was extracted once, by one of the builds.
+    assert logs.count("running   ExtractRun(") == store.n_valid_configurations
+    _assert_same_database(tmp_path / "data" / "public" / "plr_results.duckdb", reference)

@@ -1,0 +1,107 @@
+"""`plr-luigi status | invalidate | graph` on a real build of the small store."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import plr_settings
+
+from plr_luigi import cli
+from plr_luigi.tasks import ReproduceAll
+from plr_luigi.tasks import output_base as output_tasks
+
+pytestmark = pytest.mark.slow
+OUTPUT_FAMILIES = ["ExtractionReport", "FactorTable", "ForestPlot", "NumbersTex", "ReportPage"]
+N_FOREST_PLOTS = 3  # by outlier method, imputation method, classifier
+
+
+def _status(capsys, *args: str) -> dict[str, dict[str, int]]:
+    """`plr-luigi status` parsed: family -> {complete, missing, stale, would run}."""
+    assert cli.main(["status", *args]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = {}
+    for line in lines[1:lines.index("")]:
+        family, _, complete, missing, stale, due = line.split()
+        table[family] = {"complete": int(complete), "missing": int(missing),
+                         "stale": int(stale), "would_run": int(due)}
+    return table
+
+
+@pytest.fixture
+def built(small_store, tmp_path, recorder):
+    settings = dict(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
+                    data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
+    with plr_settings(**settings):
+        recorder.build([ReproduceAll()])
+        yield tmp_path
+
+
+def test_status_of_a_built_graph_and_of_an_edited_config(built, small_store, capsys,
+                                                          monkeypatch):
+    n = small_store.n_valid_configurations
+    before = _status(capsys)
+    assert before["ExtractRun"] == {"complete": n, "missing": 0, "stale": 0, "would_run": 0}
+    assert before["all"]["would_run"] == 0
+
+    configs = built / "configs"
+    shutil.copytree(output_tasks.CONFIGS_DIR, configs)
+    monkeypatch.setattr(output_tasks, "CONFIGS_DIR", configs)
+    figures = configs / "figures.yaml"
+    figures.write_text(figures.read_text().replace("reference_auroc: 0.93",
+                                                   "reference_auroc: 0.95"))
+    output_tasks.configs_digest.cache_clear()
+    try:
+        status = _status(capsys)
+    finally:
+        output_tasks.configs_digest.cache_clear()
+    for family in OUTPUT_FAMILIES:  # every instance of a stamped output is stale
+        n_family = before[family]["complete"]
+        assert status[family]["stale"] == status[family]["would_run"] == n_family >= 1, family
+    assert status["MergeToDuckDB"]["complete"] == 1 and status["ExtractRun"]["would_run"] == 0
+
+
+def test_invalidate_the_database_downstream_then_rebuild_only_that(built, capsys, recorder):
+    db = built / "data" / "public" / "plr_results.duckdb"
+    png = built / "outputs" / "figures" / "forest_outlier_method.png"
+
+    assert cli.main(["invalidate", "MergeToDuckDB", "--downstream", "--dry-run"]) == 0
+    listed = capsys.readouterr().out
+    assert "would delete" in listed and str(db) in listed and str(png) in listed
+    assert db.is_file() and png.is_file()
+
+    assert cli.main(["invalidate", "MergeToDuckDB", "--downstream"]) == 0
+    capsys.readouterr()
+    assert not db.exists() and not png.exists()
+    status = _status(capsys)
+    assert status["MergeToDuckDB"]["missing"] == 1
+    assert status["ForestPlot"]["missing"] == N_FOREST_PLOTS
+    assert status["ExtractRun"]["would_run"] == 0
+
+    ran = recorder.build([ReproduceAll()])
+    assert "ExtractRun" not in ran and "MergeToDuckDB" in ran and "ForestPlot" in ran
+
+    assert cli.main(["invalidate", "ForestPlot", "--downstream"]) == 0
+    # 3 forest plots, the report page, the privacy audit, the wrapper; their PNG/PDF/JSON
+    # files, report.html and privacy_audit.json.
+    assert "6 tasks selected, deleting 11 targets" in capsys.readouterr().out
+    # The forest plots, then what shows or audits them, and the wrapper.
+    assert recorder.build([ReproduceAll()]) == [
+        *["ForestPlot"] * N_FOREST_PLOTS, "PrivacyAudit", "ReportPage", "ReproduceAll"]
+    assert cli.main(["invalidate", "NoSuchTask"]) == 2
+
+
+def test_overrides_and_the_graph_picture(built, capsys):
+    with plr_settings():  # restores [plr] output_dir after the override
+        status = _status(capsys, "--plr-output-dir", str(built / "elsewhere"))
+    assert status["ForestPlot"]["missing"] == N_FOREST_PLOTS
+    assert status["MergeToDuckDB"]["complete"] == 1
+
+    picture = built / "graph" / "task_graph.svg"
+    assert cli.main(["graph", "--edges", "--picture", str(picture)]) == 0
+    out = capsys.readouterr().out
+    assert "MergeToDuckDB -> ExtractRun (x" in out and "ReproduceAll -> ForestPlot" in out
+    assert picture.with_suffix(".dot").read_text().startswith("digraph")
+    assert picture.stat().st_size > 1000
+    assert cli.main(["graph"]) == 0
+    assert capsys.readouterr().out.startswith("ReproduceAll__")

@@ -1,0 +1,132 @@
+"""Guards on real builds: memory limit, stall timeout, retries of a briefly missing store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import luigi
+import pytest
+from conftest import plr_settings
+
+from plr_luigi.store.inventory import run_fingerprint
+from plr_luigi.tasks import ExtractRun
+from plr_luigi.tasks.run_inventory import run_decisions
+
+pytestmark = pytest.mark.slow
+STALLED = "TABM_eval-auc__MOMENT-embedding__CSDI__LOF"
+
+
+@contextlib.contextmanager
+def _config(section: str, **values):
+    config = luigi.configuration.get_config()
+    previous = {k: config.get(section, k, None) for k in values}
+    for key, value in values.items():
+        config.set(section, key, str(value))
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                config.remove_option(section, key)
+            else:
+                config.set(section, key, value)
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory):
+    """A SQLite store with one extra run whose metrics pickle is a FIFO: reading it blocks."""
+    from mlflow.tracking import MlflowClient
+
+    from plr_luigi.synth import generate_store
+
+    out = tmp_path_factory.mktemp("sqlite_store")
+    store = generate_store(out, size="demo", seed=5, n_runs=24, n_bootstrap=30,
+                           tracking_uri=f"sqlite:///{out}/mlflow.db", model_pickle_bytes=10_000)
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
+    run = client.create_run(experiment, run_name=STALLED, tags={"plr.synthetic": "true"})
+    client.set_terminated(run.info.run_id, "FINISHED")
+    metrics = Path(client.get_run(run.info.run_id).info.artifact_uri.removeprefix("file://"))
+    (metrics / "metrics").mkdir(parents=True)
+    os.mkfifo(metrics / "metrics" / f"metrics_{STALLED}.pickle")
+    return store
+
+
+@pytest.fixture
+def settings(sqlite_store, tmp_path):
+    values = dict(tracking_uri=sqlite_store.tracking_uri, source_db=str(sqlite_store.source_db),
+                  data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
+    # Retries a second apart, so that the test does not wait luigi.cfg's 5 s.
+    with plr_settings(**values), _config("scheduler", retry_delay=1, retry_count=3):
+        yield tmp_path
+
+
+def _extract_task(run_name: str | None = None) -> ExtractRun:
+    run = next(d.run for d in run_decisions() if d.outcome == "extract"
+               and (run_name is None or d.run.run_name == run_name))
+    return ExtractRun(run_id=run.run_id, fingerprint=run_fingerprint(run))
+
+
+def _failures(task_class) -> list[str]:
+    seen: list[str] = []
+    task_class.event_handler(luigi.Event.FAILURE)(lambda _task, err: seen.append(str(err)))
+    return seen
+
+
+def test_a_run_over_the_memory_limit_fails_naming_run_figure_and_limit(settings):
+    task = _extract_task()
+    failures = _failures(ExtractRun)
+    with _config("limits", memory_mb=1), _config("scheduler", retry_count=1):
+        assert not luigi.build([task], local_scheduler=True)
+    name = next(d.run.run_name for d in run_decisions() if d.run.run_id == task.run_id)
+    assert failures, "the task did not fail"
+    assert f"ExtractRun {name}: resident memory" in failures[-1]
+    assert "MB crossed the limit of 1 MB" in failures[-1]
+    assert not task.complete()
+
+
+def test_a_run_whose_read_blocks_is_stopped_by_the_stall_timeout(settings):
+    task = _extract_task(STALLED)
+    failures = _failures(ExtractRun)
+    started = time.monotonic()
+    with _config("limits", stall_seconds=2), _config("scheduler", retry_count=1):
+        assert not luigi.build([task], local_scheduler=True)
+    assert time.monotonic() - started < 120
+    assert failures and f"ExtractRun {STALLED}: no progress for" in failures[-1]
+    assert f"stuck in stage: {STALLED}: reading metrics pickle" in failures[-1]
+
+
+def test_a_store_missing_for_a_moment_is_retried_and_a_permanent_error_gives_up(
+        settings, sqlite_store):
+    db = Path(sqlite_store.tracking_uri.removeprefix("sqlite:///"))
+    task = _extract_task()  # the run list is known: the store vanishes during extraction
+    failures = _failures(ExtractRun)
+    moved = db.with_name("mlflow.db.away")
+    db.rename(moved)
+    back = threading.Timer(2.5, moved.rename, args=(db,))
+    back.start()
+    try:
+        result = luigi.build([task], local_scheduler=True, detailed_summary=True)
+    finally:
+        back.join()
+    assert result.status == luigi.execution_summary.LuigiStatusCode.SUCCESS_WITH_RETRY, \
+        result.summary_text
+    assert 1 <= len(failures) <= 3 and "MLflow SQLite store does not exist" in failures[0]
+    assert task.complete()
+
+    # Gone for good: tried retry_count (3) times, then the build gives up.
+    shutil.rmtree(task.output().path)
+    failures.clear()
+    db.rename(moved)
+    try:
+        started = time.monotonic()
+        assert not luigi.build([task], local_scheduler=True)
+        assert len(failures) == 3
+        assert time.monotonic() - started < 120
+    finally:
+        moved.rename(db)

@@ -1,0 +1,210 @@
+"""End to end: a synthetic MLflow store -> Luigi build -> DuckDB database -> outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import luigi
+import numpy as np
+import pytest
+from conftest import plr_settings, write_luigi_cfg
+
+from plr_luigi.database import queries
+from plr_luigi.database.privacy_scan import find_leaks_in_files
+from plr_luigi.study import schema
+from plr_luigi.tasks import ForestPlot, ReproduceAll
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _count(con, sql):
+    return con.execute(sql).fetchone()[0]
+
+
+def test_every_valid_configuration_is_extracted_once(built, con, small_store):
+    n = small_store.n_valid_configurations
+    assert built["ran"].count("ExtractRun") == n
+    assert _count(con, "SELECT count(*) FROM essential_metrics") == n
+    assert _count(con, "SELECT count(DISTINCT (outlier_method, imputation_method, classifier, "
+                       "featurization)) FROM essential_metrics") == n
+    expected_rows = {"predictions": 63 * n, "bootstrap_auroc": 60 * n, "dca_curves": 50 * n,
+                     "retention_metrics": 20 * n, "roc_curves": schema.N_ROC_POINTS * n,
+                     "probability_distributions": 20 * n, "distribution_stats": 2 * n,
+                     "supplementary_metrics": n, "cohort_metrics": 3 * n}
+    for table, rows in expected_rows.items():
+        assert _count(con, f"SELECT count(*) FROM {table}") == rows, table
+
+
+def test_values_are_in_range_and_consistent(con):
+    frame = con.execute("SELECT * FROM essential_metrics").df()
+    assert frame["auroc"].between(0.4, 1.0).all()
+    assert (frame["auroc_ci_lo"] <= frame["auroc"]).all()
+    assert (frame["auroc"] <= frame["auroc_ci_hi"]).all()
+    assert frame["brier"].between(0, 0.5).all()
+    assert (frame["n_test"] == 63).all() and (frame["n_events"] == 17).all()
+    # The database's AUROC is the mean of its own bootstrap table.
+    boot = con.execute("SELECT config_id, avg(auroc) AS m FROM bootstrap_auroc "
+                       "GROUP BY config_id").df().set_index("config_id")["m"]
+    assert np.allclose(frame.set_index("config_id")["auroc"], boot.loc[frame["config_id"]])
+    gt = frame.query("outlier_method == 'pupil-gt' and imputation_method == 'pupil-gt' and "
+                     "classifier == 'CatBoost' and featurization == 'simple1.0'")
+    assert len(gt) == 1 and abs(gt["auroc"].iloc[0] - 0.911) < 0.04
+
+
+def test_extraction_report_lists_every_run_with_its_fate(con, small_store):
+    report = con.execute("SELECT * FROM extraction_report").df()
+    assert len(report) == small_store.n_runs_logged
+    assert (report["outcome"] == "extracted").sum() == small_store.n_valid_configurations
+    assert set(report["outcome"]) == {"extracted", "skipped"}
+    by_name = report.groupby("run_name")
+    for name in small_store.quirks["failed"]:
+        assert "status is FAILED" in by_name.get_group(name)["reason"].iloc[0]
+    for name in small_store.quirks["deleted"]:
+        assert "deleted run" in set(by_name.get_group(name)["reason"])
+    for name in small_store.quirks["legacy_name"]:
+        assert "legacy" in by_name.get_group(name)["reason"].iloc[0]
+    for name in small_store.quirks["duplicate"]:
+        fates = by_name.get_group(name)
+        active = fates[fates["lifecycle_stage"] == "active"]
+        assert sorted(active["outcome"]) == ["extracted", "skipped"]
+        kept = active.loc[active["outcome"] == "extracted", "run_id"].iloc[0]
+        assert f"kept run {kept}" in active.loc[active["outcome"] == "skipped", "reason"].iloc[0]
+
+
+def test_provenance_says_synthetic(con, small_store):
+    provenance = dict(con.execute("SELECT key, value FROM provenance").fetchall())
+    assert provenance["synthetic"] == "true"
+    assert provenance["n_configurations"] == str(small_store.n_valid_configurations)
+    assert provenance["code_version"]
+
+
+def test_no_original_subject_code_in_any_public_output(built):
+    public = [p for p in (built["work"] / "data" / "public").rglob("*") if p.is_file()]
+    public += [p for p in built["outputs"].rglob("*") if p.is_file()]
+    names = {p.name for p in public}
+    assert {"report.html", "demo_traces.json", "demo_traces.pdf", "numbers.tex"} <= names
+    assert len(public) >= 60
+    assert find_leaks_in_files(public) == []
+    # The scanner is not blind: the private lookup does hold the original codes.
+    private = built["work"] / "data" / "private" / "subject_lookup.csv"
+    assert [leak.split(':')[0] for leak in find_leaks_in_files([private])] == [str(private)]
+
+
+def test_forest_plot_json_is_the_query_and_the_png_is_not_blank(built, con):
+    from PIL import Image
+
+    stem = built["outputs"] / "figures" / "forest_outlier_method"
+    data = json.loads(stem.with_suffix(".json").read_text())
+    expected = queries.factor_comparison(con, "outlier_method", data["subset"])
+    assert data["subset"] == {"classifier": "CatBoost", "featurization": "simple1.0"}
+    assert data["synthetic"] is True
+    assert [row["level"] for row in data["data"]] == expected["level"].tolist()
+    assert np.allclose([row["auroc"] for row in data["data"]], expected["auroc"])
+    pixels = np.asarray(Image.open(stem.with_suffix(".png")).convert("L"), dtype=float)
+    assert pixels.std() > 10
+    assert stem.with_suffix(".pdf").stat().st_size > 5_000
+
+
+def test_table_rows_match_the_database(built, con):
+    tex = (built["outputs"] / "tables" / "by_classifier.tex").read_text()
+    summary = queries.factor_summary(con, "classifier", {"featurization": "simple1.0"})
+    body = tex.split("\\midrule")[1].split("\\bottomrule")[0].strip().splitlines()
+    assert len(body) == len(summary)
+    for line, row in zip(body, summary.itertuples(), strict=True):
+        cells = [c.strip().rstrip("\\").strip() for c in line.split("&")]
+        assert float(cells[1]) == pytest.approx(row.mean, abs=5e-4)
+        assert int(cells[-1]) == row.n
+    assert "Synthetic data" in tex
+
+
+def test_numbers_tex_macros_equal_their_queries(built, con):
+    tex = (built["outputs"] / "numbers.tex").read_text()
+    macros = dict(re.findall(r"\\newcommand\{\\(\w+)\}\{([^}]*)\}", tex))
+    assert macros["nConfigurations"] == str(_count(con, "SELECT count(*) FROM essential_metrics"))
+    assert macros["nPredictions"] == str(_count(con, "SELECT count(*) FROM predictions"))
+    assert float(macros["aurocMax"]) == pytest.approx(
+        _count(con, "SELECT max(auroc) FROM essential_metrics"), abs=5e-4)
+    best = con.execute("SELECT classifier, auroc FROM essential_metrics "
+                       "ORDER BY auroc DESC LIMIT 1").fetchone()
+    assert macros["bestClassifier"] == best[0]
+    assert float(macros["bestAuroc"]) == pytest.approx(best[1], abs=5e-4)
+    assert macros["dataIsSynthetic"] == "true"
+
+
+def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, recorder):
+    with plr_settings(**built["settings"]):
+        assert recorder.build([ReproduceAll()]) == []
+        png = built["outputs"] / "figures" / "forest_outlier_method.png"
+        png.unlink()
+        # Then what shows or audits it (the report page, the privacy audit) and the
+        # wrapper, which has no target of its own.
+        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "PrivacyAudit",
+                                                    "ReportPage", "ReproduceAll"]
+        assert png.is_file()
+        assert ForestPlot(factor="outlier_method").complete()
+
+
+def _luigi(args, cfg: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LUIGI_CONFIG_PATH": str(cfg), "MLFLOW_ALLOW_FILE_STORE": "true"}
+    return subprocess.run([sys.executable, "-m", "luigi", "--module", "plr_luigi", *args,
+                           "--local-scheduler"], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_luigi_command_with_nothing_to_do_exits_zero(built, tmp_path):
+    s = built["settings"]
+    cfg = write_luigi_cfg(tmp_path / "plr.cfg", s["tracking_uri"], s["source_db"],
+                          Path(s["data_dir"]), Path(s["output_dir"]))
+    result = _luigi(["ReproduceAll"], cfg, ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "complete ones were encountered" in result.stderr
+
+
+def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
+    """reproduce-from-checkpoint: a copy of the public database, no store at all."""
+    data = tmp_path / "data"
+    (data / "public").mkdir(parents=True)
+    shutil.copy(built["db"], data / "public" / "plr_results.duckdb")
+    cfg = write_luigi_cfg(tmp_path / "plr.cfg", "", "", data, tmp_path / "outputs")
+    result = _luigi(["ReproduceAll"], cfg, ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.pdf",
+                 "extraction_report.md"):
+        assert (tmp_path / "outputs" / name).is_file(), name
+    assert (tmp_path / "outputs" / "numbers.tex").read_text().split("\n", 2)[2] == \
+        (built["outputs"] / "numbers.tex").read_text().split("\n", 2)[2]
+    # No source database: the trace figure is marked unavailable, on the page too, not faked.
+    figures = tmp_path / "outputs" / "figures"
+    assert (figures / "demo_traces.unavailable.json").is_file()
+    assert not list(figures.glob("demo_traces.png"))
+    assert "Figure unavailable: no subject source database" in \
+        (tmp_path / "outputs" / "report.html").read_text()
+
+
+def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
+    """The privacy audit re-reads every public output after any of them changed."""
+    from plr_luigi.tasks import PrivacyAudit
+
+    leak = built["outputs"] / "tables" / "planted.tex"
+    leak.write_text("H001 & 0.91 \\\\ % copied from codes_test: PLR4012\n")
+    failures = []
+    PrivacyAudit.event_handler(luigi.Event.FAILURE)(lambda _task, err: failures.append(str(err)))
+    try:
+        with plr_settings(**built["settings"]):
+            assert not luigi.build([ReproduceAll()], local_scheduler=True)
+            assert not PrivacyAudit().complete()
+    finally:
+        leak.unlink()
+    assert failures and f"{leak}: holds an original subject code" in failures[-1]
+    assert f"{leak}: holds a subject-code run param" in failures[-1]
+    assert "PLR4012" not in failures[-1]  # the message never repeats the code
+    with plr_settings(**built["settings"]):  # the files are again the ones last audited
+        assert recorder.build([ReproduceAll()]) == []
+        assert PrivacyAudit().complete()

@@ -1,0 +1,114 @@
+"""Precise reruns: the build follows the store and the configuration without manual deletes."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import plr_settings
+
+from plr_luigi.study.factors import load_factor_registry
+from plr_luigi.tasks import ReproduceAll
+from plr_luigi.tasks import output_base as output_tasks
+
+pytestmark = pytest.mark.slow
+# Families whose completeness is not stamped output: they rerun only when their inputs change.
+UPSTREAM = {"SubjectLookup", "ExtractRun", "MergeToDuckDB"}
+
+
+def _unused_configuration_name(client, experiment_id) -> str:
+    used = {r.info.run_name for r in client.search_runs([experiment_id], max_results=5000)}
+    registry = load_factor_registry()
+    for cls, imputation, outlier in itertools.product(
+            sorted(registry.classifiers), sorted(registry.valid["imputation_method"]),
+            sorted(registry.valid["outlier_method"])):
+        name = f"{cls}_eval-auc__simple1.0__{imputation}__{outlier}"
+        if name not in used:
+            return name
+    raise AssertionError("every configuration is used")
+
+
+def _log_run_like(tracking_uri: str, template_run_name: str, status: str, tmp: Path) -> str:
+    """A new run of an unused configuration, with a real metrics pickle copied from a template."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
+    template = client.search_runs([experiment], f"attributes.run_name = '{template_run_name}'")[0]
+    name = _unused_configuration_name(client, experiment)
+    source = Path(template.info.artifact_uri.removeprefix("file://")) / "metrics" / \
+        f"metrics_{template_run_name}.pickle"
+    copy = tmp / f"metrics_{name}.pickle"
+    shutil.copy(source, copy)
+    run = client.create_run(experiment, run_name=name, tags={"plr.synthetic": "true"})
+    client.log_param(run.info.run_id, "glaucomaParam_prevalence", "0.0354")
+    client.log_artifact(run.info.run_id, str(copy), artifact_path="metrics")
+    if status != "RUNNING":
+        client.set_terminated(run.info.run_id, status)
+    return run.info.run_id
+
+
+@pytest.fixture
+def fresh_build(tmp_path, recorder):
+    from plr_luigi.synth import generate_store
+
+    store = generate_store(tmp_path / "store", size="demo", seed=5, n_runs=24, n_bootstrap=30,
+                           model_pickle_bytes=10_000)
+    settings = dict(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
+                    data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
+    with plr_settings(**settings):
+        first = recorder.build([ReproduceAll()])
+        assert first.count("ExtractRun") == store.n_valid_configurations
+        yield store, tmp_path, first
+
+
+def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, recorder):
+    store, tmp, first = fresh_build
+    gt = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"
+    _log_run_like(store.tracking_uri, gt, "FINISHED", tmp)
+    with plr_settings():  # the store changed: a new listing is due
+        ran = recorder.build([ReproduceAll()])
+    # One extraction, the merge, and every output again (they are built from the database).
+    outputs = [f for f in first if f not in UPSTREAM]
+    assert ran == sorted(["ExtractRun", "MergeToDuckDB", *outputs])
+    with plr_settings():
+        assert recorder.build([ReproduceAll()]) == []
+
+
+def test_a_run_that_finishes_later_is_extracted_then(fresh_build, recorder):
+    from mlflow.tracking import MlflowClient
+
+    store, tmp, _ = fresh_build
+    run_id = _log_run_like(store.tracking_uri, "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt",
+                           "RUNNING", tmp)
+    with plr_settings():
+        ran = recorder.build([ReproduceAll()])
+    assert "ExtractRun" not in ran and "MergeToDuckDB" in ran  # the report now lists it
+    MlflowClient(tracking_uri=store.tracking_uri).set_terminated(run_id, "FINISHED")
+    with plr_settings():
+        assert recorder.build([ReproduceAll()]).count("ExtractRun") == 1
+
+
+def test_editing_the_figure_config_makes_outputs_stale_not_the_database(
+        fresh_build, recorder, monkeypatch):
+    _, tmp, first = fresh_build
+    configs = tmp / "configs"
+    shutil.copytree(output_tasks.CONFIGS_DIR, configs)
+    monkeypatch.setattr(output_tasks, "CONFIGS_DIR", configs)
+    output_tasks.configs_digest.cache_clear()
+    try:
+        with plr_settings():
+            assert recorder.build([ReproduceAll()]) == []
+        figures = configs / "figures.yaml"
+        figures.write_text(figures.read_text().replace("reference_auroc: 0.93",
+                                                       "reference_auroc: 0.95"))
+        output_tasks.configs_digest.cache_clear()
+        with plr_settings():
+            ran = recorder.build([ReproduceAll()])
+        # Every stamped output is rebuilt; the database and extraction are untouched, and so is
+        # AllRunsExtracted, whose completeness is the database's extraction report.
+        assert ran == sorted(f for f in first if f not in UPSTREAM | {"AllRunsExtracted"})
+    finally:
+        output_tasks.configs_digest.cache_clear()

@@ -1,0 +1,190 @@
+"""Central scheduler: real luigid, several workers, two worker processes, the visualiser."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import plr_settings, write_luigi_cfg
+from servers import (
+    ROOT,
+    Luigid,
+    central_args,
+    finish,
+    free_port,
+    running_luigid,
+    start_build,
+    tasks_run,
+)
+
+from plr_luigi.build.graph_status import walk_graph, would_run
+from plr_luigi.tasks import ReproduceAll
+
+pytestmark = pytest.mark.slow
+ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
+
+
+@pytest.fixture
+def build_cfg(small_store, tmp_path) -> Path:
+    return write_luigi_cfg(tmp_path / "plr.cfg", small_store.tracking_uri,
+                           str(small_store.source_db), tmp_path / "data", tmp_path / "outputs")
+
+
+def _expected_graph(small_store, tmp_path) -> dict[str, str]:
+    """task_id -> family of every task a build of ReproduceAll schedules, walked from the same
+    settings as the build (before it runs: the walk lists the store, it builds nothing)."""
+    with plr_settings(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
+                      data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs")):
+        graph = walk_graph(ReproduceAll())
+    return {task_id: graph.family(task_id) for task_id in graph.tasks}
+
+
+def test_a_build_with_several_workers_reports_to_luigid(small_store, build_cfg, tmp_path):
+    with running_luigid(tmp_path / "luigid") as luigid:
+        log = tmp_path / "build.log"
+        rc = finish(start_build(build_cfg, log, "ReproduceAll", *central_args(luigid, 3)))
+        assert rc == 0, log.read_text()[-3000:]
+        done = luigid.tasks("DONE")
+        everything = luigid.tasks()
+
+    expected = _expected_graph(small_store, tmp_path)
+    assert len(done) == len(everything) == len(expected)
+    assert {t["name"] for t in done.values()} == set(expected.values())
+    ran = tasks_run(log)
+    assert len(ran) == len(done) and set(ran.values()) == {1}, ran
+    # Progress shows in luigid: every extraction and the merge left a status message.
+    by_family: dict[str, list[dict]] = {}
+    for task in done.values():
+        by_family.setdefault(task["name"], []).append(task)
+    assert all(t["status_message"] for t in by_family["ExtractRun"])
+    assert "RSS" in by_family["MergeToDuckDB"][0]["status_message"]
+    for task in done.values():
+        if task.get("progress_percentage") is not None:
+            assert 0 <= task["progress_percentage"] <= 100
+    # The shared resources luigi.cfg declares are what the scheduler enforced.
+    assert by_family["MergeToDuckDB"][0]["resources"] == {"duckdb_writer": 1}
+    assert all(t["resources"] == {"store_reader": 1} for t in by_family["ExtractRun"])
+
+
+def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
+        small_store, build_cfg, tmp_path):
+    with running_luigid(tmp_path / "luigid") as luigid:
+        logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+        procs = [start_build(build_cfg, log, "ReproduceAll", *central_args(luigid, 2))
+                 for log in logs]
+        codes = [finish(proc) for proc in procs]
+        done = luigid.tasks("DONE")
+
+    # Each process's exit code tells its own view: 10 (already_running) when the other one ran
+    # some of its tasks, 25 (not_run) when the scheduler gave a task to the other; never a
+    # failure. The graph as a whole is complete.
+    assert set(codes) <= {0, ALREADY_RUNNING, NOT_RUN}, [log.read_text()[-2000:] for log in logs]
+    with plr_settings(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
+                      data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs")):
+        assert would_run(walk_graph(ReproduceAll())) == []
+
+    assert len(done) == len(_expected_graph(small_store, tmp_path))
+    ran = tasks_run(*logs)
+    assert len(ran) == len(done) and set(ran.values()) == {1}, ran
+    # Which process does which task depends on timing (the data folder's build lock can hold
+    # the second one until the work is done): what matters is that each task did its work once.
+    # On disk: one directory per extracted run, each written once (no concurrent extraction).
+    records = list((tmp_path / "data" / "interim" / "runs").glob("*/*/record.json"))
+    assert len(records) == small_store.n_valid_configurations
+    assert "extracted concurrently" not in "".join(log.read_text() for log in logs)
+    assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_ROW = re.compile(r'<tr role="row"[^>]*><td><span class="status-icon[^"]*"><i[^>]*></i></span>'
+                  r"\s*(\w+)</td><td>(\w+)</td>")
+_BOX_TEXT = re.compile(r'class="info-box-text"[^>]*>([^<]+)<')
+_BOX_NUMBER = re.compile(r'class="info-box-number"[^>]*>(\d+)<')
+
+
+def _chromium(tmp: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp / f"chromium-profile-{time.monotonic_ns()}"
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+         "--window-size=1400,1000", *args, url],
+        capture_output=True, text=True, timeout=90, cwd=tmp)
+
+
+def _visualiser(tmp: Path, url: str, screenshot: Path | None) -> tuple[dict[str, int], list]:
+    """The rendered visualiser: its status counts and the task rows of the first page."""
+    if screenshot is not None:
+        shot = _chromium(tmp, url, f"--screenshot={screenshot}")
+        assert screenshot.is_file() and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
+    dom = _chromium(tmp, url, "--dump-dom").stdout
+    counts = dict(zip(_BOX_TEXT.findall(dom), map(int, _BOX_NUMBER.findall(dom)), strict=True))
+    return counts, _ROW.findall(dom)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (make test-deps installs it as root)")
+def test_the_visualiser_shows_our_tasks_during_and_after_a_build(
+        small_store, build_cfg, tmp_path):
+    screenshot = ROOT / "outputs" / "luigid_screenshot.png"
+    screenshot.parent.mkdir(exist_ok=True)
+    with running_luigid(tmp_path / "luigid") as luigid:
+        page = f"{luigid.url}/static/visualiser/index.html"
+        build = start_build(build_cfg, tmp_path / "build.log", "ReproduceAll",
+                            *central_args(luigid, 2))
+        try:
+            deadline = time.monotonic() + 120
+            while not luigid.tasks("RUNNING") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            during, rows_during = _visualiser(tmp_path, page, screenshot)
+        finally:
+            assert finish(build) == 0, (tmp_path / "build.log").read_text()[-3000:]
+        after, rows_after = _visualiser(tmp_path, page, None)
+
+    expected = _expected_graph(small_store, tmp_path)
+    n = len(expected)
+    assert sum(during[k] for k in ("Pending Tasks", "Running Tasks", "Done Tasks")) == n, during
+    assert rows_during and {family for _, family in rows_during} <= set(expected.values())
+    assert {status for status, _ in rows_during} <= {"PENDING", "RUNNING", "DONE"}
+    assert after["Done Tasks"] == n and after["Failed Tasks"] == 0, after
+    assert {status for status, _ in rows_after} == {"DONE"}
+    assert "ExtractRun" in {family for _, family in rows_after}  # first page: 10 rows
+
+
+def _make(*args: str) -> subprocess.CompletedProcess:
+    # -o install: use this venv as it is (never reinstall from a test).
+    return subprocess.run(["make", "-s", "-o", "install", f"VENV={sys.prefix}", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_scheduler_keeps_its_state_across_a_stop_and_a_start(tmp_path):
+    port, folder = free_port(), tmp_path / "luigid"
+    flags = (f"SCHEDULER_PORT={port}", f"LUIGID_DIR={folder}")
+    luigid = Luigid(port, None, folder / "state.pickle")
+    probe = {"task_id": "StateProbe__1", "status": "DONE", "worker": "test", "family": "StateProbe"}
+    try:
+        started = _make("scheduler", *flags)
+        assert started.returncode == 0, started.stderr
+        assert (folder / "luigid.pid").is_file() and (folder / "log").is_dir()
+        luigid.api("add_task", **probe)
+        stopped = _make("scheduler-stop", *flags)
+        assert stopped.returncode == 0 and "state in" in stopped.stdout, stopped.stderr
+        assert luigid.state_path.stat().st_size > 0 and not (folder / "luigid.pid").exists()
+        with pytest.raises(OSError):
+            luigid.api("task_list")
+        assert _make("scheduler", *flags).returncode == 0
+        assert "StateProbe__1" in luigid.tasks("DONE")  # the saved state was reloaded
+    finally:
+        _make("scheduler-stop", *flags)
+        pid = folder / "luigid.pid"
+        if pid.is_file():  # scheduler-stop failed: do not leave a daemon behind
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid.read_text()), signal.SIGKILL)
