@@ -178,13 +178,14 @@ def test_pipeline_curve_json_is_the_table_rows_of_the_standard_pipelines(built, 
 
 def test_a_missing_standard_pipeline_is_reported_not_substituted(built, tmp_path, monkeypatch,
                                                                  caplog):
-    from plr_luigi.figures import style
+    from plr_luigi.study import configs, display
 
     pipelines = {**load_standard_pipelines(),
                  "phantom": {"label": "Phantom pipeline", "category": "traditional",
                              "outlier_method": "LOF", "imputation_method": "linear",
                              "classifier": "CatBoost", "featurization": "simple1.0"}}
-    monkeypatch.setattr(style, "load_standard_pipelines", lambda: pipelines)
+    for module in (configs, display):  # where the task and the colour lookup find it
+        monkeypatch.setattr(module, "load_standard_pipelines", lambda: pipelines)
     monkeypatch.setattr("plr_luigi.figures.pipeline_curves.load_standard_pipelines",
                         lambda: pipelines)
     with plr_settings(**{**built["settings"], "output_dir": str(tmp_path)}), \
