@@ -292,6 +292,70 @@ EXTRACTION_REPORT = Table(
 
 ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT)
 
+# The study's upstream experiments (PLR_OutlierDetection, PLR_Imputation): the quality of each
+# preprocessing run, public. Levels are the canonical ones of configs/factors.yaml, so they join
+# essential_metrics on outlier_method / imputation_method.
+OUTLIER_METRICS = Table(
+    "outlier_detection_metrics",
+    (
+        _c("run_id", "VARCHAR", "MLflow run id of the outlier-detection run"),
+        _c("run_name", "VARCHAR"),
+        _c("outlier_method", "VARCHAR", "canonical outlier_method level (configs/factors.yaml)"),
+        _c("f1_definition", "VARCHAR", "how the method's family defines F1: plain (binary mask), "
+           "thresholded (MOMENT) or point-adjusted (TimesNet, UniTS)"),
+        _c("split", "VARCHAR", "train, test, outlier_train or outlier_test"),
+        _c("metric", "VARCHAR", "accuracy, precision, recall, f1, fp; difficulty-stratified "
+           "variants carry their suffix (f1__easy, f1__medium)"),
+        _c("value", "DOUBLE"),
+        _c("ci_lo", "DOUBLE", "0.05th percentile of the subject-wise values", required=False),
+        _c("ci_hi", "DOUBLE", "99.95th percentile of the subject-wise values", required=False),
+    ),
+    "quality of each outlier-detection run, per split and metric",
+)
+
+IMPUTATION_METRICS = Table(
+    "imputation_metrics",
+    (
+        _c("run_id", "VARCHAR", "MLflow run id of the imputation run"),
+        _c("run_name", "VARCHAR"),
+        _c("imputation_method", "VARCHAR", "canonical imputation_method level"),
+        _c("imputer", "VARCHAR", "the run name's imputer token with its hyperparameters "
+           "(SAITS_dFfn128_nLayers2, MOMENT_finetune_MOMENT-1-large, ...)"),
+        _c("outlier_method", "VARCHAR", "canonical outlier_method level of the outlier source"),
+        _c("split", "VARCHAR", "train or test"),
+        _c("metric", "VARCHAR", "mae, mse, mre, missing_rate"),
+        _c("value", "DOUBLE"),
+        _c("ci_lo", "DOUBLE", "0.05th percentile of the subject-wise values", required=False),
+        _c("ci_hi", "DOUBLE", "99.95th percentile of the subject-wise values", required=False),
+    ),
+    "quality of each imputation run, per split and metric",
+)
+
+# PRIVATE: per-subject reconstructed signals of the imputation runs. They live in their own
+# database under data/private/ (tasks.config.plr.signals_database_path), never in the public one.
+RECONSTRUCTED_SIGNALS = Table(
+    "reconstructed_signals",
+    (
+        _c("run_id", "VARCHAR", "MLflow run id of the imputation run"),
+        _c("imputation_method", "VARCHAR", "canonical imputation_method level"),
+        _c("outlier_method", "VARCHAR", "canonical outlier_method level of the outlier source"),
+        _c("split", "VARCHAR", "train or test"),
+        _c("subject_code", "VARCHAR", "anonymised code of the private lookup"),
+        _c("class_label", "INTEGER", "1 glaucoma, 0 control, NULL unlabelled", required=False),
+        _c("signal", "FLOAT[]", "the reconstructed trace (imputation mean), one value per "
+           "sample, in the pickle's standardised units"),
+    ),
+    "one row per imputation run and subject: its reconstructed pupil trace",
+)
+SIGNAL_TIME = Table(
+    "signal_time",
+    (
+        _c("sample", "INTEGER", "0 .. n_samples - 1, the index into reconstructed_signals.signal"),
+        _c("time_s", "DOUBLE", "seconds from the recording's start"),
+    ),
+    "the time axis shared by every reconstructed signal",
+)
+
 
 def _schema_digest() -> str:
     """Changes whenever a table, a column or a grid of the per-run tables changes, so that every

@@ -37,6 +37,10 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
     def database_path(self) -> Path:
         return Path(self.data_dir) / "public" / "plr_results.duckdb"
 
+    def signals_database_path(self) -> Path:
+        """PRIVATE: the imputation runs' per-subject reconstructed signals."""
+        return Path(self.data_dir) / "private" / "plr_signals.duckdb"
+
     def output_path(self, *parts: str) -> Path:
         return Path(self.output_dir).joinpath(*parts)
 
