@@ -79,7 +79,9 @@ def _gt_where() -> str:
 
 
 def _gt_description() -> str:
-    return "AUROC of the ground-truth pipeline: " + ", ".join(_ground_truth().values())
+    outlier, imputation, classifier, featurization = _ground_truth().values()
+    return f"AUROC of the ground-truth pipeline ({outlier} + {imputation}, {classifier}, " \
+           f"{featurization})"
 
 
 def _statistic_specs(top_n: int, alpha: float) -> list[NumberSpec]:

@@ -66,9 +66,13 @@ def test_a_block_that_stops_progressing_is_interrupted_even_in_a_blocking_call(t
     assert time.monotonic() - started < 30
 
 
-def test_a_block_within_its_limits_is_untouched():
-    with TaskGuard("run Z", memory_limit_mb=process_rss_mb() + 2000, stall_seconds=5) as guard:
+def test_a_block_within_its_limits_is_untouched_and_its_peak_memory_is_measured():
+    before = process_rss_mb()
+    with TaskGuard("run Z", memory_limit_mb=before + 2000, stall_seconds=5) as guard:
+        block = np.ones(200 * 2**20 // 8)  # 200 MB, every page written
         for i in range(5):
             guard.progress(f"step {i}")
-            time.sleep(0.05)
-    assert guard.peak_mb > 0
+            time.sleep(0.1)  # the guard samples every 0.1 s
+        del block
+    # The peak saw the 200 MB block, and nothing that was not there.
+    assert before + 180 <= guard.peak_mb <= before + 200 + 100
