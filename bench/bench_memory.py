@@ -7,6 +7,7 @@ pattern (every run's rows collected in Python, then inserted) on the same stores
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import time
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 410, 800])
     p.add_argument("--baseline-sizes", type=int, nargs="+", default=[50, 200, 410])
     p.add_argument("--keep", type=int, default=410, help="keep this size's build for later benches")
-    p.add_argument("--baseline-child", nargs=2, help=argparse_suppress())
+    p.add_argument("--baseline-child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.baseline_child:
         started = time.perf_counter()
@@ -102,12 +103,6 @@ def main(argv=None) -> int:
                "goal_met": max(peaks) < 1024 and max(peaks) / min(peaks) - 1 <= 0.15}
     common.write_result(args, "memory", figures)
     return 0
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

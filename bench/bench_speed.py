@@ -8,6 +8,7 @@ task's run()).
 
 from __future__ import annotations
 
+import argparse
 import json
 import pickle
 import shutil
@@ -38,7 +39,7 @@ def main(argv=None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--runs", type=int, default=410)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--floor-child", type=Path, help=argparse_suppress())
+    p.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.floor_child:
         print("FLOOR " + json.dumps(read_floor(args.floor_child)))
@@ -98,12 +99,6 @@ def main(argv=None) -> int:
     figures["goal_met"] = figures["build_over_floor_1_worker"] <= 1.5
     common.write_result(args, "speed", figures)
     return 0
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":
