@@ -77,3 +77,29 @@ def test_nan_in_a_required_column_is_reported():
     con = _database([_essential_row("a")], _valid_predictions("a"))
     con.execute(f"UPDATE {E.name} SET brier = 'NaN'::DOUBLE")
     assert any("brier: 1 missing or NaN" in p for p in validate(con))
+
+
+
+def test_read_only_connection_gives_the_same_bits_every_time(tmp_path):
+    """Parallel aggregation sums in thread-finishing order; outputs must not move in the last
+    bit between builds of the same database, so consumers read with one thread."""
+    import numpy as np
+    import pandas as pd
+
+    from plr_luigi.database.results_database import connect_read_only
+
+    path = tmp_path / "results.duckdb"
+    # Values of very different magnitudes: any change of summation order shows in the mean.
+    values = np.random.default_rng(0).lognormal(0, 8, 2_000_000)
+    frame = pd.DataFrame({"v": values, "g": np.arange(values.size) % 7})
+    with duckdb.connect(str(path)) as con:
+        con.register("frame", frame)
+        con.execute("CREATE TABLE t AS SELECT * FROM frame")
+    con = connect_read_only(path)
+    try:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+        means = {tuple(con.execute("SELECT g, avg(v) FROM t GROUP BY g ORDER BY g").fetchall())
+                 for _ in range(5)}
+    finally:
+        con.close()
+    assert len(means) == 1
