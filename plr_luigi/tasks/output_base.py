@@ -4,10 +4,8 @@ from, atomic writing of text and figures, and the comparison subset of configs/f
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
-import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,15 +22,14 @@ from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.database import MergeToDuckDB
-
-logger = logging.getLogger(__name__)
+from plr_luigi.tasks.run_once import RunOnceTask
 
 # Configuration files whose edits make every output stale (factors.yaml acts through the
 # database: it decides which runs are extracted).
 STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
 
 
-class DatabaseOutput(luigi.Task):
+class DatabaseOutput(RunOnceTask):
     """Base of the output tasks: requires the database (and whatever a subclass adds), opens it
     read-only.
 
@@ -41,11 +38,6 @@ class DatabaseOutput(luigi.Task):
     content and the same figure/pipeline configuration: a rebuilt database or an edited config
     makes it stale.
     """
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "run" in cls.__dict__:
-            cls.run = _skip_when_complete(cls.__dict__["run"])
 
     def requires(self):
         return MergeToDuckDB()
@@ -81,21 +73,6 @@ class DatabaseOutput(luigi.Task):
         except (FileNotFoundError, ValueError):
             return False
         return recorded == self.current_stamp()
-
-
-def _skip_when_complete(run):
-    """Two worker processes on one luigid can both be handed a task (one re-adds it as pending
-    before the other finishes it); the second then finds it complete and leaves its files, and
-    so the privacy audit of them, alone."""
-
-    @functools.wraps(run)
-    def run_unless_complete(self):
-        if luigi.task.flatten(self.output()) and self.complete():
-            logger.info("%r was completed by another worker meanwhile", self)
-            return None
-        return run(self)
-
-    return run_unless_complete
 
 
 @DatabaseOutput.event_handler(luigi.Event.SUCCESS)
