@@ -40,7 +40,7 @@ def section_for(paths: dict[str, Path] | Path) -> Section:
                    {paths.suffix.lstrip("."): paths})
 
 
-_UNDEFINED = re.compile(r"^% (\w+ left undefined, .*)$", re.MULTILINE)
+_UNDEFINED = re.compile(r"^% (\w+ unavailable \(n/a\), .*)$", re.MULTILINE)
 
 
 def numbers_rows(numbers_tex: str) -> list[dict[str, str]]:
@@ -49,7 +49,7 @@ def numbers_rows(numbers_tex: str) -> list[dict[str, str]]:
 
 
 def undefined_numbers(numbers_tex: str) -> list[str]:
-    """The lines of numbers.tex that name a macro left undefined, and why."""
+    """The lines of numbers.tex that name a macro printed as n/a, and why."""
     return _UNDEFINED.findall(numbers_tex)
 
 

@@ -94,9 +94,7 @@ class ReportPage(DatabaseOutput):
     def run(self):
         from plr_luigi.report.report_page import render_report_html, section_for
 
-        sections = [section_for({k: Path(t.path) for k, t in target.items()}
-                                if isinstance(target, dict) else Path(target.path))
-                    for target in self.input()["outputs"]]
+        sections = [section_for(task.published_files()) for task in self.requires()["outputs"]]
         database = self.database_path()
         with self.database() as (con, provenance):
             counts = dict(con.execute(f"SELECT outcome, count(*) FROM "
