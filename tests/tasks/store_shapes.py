@@ -30,14 +30,20 @@ def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
         failed[task.task_id] = f"{type(exception).__name__}: {exception}"
 
     luigi.Task.event_handler(luigi.Event.FAILURE)(record)
+    config = luigi.configuration.get_config()
+    # A run's failure stays: waiting for AllRunsExtracted's retry would only idle 30 s.
+    config.set("worker", "keep_alive", "false")
     try:
         with plr_settings(tracking_uri=tracking_uri, source_db=source_db,
                           data_dir=str(work / "data"), output_dir=str(work / "outputs")):
             result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
     finally:
+        config.set("worker", "keep_alive", "true")
         luigi.Task._event_callbacks[luigi.Task][luigi.Event.FAILURE].discard(record)
-    assert result.scheduling_succeeded, result.summary_text
-    return BuildOutcome(failed, 30 if failed else 0)
+    # luigi's exit code of this summary ([retcode] in luigi.cfg): 30 when a task failed.
+    codes = {luigi.LuigiStatusCode.SUCCESS: 0, luigi.LuigiStatusCode.FAILED: 30}
+    assert result.status in codes, result.summary_text
+    return BuildOutcome(failed, codes[result.status])
 
 
 def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, str]:

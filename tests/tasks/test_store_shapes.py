@@ -66,3 +66,28 @@ def test_a_store_without_the_compared_subset_or_any_standard_pipeline(tmp_path):
     # Figures of all configurations still show them.
     assert (tmp_path / "outputs" / "figures" / "specification_curve.png").is_file()
     assert (tmp_path / "outputs" / "figures" / "variance_decomposition.png").is_file()
+
+
+def _corrupt_metrics_pickle(store, run_name: str) -> None:
+    from pathlib import Path
+
+    [pickle] = Path(store.tracking_uri).glob(f"*/*/artifacts/metrics/metrics_{run_name}.pickle")
+    pickle.write_bytes(b"\x80\x05 truncated")
+
+
+def test_a_run_failing_extraction_still_gets_every_output_audited_and_reported(tmp_path):
+    configs = [(*GT, "CatBoost", "simple1.0"), ("LOF", "SAITS", "CatBoost", "simple1.0"),
+               ("LOF", "CSDI", "XGBoost", "simple1.0")]
+    store = _store(tmp_path, configs)
+    broken = "XGBOOST_eval-auc__simple1.0__CSDI__LOF"
+    _corrupt_metrics_pickle(store, broken)
+    settings = _settings(tmp_path, store)
+    outcome = build_store(settings["tracking_uri"], settings["source_db"], tmp_path)
+    check_build(outcome, settings)  # the audit ran, the report page exists
+    assert outcome.exit_code == 30
+    assert f"{broken}: metrics_{broken}.pickle is not a readable pickle" in \
+        next(iter(outcome.failed.values()))
+    report = (tmp_path / "outputs" / "extraction_report.md").read_text()
+    assert broken in report and "not a readable pickle" in report
+    page = (tmp_path / "outputs" / "report.html").read_text()
+    assert broken in page and "not a readable pickle" in page
