@@ -18,8 +18,11 @@ from plr_luigi.analysis.statistics import RESIDUAL, SHARED
 from plr_luigi.study import schema
 from plr_luigi.study.configs import load_standard_pipelines
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.unavailable import DataUnavailableError
 
 logger = logging.getLogger(__name__)
+
+UNAVAILABLE_TEXT = r"\textit{n/a}"  # what the text prints for a number the data cannot support
 
 E = schema.ESSENTIAL
 B = schema.BOOTSTRAP_AUROC
@@ -163,18 +166,25 @@ def number_specs(classifiers: list[str], top_n: int, alpha: float) -> list[Numbe
 
 
 def classifiers_in(con) -> list[str]:
-    """Per-classifier numbers exist for the classifiers in the database: one absent from the
-    data leaves its macro undefined, so LaTeX fails loudly instead of printing a made-up value."""
-    return [row[0] for row in con.execute(
+    """Per-classifier numbers exist for every classifier of the factor registry and for any
+    other in the database: one absent from the data gets its macro as n/a, with the reason."""
+    from plr_luigi.study.factors import load_factor_registry
+
+    present = [row[0] for row in con.execute(
         f"SELECT DISTINCT {E.classifier} FROM {E.name} ORDER BY 1").fetchall()]
+    return sorted({*load_factor_registry().classifiers.values(), *present})
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def compute_numbers(con, specs: list[NumberSpec]) -> list[dict]:
-    """Each spec's value; a query that finds nothing is an error, never a 0. A derived number's
-    statistic is computed once per query and shared by the numbers that quote it. A statistic
-    the data cannot support (a Friedman test of two pipelines, a decomposition with no residual
-    degrees of freedom) leaves its macros undefined, with the reason in numbers.tex and the log:
-    LaTeX then fails on the macro instead of printing a made-up value."""
+    """Each spec's value. A number the data cannot support (a query that finds nothing, a
+    Friedman test of two pipelines, a decomposition with no residual degrees of freedom) is
+    unavailable, with the reason in numbers.tex and the log: its macro prints n/a, never a
+    made-up 0. A derived number's statistic is computed once per query and shared by the
+    numbers that quote it; an error other than DataUnavailableError is a defect and raises."""
     numbers, derived = [], {}
     for spec in specs:
         record = {"macro": spec.macro, "description": spec.description, "sql": spec.sql,
@@ -188,15 +198,16 @@ def compute_numbers(con, specs: list[NumberSpec]) -> list[dict]:
                 frame = con.execute(spec.sql).df()
                 try:
                     derived[spec.sql, name] = function(frame) if len(frame) else {}
-                except ValueError as error:
+                except DataUnavailableError as error:
                     logger.warning("numbers: %s is not computable here: %s", name, error)
-                    derived[spec.sql, name] = {"unavailable": str(error)}
+                    derived[spec.sql, name] = {
+                        "unavailable": f"{name} not computable: {error}"}
             value = derived[spec.sql, name].get(key)
             record["unavailable"] = derived[spec.sql, name].get("unavailable")
-        if record["unavailable"] is None and (value is None or (isinstance(value, float)
-                                                                and value != value)):
-            raise ValueError(f"number {spec.macro} ({spec.description}): the query found "
-                             f"nothing: {spec.sql}")
+        if record["unavailable"] is None and _is_missing(value):
+            record["unavailable"] = f"the query found nothing: {spec.sql}"
+            logger.warning("numbers: %s (%s): %s", spec.macro, spec.description,
+                           record["unavailable"])
         if record["unavailable"] is None:
             record["value"] = value
             record["text"] = spec.fmt(value) if callable(spec.fmt) else spec.fmt.format(value)
@@ -215,12 +226,17 @@ def render_numbers_tex(numbers: list[dict], synthetic: bool, provenance_line: st
     if synthetic:
         lines.append("% SYNTHETIC DATA (not study results)")
         lines.append(r"\newcommand{\dataIsSynthetic}{true}")
-    for number in numbers:
-        if number["unavailable"]:
-            lines.append(f"% {number['macro']} left undefined, {number['statistic']} not "
-                         f"computable: {number['unavailable']}")
-            continue
+    unavailable = [number for number in numbers if number["unavailable"]]
+    for number in (number for number in numbers if not number["unavailable"]):
         via = f" -> {number['statistic']}" if number["statistic"] else ""
         lines.append(f"% {number['description']}: {number['sql']}{via}")
         lines.append(rf"\newcommand{{\{number['macro']}}}{{{_tex_escape(number['text'])}}}")
+    if unavailable:
+        # Reasons first, macros after a bare "%": a macro line is never right after a
+        # "% description: sql" line, which is how the report page finds available numbers.
+        lines.append("% Numbers the data cannot support print n/a:")
+        lines.extend(f"% {n['macro']} unavailable (n/a), {n['description']}: "
+                     + " ".join(n["unavailable"].split()) for n in unavailable)
+        lines.append("%")
+        lines.extend(rf"\newcommand{{\{n['macro']}}}{{{UNAVAILABLE_TEXT}}}" for n in unavailable)
     return "\n".join(lines) + "\n"

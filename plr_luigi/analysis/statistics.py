@@ -21,6 +21,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from plr_luigi.study.unavailable import DataUnavailableError
+
 logger = logging.getLogger(__name__)
 
 RESIDUAL = "Residual"
@@ -35,7 +37,8 @@ def blocks_by_treatment(long: pd.DataFrame, treatment: str, block: str,
     Blocks missing a treatment are an error: the Friedman test needs complete blocks."""
     wide = long.pivot(index=block, columns=treatment, values=value)
     if wide.isna().any().any():
-        raise ValueError(f"{int(wide.isna().any(axis=1).sum())} blocks lack some treatment")
+        missing = int(wide.isna().any(axis=1).sum())
+        raise DataUnavailableError(f"{missing} blocks lack some treatment")
     return wide
 
 
@@ -52,8 +55,8 @@ def friedman_nemenyi(blocks: pd.DataFrame, alpha: float = 0.05) -> dict:
     values = blocks.to_numpy(dtype=float)
     n_blocks, k = values.shape
     if k < 3 or n_blocks < 2:
-        raise ValueError(f"Friedman test needs >= 3 treatments and >= 2 blocks, got {k} x "
-                         f"{n_blocks}")
+        raise DataUnavailableError(f"Friedman test needs >= 3 treatments and >= 2 blocks, "
+                                   f"got {k} x {n_blocks}")
     if np.isnan(values).any():
         raise ValueError("Friedman test input holds NaN")
     statistic, p_value = stats.friedmanchisquare(*values.T)
@@ -100,7 +103,7 @@ def variance_decomposition(frame: pd.DataFrame, factors: list[str],
 
     varying = [f for f in factors if frame[f].nunique() > 1]
     if not varying:
-        raise ValueError("no factor varies: nothing to decompose")
+        raise DataUnavailableError("no factor varies: nothing to decompose")
 
     def fit(terms: list[str]):
         formula = f"{response} ~ " + (" + ".join(f"C({f})" for f in terms) or "1")
@@ -110,8 +113,8 @@ def variance_decomposition(frame: pd.DataFrame, factors: list[str],
 
     full = fit(varying)
     if full.df_resid < 1:
-        raise ValueError(f"{len(frame)} configurations cannot separate {len(varying)} factors "
-                         "from residual variance")
+        raise DataUnavailableError(f"{len(frame)} configurations cannot separate "
+                                   f"{len(varying)} factors from residual variance")
     n_columns = 1 + sum(frame[f].nunique() - 1 for f in varying)
     if full.df_model + 1 < n_columns:
         logger.warning("variance decomposition: %d of %d model columns are aliased (levels "
@@ -125,6 +128,9 @@ def variance_decomposition(frame: pd.DataFrame, factors: list[str],
         rows[factor] = (comparison["df_diff"].iloc[1], comparison["ss_diff"].iloc[1])
     residual = float(full.ssr)
     total = float(full.centered_tss)
+    if not total > 0:
+        raise DataUnavailableError(f"{response} is the same in all {len(frame)} configurations: "
+                              "no variance to decompose")
     shared = total - residual - sum(ss for _, ss in rows.values())
     out = pd.DataFrame([*rows.values(), (np.nan, shared), (full.df_resid, residual)],
                        columns=["df", "sum_sq"], index=[*rows, SHARED, RESIDUAL])

@@ -88,8 +88,3 @@ def load_demo_subjects(source_db: Path, lookup: pd.DataFrame, lowest: int,
     traces, light = read_traces(source_db, lookup, subjects[PUBLIC_CODE].tolist())
     logger.info("demo subjects: %s", ", ".join(subjects[PUBLIC_CODE]))
     return subjects, traces, light
-
-
-def unavailable_status(reason: str) -> dict:
-    """The status a figure writes instead of itself when its data does not exist."""
-    return {"status": "unavailable", "reason": reason}

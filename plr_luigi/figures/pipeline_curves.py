@@ -17,6 +17,7 @@ from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study import schema
 from plr_luigi.study.configs import load_standard_pipelines
 from plr_luigi.study.display import pipeline_colour
+from plr_luigi.study.unavailable import DataUnavailableError
 
 CAL, DCA, ROC = schema.CALIBRATION, schema.DCA, schema.ROC
 RET, DIST = schema.RETENTION, schema.PROBABILITY_DISTRIBUTIONS
@@ -161,7 +162,7 @@ def plot_pipeline_curves(kind: str, rows: pd.DataFrame, missing: list[str], subt
     import matplotlib.pyplot as plt
 
     if rows.empty:
-        raise ValueError(f"{kind}: none of the standard pipelines is in the database")
+        raise DataUnavailableError(f"{kind}: none of the standard pipelines is in the database")
     curve = CURVES[kind]
     fig = plt.figure(figsize=curve.size, layout="constrained")
     curve.draw(fig, rows)

@@ -40,7 +40,7 @@ def section_for(paths: dict[str, Path] | Path) -> Section:
                    {paths.suffix.lstrip("."): paths})
 
 
-_UNDEFINED = re.compile(r"^% (\w+ left undefined, .*)$", re.MULTILINE)
+_UNDEFINED = re.compile(r"^% (\w+ unavailable \(n/a\), .*)$", re.MULTILINE)
 
 
 def numbers_rows(numbers_tex: str) -> list[dict[str, str]]:
@@ -49,7 +49,7 @@ def numbers_rows(numbers_tex: str) -> list[dict[str, str]]:
 
 
 def undefined_numbers(numbers_tex: str) -> list[str]:
-    """The lines of numbers.tex that name a macro left undefined, and why."""
+    """The lines of numbers.tex that name a macro printed as n/a, and why."""
     return _UNDEFINED.findall(numbers_tex)
 
 
@@ -110,8 +110,10 @@ td, th { border: 1px solid #ddd; padding: 2px 6px; vertical-align: top; }
 
 
 def render_report_html(sections: list[Section], provenance: dict[str, str], database: Path,
-                       root: Path, extraction_counts: dict[str, int]) -> str:
-    """The page; root: the directory the page is written to (links are relative to it)."""
+                       root: Path, extraction_counts: dict[str, int],
+                       failed_runs: dict[str, str] | None = None) -> str:
+    """The page; root: the directory the page is written to (links are relative to it);
+    failed_runs: run name -> why its extraction failed (listed at the top)."""
     synthetic = is_synthetic(provenance)
     prov_rows = {"results database": str(database), **provenance,
                  **{f"runs {outcome}": str(n) for outcome, n in extraction_counts.items()}}
@@ -124,6 +126,10 @@ def render_report_html(sections: list[Section], provenance: dict[str, str], data
     head.append("<h2>Provenance</h2><table>" + "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
         for k, v in prov_rows.items()) + "</table>")
+    if failed_runs:
+        head.append(f'<h2 class="warn">{len(failed_runs)} runs failed extraction</h2><ul>'
+                    + "".join(f"<li>{html.escape(name)}: {html.escape(reason)}</li>"
+                              for name, reason in failed_runs.items()) + "</ul>")
     head.append("<p>Contents: " + ", ".join(
         f'<a href="#s{i}">{html.escape(s.title)}</a>' for i, s in enumerate(sections)) + "</p>")
     body = [_section_html(s, root).replace("<section>", f'<section id="s{i}">', 1)

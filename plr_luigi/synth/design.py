@@ -140,14 +140,19 @@ def _fill_order(levels: Levels) -> list[tuple[str, str, str, str]]:
     return list(dict.fromkeys(ordered))  # the grid repeats the showcase; keep first places
 
 
+def run_spec(levels: Levels, config: tuple[str, str, str, str], seed: int, **kw) -> RunSpec:
+    """The run of one (outlier, imputation, classifier, featurization) configuration."""
+    outlier, imputation, classifier, featurization = config
+    return RunSpec(run_name(levels, config), classifier, featurization, imputation, outlier,
+                   target_auroc(config, levels, seed), **kw)
+
+
 def build_run_list(levels: Levels, n_runs: int, seed: int) -> list[RunSpec]:
     """The classification runs in logging order; raises if n_runs cannot hold the mandatory
     runs or exceeds what distinct valid configurations allow."""
 
     def spec(config: tuple[str, str, str, str], **kw) -> RunSpec:
-        outlier, imputation, classifier, featurization = config
-        return RunSpec(run_name(levels, config), classifier, featurization, imputation, outlier,
-                       target_auroc(config, levels, seed), **kw)
+        return run_spec(levels, config, seed, **kw)
 
     runs = [spec(c) for c in levels.standard_pipelines]
     runs += [spec(c, quirk="invalid_level") for c in INVALID_LEVEL_RUNS]

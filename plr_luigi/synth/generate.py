@@ -94,8 +94,10 @@ def _artifact_root(out_dir: Path, tracking_uri: str) -> Path | None:
 def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
                    tracking_uri: str | None = None, n_runs: int | None = None,
                    n_bootstrap: int | None = None,
-                   model_pickle_bytes: int | None = None) -> SynthSummary:
-    """Write the synthetic store (out_dir/mlruns, or `tracking_uri`) and out_dir/subjects.sqlite."""
+                   model_pickle_bytes: int | None = None,
+                   runs: list[RunSpec] | None = None) -> SynthSummary:
+    """Write the synthetic store (out_dir/mlruns, or `tracking_uri`) and out_dir/subjects.sqlite.
+    `runs` (design.run_spec) replaces the standard run list: a store of any shape, for tests."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {sorted(SIZES)}")
     spec = SIZES[size]
@@ -113,7 +115,7 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
     started = time.perf_counter()
 
     levels = load_levels()
-    runs = build_run_list(levels, n_runs, seed)
+    runs = build_run_list(levels, n_runs, seed) if runs is None else runs
     cohort = make_cohort(seed, spec.n_subjects)
 
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir))

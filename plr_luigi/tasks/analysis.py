@@ -6,9 +6,11 @@ import luigi
 
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.unavailable import require_rows
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.output_base import (
     DatabaseOutput,
+    TexTableOutput,
     subset_for,
     subset_label,
     write_text,
@@ -39,7 +41,7 @@ class NumbersTex(DatabaseOutput):
             values, is_synthetic(provenance), provenance_line(provenance)))
 
 
-class FactorTable(DatabaseOutput):
+class FactorTable(TexTableOutput):
     """Reads essential metrics; writes the LaTeX table of AUROC by one factor."""
 
     factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
@@ -53,13 +55,14 @@ class FactorTable(DatabaseOutput):
 
         subset = subset_for(self.factor)
         with self.database() as (con, provenance):
-            frame = queries.factor_summary(con, self.factor, subset)
+            frame = require_rows(queries.factor_summary(con, self.factor, subset),
+                                 f"configuration with {subset_label(subset)}")
         write_text(self.output(), factor_summary_latex(
             frame, self.factor, subset_label(subset), is_synthetic(provenance),
             label=f"tab:by_{self.factor}"))
 
 
-class TopPipelinesTable(DatabaseOutput):
+class TopPipelinesTable(TexTableOutput):
     """Reads essential metrics; writes the LaTeX table of the best configurations with CIs."""
 
     def output(self):
@@ -71,12 +74,13 @@ class TopPipelinesTable(DatabaseOutput):
         from plr_luigi.study.configs import load_figure_config
 
         with self.database() as (con, provenance):
-            frame = queries.configurations(con, limit=load_figure_config()["top_table_n"])
+            frame = require_rows(queries.configurations(
+                con, limit=load_figure_config()["top_table_n"]), "configuration")
         write_text(self.output(), top_pipelines_latex(frame, is_synthetic(provenance),
                                                        label="tab:top_pipelines"))
 
 
-class VarianceTable(DatabaseOutput):
+class VarianceTable(TexTableOutput):
     """Reads essential metrics and bootstrap AUROCs; writes the LaTeX table of the AUROC
     variance decomposition (the numbers of the VarianceDecomposition figure)."""
 

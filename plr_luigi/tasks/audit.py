@@ -11,6 +11,7 @@ from plr_luigi.build.file_digest import stat_digest
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.database import MergeToDuckDB
 from plr_luigi.tasks.report import public_outputs
+from plr_luigi.tasks.run_once import RunOnceTask
 
 
 class PrivacyLeakError(RuntimeError):
@@ -24,7 +25,7 @@ def _public_files() -> list[Path]:
     return sorted([config.database_path(), *files])
 
 
-class PrivacyAudit(luigi.Task):
+class PrivacyAudit(RunOnceTask):
     """Reads every public output (the database's text columns, every file under outputs/);
     writes privacy_audit.json listing what was checked, or fails naming each leaking file.
     Complete while the public files are the ones last audited."""

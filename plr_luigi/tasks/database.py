@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,12 +12,11 @@ from plr_luigi.study import schema
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.extraction import ExtractRun
 from plr_luigi.tasks.run_inventory import run_decisions
+from plr_luigi.tasks.run_once import RunOnceTask
 from plr_luigi.tasks.task_guard import guarded
 
-logger = logging.getLogger(__name__)
 
-
-class MergeToDuckDB(luigi.Task):
+class MergeToDuckDB(RunOnceTask):
     """Reads every ExtractRun directory; writes the validated public DuckDB database with the
     extraction report and provenance. Complete while the database was built from the store's
     current runs: a new, finished or changed run makes it stale."""
@@ -51,12 +49,6 @@ class MergeToDuckDB(luigi.Task):
         from plr_luigi.extraction.run_extraction import RunRecord
         from plr_luigi.report.extraction_report import extraction_report
 
-        if self.complete():
-            # Two workers on one luigid can both be handed the merge (one re-adds it as pending
-            # before the other's finishes): the database of these very runs exists; rewriting
-            # it would only make every output and the audit look changed.
-            logger.info("%r was completed by another worker meanwhile", self)
-            return
         config = plr()
         decisions = list(run_decisions())
         by_dir = {Path(t.path): RunRecord.read(Path(t.path)) for t in self.input()}

@@ -9,13 +9,14 @@ import luigi
 
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.run_inventory import run_decisions
+from plr_luigi.tasks.run_once import RunOnceTask
 from plr_luigi.tasks.task_guard import guarded
 
 # Computation modules (pandas, scipy, pyarrow) are imported inside run(): a build with nothing
 # to do never loads them.
 
 
-class SubjectLookup(luigi.Task):
+class SubjectLookup(RunOnceTask):
     """Reads the source database (or, without one, the runs' subject codes); writes the private
     original -> public code lookup."""
 
@@ -39,7 +40,7 @@ class SubjectLookup(luigi.Task):
             build_lookup(subjects).to_csv(tmp, index=False)
 
 
-class ExtractRun(luigi.Task):
+class ExtractRun(RunOnceTask):
     """Reads one classification run (params and metrics pickle, never the model pickle);
     writes its anonymised rows of every per-run table as Parquet files in one directory."""
 

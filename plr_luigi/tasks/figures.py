@@ -16,6 +16,7 @@ import luigi
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.database.results_database import read_provenance_of
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.unavailable import require_rows, unavailable_status
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.database import MergeToDuckDB
 from plr_luigi.tasks.extraction import SubjectLookup
@@ -60,7 +61,8 @@ class ForestPlot(FigureOutput):
 
         subset = subset_for(self.factor)
         with self.database() as (con, provenance):
-            frame = queries.factor_comparison(con, self.factor, subset)
+            frame = require_rows(queries.factor_comparison(con, self.factor, subset),
+                                 f"configuration with {subset_label(subset)}")
         fig = plot_forest(frame, self.factor, subset_label(subset), is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.factor_comparison", provenance,
                                      frame.to_dict(orient="records"), factor=self.factor,
@@ -81,7 +83,9 @@ class AurocHeatmap(FigureOutput):
 
         subset = load_figure_config()["comparison_subset"]
         with self.database() as (con, provenance):
-            cells = queries.heatmap_cells(con, "outlier_method", "imputation_method", subset)
+            cells = require_rows(queries.heatmap_cells(con, "outlier_method",
+                                                       "imputation_method", subset),
+                                 f"configuration with {subset_label(subset)}")
         fig = plot_heatmap(cells, "outlier_method", "imputation_method", subset_label(subset),
                            is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.heatmap_cells", provenance,
@@ -101,7 +105,7 @@ class SpecificationCurve(FigureOutput):
         from plr_luigi.figures.specification import plot_specification_curve
 
         with self.database() as (con, provenance):
-            configs = queries.configurations(con)
+            configs = require_rows(queries.configurations(con), "configuration")
         fig = plot_specification_curve(configs, is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.configurations", provenance,
                                      configs.to_dict(orient="records"), subset={}),
@@ -215,7 +219,7 @@ class DemoTraces(DatabaseOutput):
             reason = "no subject source database is configured ([plr] source_db)"
             logger.warning("%s: figure unavailable: %s", DEMO_TRACES, reason)
             write_text(self.output()["status"],
-                        json.dumps(demo_subjects.unavailable_status(reason), indent=1))
+                        json.dumps(unavailable_status(reason), indent=1))
             return
         _use_agg()
         import pandas as pd

@@ -22,8 +22,10 @@ from plr_luigi.database.results_database import (
 )
 from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR
+from plr_luigi.study.unavailable import DataUnavailableError, unavailable_status
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.database import MergeToDuckDB
+from plr_luigi.tasks.run_once import RunOnceTask
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ logger = logging.getLogger(__name__)
 STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
 
 
-class DatabaseOutput(luigi.Task):
+class DatabaseOutput(RunOnceTask):
     """Base of the output tasks: requires the database (and whatever a subclass adds), opens it
     read-only.
 
@@ -40,12 +42,30 @@ class DatabaseOutput(luigi.Task):
     store's current runs) and the stamp written after its last run names the same database
     content and the same figure/pipeline configuration: a rebuilt database or an edited config
     makes it stale.
+
+    An output the data cannot support (its computation raises DataUnavailableError) is recorded as
+    unavailable with the reason, by write_unavailable, and the task succeeds: one output the
+    store's shape rules out never takes the others down. Any other error is a defect and fails.
     """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "run" in cls.__dict__:
-            cls.run = _skip_when_complete(cls.__dict__["run"])
+            cls.run = _unavailable_when_data_cannot_support(cls.__dict__["run"])
+
+    def write_unavailable(self, reason: str) -> None:
+        """Record this output as unavailable; an output without a degraded form fails."""
+        raise DataUnavailableError(reason)
+
+    def published_files(self) -> dict[str, Path] | Path:
+        """The files this output consists of now, as the report page shows them."""
+        targets = self.output()
+        if isinstance(targets, dict):
+            return {k: Path(t.path) for k, t in targets.items()}
+        return Path(targets.path)
+
+    def outputs_exist(self) -> bool:
+        return luigi.Task.complete(self)
 
     def requires(self):
         return MergeToDuckDB()
@@ -72,7 +92,7 @@ class DatabaseOutput(luigi.Task):
         return {"database": provenance[schema.PROV_INVENTORY_DIGEST], "configs": configs_digest()}
 
     def complete(self):
-        if not super().complete():
+        if not self.outputs_exist():
             return False
         if not all(task.complete() for task in luigi.task.flatten(self.requires())):
             return False
@@ -83,19 +103,17 @@ class DatabaseOutput(luigi.Task):
         return recorded == self.current_stamp()
 
 
-def _skip_when_complete(run):
-    """Two worker processes on one luigid can both be handed a task (one re-adds it as pending
-    before the other finishes it); the second then finds it complete and leaves its files, and
-    so the privacy audit of them, alone."""
-
+def _unavailable_when_data_cannot_support(run):
     @functools.wraps(run)
-    def run_unless_complete(self):
-        if luigi.task.flatten(self.output()) and self.complete():
-            logger.info("%r was completed by another worker meanwhile", self)
+    def run_or_record_unavailable(self):
+        try:
+            return run(self)
+        except DataUnavailableError as unavailable:
+            logger.warning("%r: unavailable: %s", self, unavailable)
+            self.write_unavailable(str(unavailable))
             return None
-        return run(self)
 
-    return run_unless_complete
+    return run_or_record_unavailable
 
 
 @DatabaseOutput.event_handler(luigi.Event.SUCCESS)
@@ -153,7 +171,9 @@ def figure_data(name: str, query: str, provenance: dict[str, str], data, **extra
 
 
 class FigureOutput(DatabaseOutput):
-    """Base of the figure tasks: PNG, PDF and JSON under figures/, named by figure_name()."""
+    """Base of the figure tasks: PNG, PDF and JSON under figures/, named by figure_name(); or,
+    when the data cannot support the figure, only {name}.unavailable.json with the reason (as
+    DemoTraces without a source database), never a PNG that looks like the figure."""
 
     def figure_name(self) -> str:
         raise NotImplementedError
@@ -161,6 +181,37 @@ class FigureOutput(DatabaseOutput):
     def output(self):
         stem = plr().output_path("figures", self.figure_name())
         return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+
+    def unavailable_path(self) -> Path:
+        return plr().output_path("figures", f"{self.figure_name()}.unavailable.json")
+
+    def outputs_exist(self) -> bool:
+        return self.unavailable_path().is_file() or super().outputs_exist()
+
+    def published_files(self) -> dict[str, Path]:
+        if self.unavailable_path().is_file():
+            return {"status": self.unavailable_path()}
+        return super().published_files()
+
+    def write_unavailable(self, reason: str) -> None:
+        with self.database() as (_, provenance):
+            status = {**unavailable_status(reason), "figure": self.figure_name(),
+                      "synthetic": is_synthetic(provenance), "provenance": provenance}
+        with atomic_paths({"status": self.unavailable_path()}) as tmp:
+            tmp["status"].write_text(json.dumps(status, indent=1, default=str), encoding="utf-8")
+        for target in self.output().values():  # a figure of earlier data is not this data's
+            Path(target.path).unlink(missing_ok=True)
+
+
+class TexTableOutput(DatabaseOutput):
+    """Base of the LaTeX table tasks: when the data cannot support the table, the .tex file
+    says n/a and why (in a comment and in the text), so the manuscript still compiles."""
+
+    def write_unavailable(self, reason: str) -> None:
+        reason = " ".join(reason.split())  # one line: a TeX comment ends at the line's end
+        write_text(self.output(), f"% Generated by plr_luigi ({self.task_family}); do not edit.\n"
+                                  f"% unavailable: {reason}\n"
+                                  f"\\textit{{n/a}} % {reason}\n")
 
 
 def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
@@ -174,3 +225,5 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
         fig.savefig(paths["pdf"], format="pdf")
         Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     plt.close(fig)
+    stem = Path(targets["json"].path)
+    stem.with_name(f"{stem.stem}.unavailable.json").unlink(missing_ok=True)  # earlier data's

@@ -41,6 +41,12 @@ class ExtractionReport(DatabaseOutput):
         write_text(self.output(), render_report_markdown(report, provenance_line(provenance)))
 
 
+def failed_runs(con) -> list[tuple[str, str]]:
+    """(run name, reason) of every run whose extraction failed."""
+    return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
+                       "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
+
+
 class AllRunsExtracted(DatabaseOutput):
     """Reads the extraction report; fails the build while any run failed extraction, so that
     the exit code tells CI (every other output is still built)."""
@@ -50,8 +56,7 @@ class AllRunsExtracted(DatabaseOutput):
 
     def _failed_runs(self) -> list[tuple[str, str]]:
         with self.database() as (con, _):
-            return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
-                               "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
+            return failed_runs(con)
 
     def complete(self):
         return self.requires().complete() and not self._failed_runs()
@@ -94,17 +99,16 @@ class ReportPage(DatabaseOutput):
     def run(self):
         from plr_luigi.report.report_page import render_report_html, section_for
 
-        sections = [section_for({k: Path(t.path) for k, t in target.items()}
-                                if isinstance(target, dict) else Path(target.path))
-                    for target in self.input()["outputs"]]
+        sections = [section_for(task.published_files()) for task in self.requires()["outputs"]]
         database = self.database_path()
         with self.database() as (con, provenance):
             counts = dict(con.execute(f"SELECT outcome, count(*) FROM "
                                       f"{schema.EXTRACTION_REPORT.name} GROUP BY outcome "
                                       "ORDER BY outcome").fetchall())
+            failed = dict(failed_runs(con))
         root = Path(self.output().path).parent
         write_text(self.output(), render_report_html(sections, provenance, database, root,
-                                                      counts))
+                                                      counts, failed))
 
 
 def public_outputs() -> list[luigi.Task]:

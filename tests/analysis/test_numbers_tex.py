@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from plr_luigi.analysis.numbers_tex import NumberSpec, compute_numbers, format_p, render_numbers_tex
+from plr_luigi.study.unavailable import DataUnavailableError
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def con():
 
 
 def _refuse(frame: pd.DataFrame) -> dict:
-    raise ValueError("needs >= 3 treatments")
+    raise DataUnavailableError("needs >= 3 treatments")
 
 
 def test_plain_and_derived_numbers_and_an_uncomputable_statistic(con):
@@ -30,15 +31,27 @@ def test_plain_and_derived_numbers_and_an_uncomputable_statistic(con):
     assert [n.get("text") for n in numbers] == ["2", "0.60", None]
     tex = render_numbers_tex(numbers, synthetic=False, provenance_line="test")
     assert "\\newcommand{\\nRows}{2}" in tex and "\\newcommand{\\meanX}{0.60}" in tex
-    assert "\\pX" not in tex.replace("% pX left undefined", "")
-    assert "pX left undefined, friedman not computable: needs >= 3 treatments" in tex
+    assert "\\newcommand{\\pX}{\\textit{n/a}}" in tex  # defined: the manuscript compiles
+    assert "pX unavailable (n/a), a p-value: friedman not computable: needs >= 3 treatments" in tex
     assert "SELECT x FROM t -> mean" in tex
 
 
-def test_a_query_that_finds_nothing_is_an_error_not_zero(con):
-    with pytest.raises(ValueError, match="found nothing"):
-        compute_numbers(con, [NumberSpec("nothing", "max of none",
-                                         "SELECT max(x) FROM t WHERE i > 5")])
+def test_a_query_that_finds_nothing_is_n_a_with_its_reason_not_zero(con):
+    numbers = compute_numbers(con, [NumberSpec("nothing", "max of none",
+                                               "SELECT max(x) FROM t WHERE i > 5")])
+    assert "text" not in numbers[0] and "found nothing" in numbers[0]["unavailable"]
+    tex = render_numbers_tex(numbers, synthetic=False, provenance_line="test")
+    assert "\\newcommand{\\nothing}{\\textit{n/a}}" in tex and "{0}" not in tex
+    assert "% nothing unavailable (n/a), max of none: the query found nothing: SELECT" in tex
+
+
+def test_a_defect_in_a_statistic_still_fails(con):
+    def broken(frame: pd.DataFrame) -> dict:
+        raise KeyError("no such column")
+
+    with pytest.raises(KeyError):
+        compute_numbers(con, [NumberSpec("pX", "p", "SELECT x FROM t", format_p,
+                                         ("broken", broken, "p"))])
 
 
 def test_p_values_below_a_thousandth_are_bounded_not_rounded_to_zero():
@@ -54,5 +67,5 @@ def test_the_report_page_lists_numbers_and_those_left_undefined(con):
     tex = render_numbers_tex(compute_numbers(con, specs), synthetic=True, provenance_line="x")
     # \dataIsSynthetic is a flag, not a quoted number: the page's banner says it instead.
     assert [(r["macro"], r["text"]) for r in numbers_rows(tex)] == [("nRows", "2")]
-    assert undefined_numbers(tex) == ["pX left undefined, friedman not computable: needs >= 3 "
-                                      "treatments"]
+    assert undefined_numbers(tex) == ["pX unavailable (n/a), a p-value: friedman not computable: "
+                                      "needs >= 3 treatments"]

@@ -6,6 +6,7 @@ runs: tests/test_pipeline.py checks their report lines.)
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -132,6 +133,11 @@ def test_bad_runs_fail_alone_and_the_exit_code_says_so(tmp_path):
                  "extraction_report.md"):
         assert (tmp_path / "outputs" / name).is_file(), name
     assert CORRUPT in (tmp_path / "outputs" / "extraction_report.md").read_text()
+    # The audit and the report page ran over what was published, failed runs named on it.
+    audit = json.loads((tmp_path / "outputs" / "privacy_audit.json").read_text())
+    assert str(tmp_path / "outputs" / "report.html") in audit["clean"]
+    page = (tmp_path / "outputs" / "report.html").read_text()
+    assert "4 runs failed extraction" in page and "refused to load posix.system" in page
     # No half-written run directory or database is left behind.
     leftovers = [p.name for p in (tmp_path / "data").rglob("*") if ".tmp" in p.name
                  or "luigi-tmp" in p.name]

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,12 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
 
     assert len(done) == len(_expected_graph(small_store, tmp_path))
     ran = tasks_run(*logs)
-    assert len(ran) == len(done) and set(ran.values()) == {1}, ran
+    assert set(ran.values()) == {1}, ran  # no task did its work twice
+    # Each did it once, but AllRunsExtracted: output-less, complete as soon as the database
+    # shows no failed run, so it can find itself complete whenever it is handed out.
+    done_by_family = Counter(t["name"] for t in done.values())
+    ran_by_family = Counter(task.split("(")[0] for task in ran)
+    assert ran_by_family | Counter(AllRunsExtracted=1) == done_by_family, ran
     # Which process does which task depends on timing (the data folder's build lock can hold
     # the second one until the work is done): what matters is that each task did its work once.
     # On disk: one directory per extracted run, each written once (no concurrent extraction).

@@ -1,0 +1,94 @@
+"""Stores of any shape, and what every build of one must satisfy (issue 12): used by the
+degenerate-store tests and the property-based ones (test_store_shapes.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import luigi
+from conftest import plr_settings
+
+FAILURE_TASKS = {"AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
+
+
+@dataclass
+class BuildOutcome:
+    failed: dict[str, str]  # task id -> the exception it raised
+    exit_code: int  # what `luigi ... ReproduceAll` would return ([retcode] of luigi.cfg)
+
+
+def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
+    """ReproduceAll in process, every failure recorded with the exception that caused it."""
+    from plr_luigi.tasks import ReproduceAll
+
+    failed: dict[str, str] = {}
+
+    def record(task, exception):
+        failed[task.task_id] = f"{type(exception).__name__}: {exception}"
+
+    luigi.Task.event_handler(luigi.Event.FAILURE)(record)
+    config = luigi.configuration.get_config()
+    # A run's failure stays: waiting for AllRunsExtracted's retry would only idle 30 s.
+    config.set("worker", "keep_alive", "false")
+    try:
+        with plr_settings(tracking_uri=tracking_uri, source_db=source_db,
+                          data_dir=str(work / "data"), output_dir=str(work / "outputs")):
+            result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
+    finally:
+        config.set("worker", "keep_alive", "true")
+        luigi.Task._event_callbacks[luigi.Task][luigi.Event.FAILURE].discard(record)
+    # luigi's exit code of this summary ([retcode] in luigi.cfg): 30 when a task failed.
+    codes = {luigi.LuigiStatusCode.SUCCESS: 0, luigi.LuigiStatusCode.FAILED: 30}
+    assert result.status in codes, result.summary_text
+    return BuildOutcome(failed, codes[result.status])
+
+
+def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, str]:
+    """Every invariant of a build on a store of any shape; returns output name -> reason of
+    the outputs recorded unavailable."""
+    from plr_luigi.database.results_database import validate
+    from plr_luigi.study import schema
+    from plr_luigi.tasks import PrivacyAudit, ReproduceAll
+    from plr_luigi.tasks.report import manuscript_outputs
+
+    db = Path(settings["data_dir"]) / "public" / "plr_results.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert validate(con) == []
+        failed_runs = dict(con.execute(f"SELECT run_name, reason FROM "
+                                       f"{schema.EXTRACTION_REPORT.name} "
+                                       "WHERE outcome = 'failed'").fetchall())
+    # No exception escapes a task but the deliberate one, which fails exactly when runs did.
+    assert {t.split("(")[0].split("_")[0] for t in outcome.failed} <= FAILURE_TASKS, \
+        outcome.failed
+    assert bool(outcome.failed) == bool(failed_runs), (outcome.failed, failed_runs)
+    assert outcome.exit_code in (0, 30)
+    if failed_runs:
+        message = next(iter(outcome.failed.values()))
+        assert all(name in message for name in failed_runs), message
+    unavailable: dict[str, str] = {}
+    with plr_settings(**settings):
+        for task in manuscript_outputs():
+            files = task.published_files()
+            if isinstance(files, dict) and "status" in files:
+                status = json.loads(files["status"].read_text(encoding="utf-8"))
+                assert status["status"] == "unavailable" and status["reason"], status
+                unavailable[files["status"].name] = status["reason"]
+                stem = files["status"].name.removesuffix(".unavailable.json")
+                assert not list(files["status"].parent.glob(f"{stem}.png"))
+                continue
+            for path in (files.values() if isinstance(files, dict) else [files]):
+                assert path.is_file() and path.stat().st_size > 0, path
+                if path.suffix == ".tex" and "% unavailable: " in path.read_text():
+                    unavailable[path.name] = path.read_text().split("% unavailable: ")[1]
+            assert task.complete(), task
+        # The audit ran over every public file, the report page and the numbers too.
+        audit = json.loads(Path(PrivacyAudit().output().path).read_text(encoding="utf-8"))
+        public = {str(p) for p in Path(settings["output_dir"]).rglob("*") if p.is_file()}
+        assert public - {PrivacyAudit().output().path} <= set(audit["clean"])
+        assert PrivacyAudit().complete()
+        assert all(t.complete() for t in luigi.task.flatten(ReproduceAll().requires())
+                   if t.task_family not in FAILURE_TASKS)
+    return unavailable
