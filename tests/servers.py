@@ -102,20 +102,26 @@ def running_luigid(tmp: Path) -> Iterator[Luigid]:
         stop(proc)
 
 
-@contextlib.contextmanager
-def running_mlflow_server(tmp: Path) -> Iterator[str]:
-    """`mlflow server` with a SQLite backend and served artifacts; yields its URI."""
-    port = free_port()
+def start_mlflow_server(tmp: Path, port: int, backend: str | None = None) -> subprocess.Popen:
+    """`mlflow server` on port, with a SQLite backend (tmp/mlflow.db unless given) and served
+    artifacts; its output in tmp/mlflow-server.log."""
     tmp.mkdir(parents=True, exist_ok=True)
-    log = tmp / "mlflow-server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
+    with open(tmp / "mlflow-server.log", "w") as out:
+        return subprocess.Popen(
             [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-             "--backend-store-uri", f"sqlite:///{tmp / 'mlflow.db'}",
+             "--backend-store-uri", backend or f"sqlite:///{tmp / 'mlflow.db'}",
              "--artifacts-destination", str(tmp / "artifacts"), "--serve-artifacts",
              "--workers", "1"],
             cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=_env(None),
             start_new_session=True)
+
+
+@contextlib.contextmanager
+def running_mlflow_server(tmp: Path) -> Iterator[str]:
+    """`mlflow server` with a SQLite backend and served artifacts; yields its URI."""
+    port = free_port()
+    log = tmp / "mlflow-server.log"
+    proc = start_mlflow_server(tmp, port)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", proc, 120, log)
         yield f"http://127.0.0.1:{port}"

@@ -201,6 +201,11 @@ def local_artifact(run: RunSummary, artifact_path: str, scratch_dir: Path) -> It
                 raise MissingArtifactError(f"run {run.run_name} ({run.run_id}): artifact "
                                            f"{artifact_path} is missing") from err
             raise
+        except OSError as err:  # requests.HTTPError: a tracking server answers 404
+            if getattr(getattr(err, "response", None), "status_code", None) == 404:
+                raise MissingArtifactError(f"run {run.run_name} ({run.run_id}): artifact "
+                                           f"{artifact_path} is missing") from err
+            raise
         yield Path(path)
     finally:
         shutil.rmtree(download_dir, ignore_errors=True)

@@ -26,7 +26,9 @@ class UnknownFactorLevelError(ValueError):
 
 @dataclass(frozen=True)
 class FactorRegistry:
-    classifiers: dict[str, str]  # run-name prefix (upper case) -> canonical name
+    # run-name token, upper-cased -> canonical name. The real store's tokens are not of one
+    # case (CATBOOST, but LogisticRegression; TabPFN / TabM either way): matched ignoring case.
+    classifiers: dict[str, str]
     valid: dict[str, frozenset[str]]  # factor -> levels valid for the manuscript
     invalid: dict[str, frozenset[str]]  # factor -> levels known but excluded
     legacy_outlier_method: str
@@ -38,7 +40,7 @@ class FactorRegistry:
                   "featurization": "featurizations"}
         valid = {f: frozenset(raw[key]["valid"]) for f, key in plural.items()}
         invalid = {f: frozenset(raw[key].get("invalid") or ()) for f, key in plural.items()}
-        classifiers = dict(raw["classifiers"])
+        classifiers = {token.upper(): name for token, name in raw["classifiers"].items()}
         valid["classifier"] = frozenset(classifiers.values())
         invalid["classifier"] = frozenset()
         return cls(classifiers, valid, invalid, raw["legacy_outlier_method"],
@@ -79,10 +81,10 @@ def parse_run_name(run_name: str, registry: FactorRegistry) -> ParsedRunName:
             "(CLS_eval-metric__featurization__imputation__outlier) or 2 (legacy CLS__imputation)"
         )
     cls_key = head.split("_eval-")[0]
-    if cls_key not in registry.classifiers:
+    if cls_key.upper() not in registry.classifiers:
         raise UnknownFactorLevelError(f"run {run_name!r}: unknown classifier {cls_key!r}")
-    parsed = ParsedRunName(outlier, imputation, registry.classifiers[cls_key], featurization,
-                           legacy)
+    parsed = ParsedRunName(outlier, imputation, registry.classifiers[cls_key.upper()],
+                           featurization, legacy)
     for factor in ("outlier_method", "imputation_method", "featurization"):
         level = getattr(parsed, factor)
         if level not in registry.valid[factor] | registry.invalid[factor]:

@@ -90,7 +90,10 @@ ESSENTIAL = Table(
         _c("auroc", "DOUBLE", "mean of the bootstrap AUROCs (test split)"),
         _c("auroc_ci_lo", "DOUBLE", "2.5th percentile of the bootstrap AUROCs"),
         _c("auroc_ci_hi", "DOUBLE", "97.5th percentile of the bootstrap AUROCs"),
-        _c("brier", "DOUBLE", "Brier score of the bootstrap-mean probabilities"),
+        _c("brier", "DOUBLE", "Brier score as the study published it: the mean over bootstrap "
+           "iterations of each iteration's Brier (metrics_stats test Brier mean)"),
+        _c("brier_of_mean_prob", "DOUBLE", "Brier score of the bootstrap-mean probabilities, "
+           "mean((p - y)^2); lower than brier by the mean per-subject bootstrap variance"),
         _c("calibration_slope", "DOUBLE", "logistic regression of y on logit(p)", required=False),
         _c("calibration_intercept", "DOUBLE", "intercept of the same fit", required=False),
         _c("o_e_ratio", "DOUBLE", "mean(y) / mean(p)"),

@@ -14,6 +14,10 @@ from plr_luigi.study.configs import CONFIGS_DIR, load_yaml
 
 logger = logging.getLogger(__name__)
 
+# Run-name tokens of the real store that are not factors.yaml's upper-case keys:
+# `LogisticRegression_eval-roc_auc__...` (TabPFN and TabM occur either way; upper case here).
+STORE_TOKENS = {"LogisticRegression": "LogisticRegression"}
+
 @dataclass(frozen=True)
 class Levels:
     classifiers: dict[str, str]  # run-name key (CATBOOST) -> canonical name (CatBoost)
@@ -28,7 +32,10 @@ class Levels:
     standard_pipelines: tuple[tuple[str, str, str, str], ...]
 
     def classifier_key(self, canonical: str) -> str:
-        return next(k for k, v in self.classifiers.items() if v == canonical)
+        """The run-name token the real store writes: factors.yaml's, but for the classifiers
+        the study's training config spelled in mixed case (mlflow-store.md)."""
+        return STORE_TOKENS.get(canonical) or next(
+            k for k, v in self.classifiers.items() if v == canonical)
 
 
 def _read_yaml(name: str) -> dict:

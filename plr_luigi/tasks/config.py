@@ -58,3 +58,11 @@ class limits(luigi.Config):  # noqa: N801 -- the [limits] section
     stall_seconds = luigi.FloatParameter(
         default=900.0, description="seconds an ExtractRun or MergeToDuckDB may go without "
                                    "progress before it is stopped; 0: never")
+
+
+class store_retry(luigi.Config):  # noqa: N801 -- the [store_retry] section
+    attempts = luigi.IntParameter(
+        default=5, description="tries of listing the store's runs while the graph is planned, "
+                               "while it fails transiently (server unreachable); 1: no retry")
+    first_delay_seconds = luigi.FloatParameter(
+        default=2.0, description="wait before the second try; doubled before each further one")

@@ -12,8 +12,9 @@ import luigi.worker
 from plr_luigi.build.build_lock import hold_build_lock
 from plr_luigi.store.inventory import RunDecision, decide_runs
 from plr_luigi.store.run_list_cache import cached_run_list
+from plr_luigi.store.transient import call_with_backoff
 from plr_luigi.study.factors import load_factor_registry
-from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.config import plr, store_retry
 
 
 def luigi_worker_threads() -> list[threading.Thread]:
@@ -23,7 +24,10 @@ def luigi_worker_threads() -> list[threading.Thread]:
 
 @lru_cache(maxsize=8)
 def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
-    runs = cached_run_list(tracking_uri, experiment, cache)
+    retry = store_retry()
+    runs = call_with_backoff(lambda: cached_run_list(tracking_uri, experiment, cache),
+                             f"listing the runs of {experiment} in {tracking_uri}",
+                             retry.attempts, retry.first_delay_seconds)
     return tuple(decide_runs(runs, load_factor_registry()))
 
 

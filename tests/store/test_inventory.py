@@ -25,6 +25,15 @@ def test_parse_four_field_name():
     assert not parsed.legacy
 
 
+@pytest.mark.parametrize("token", ["LogisticRegression", "LOGISTICREGRESSION", "TabPFN",
+                                   "TABPFN", "TabM", "tabm"])
+def test_the_classifier_token_is_matched_ignoring_case(token):
+    """The real store writes CATBOOST but LogisticRegression (mlflow-store.md)."""
+    parsed = parse_run_name(f"{token}_eval-roc_auc__simple1.0__SAITS__LOF", REGISTRY)
+    assert parsed.classifier in {"LogisticRegression", "TabPFN", "TabM"}
+    assert parsed.classifier.upper() == token.upper()
+
+
 def test_parse_legacy_name_gets_the_legacy_outlier_method():
     parsed = parse_run_name("CATBOOST__SAITS", REGISTRY)
     assert parsed.outlier_method == "anomaly" and parsed.featurization == "simple1.0"

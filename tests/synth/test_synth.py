@@ -99,6 +99,16 @@ def test_run_count_names_and_quirks(summary, runs):
     assert all(r.data.tags.get("plr.synthetic") == "true" for r in runs)
 
 
+def test_logistic_regression_runs_carry_the_real_stores_mixed_case_token():
+    from plr_luigi.synth.design import run_name
+    from plr_luigi.synth.registry import load_levels
+
+    levels = load_levels()
+    assert run_name(levels, ("LOF", "SAITS", "LogisticRegression", "simple1.0")) == \
+        "LogisticRegression_eval-roc_auc__simple1.0__SAITS__LOF"
+    assert run_name(levels, ("LOF", "SAITS", "CatBoost", "simple1.0")).startswith("CATBOOST_")
+
+
 def test_params_metrics_and_upstream_runs(client, runs):
     (run,) = _by_name(runs, GROUND_TRUTH)
     params = run.data.params
