@@ -79,14 +79,25 @@ def add_artefacts(gt: np.ndarray, share: float,
     return orig, mask
 
 
+def subject_traces(cohort: Cohort, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray]:
+    """(time, pupil_gt, pupil_orig, outlier_mask) of every subject, (n_subjects, n_samples)
+    each but time: what the source database holds and the upstream runs start from."""
+    time = np.arange(N_SAMPLES) / SAMPLE_RATE_HZ
+    gt = simulate_ground_truth(cohort.subjects, time)
+    rng = np.random.default_rng([seed, 6])
+    orig, mask = np.empty_like(gt), np.empty(gt.shape, dtype=bool)
+    for k, share in enumerate(cohort.subjects["outlier_share"]):
+        orig[k], mask[k] = add_artefacts(gt[k], share, rng)
+    return time, gt, orig, mask
+
+
 def write_source_db(cohort: Cohort, path: Path, seed: int) -> Path:
     """Write every subject's traces to a fresh SQLite database at `path`."""
     path.unlink(missing_ok=True)
-    time = np.arange(N_SAMPLES) / SAMPLE_RATE_HZ
+    time, gt, origs, masks = subject_traces(cohort, seed)
     red, blue = light_protocol(time)
     subjects = cohort.subjects
-    gt = simulate_ground_truth(subjects, time)
-    rng = np.random.default_rng([seed, 6])
     con = sqlite3.connect(path)
     try:
         # a throwaway file written once: durability settings only cost time
@@ -97,7 +108,7 @@ def write_source_db(cohort: Cohort, path: Path, seed: int) -> Path:
                     "outlier_mask INTEGER, split TEXT)")
         insert = f"INSERT INTO pupil_data VALUES ({', '.join('?' * len(COLUMNS))})"
         for k, row in enumerate(subjects.itertuples(index=False)):
-            orig, mask = add_artefacts(gt[k], row.outlier_share, rng)
+            orig, mask = origs[k], masks[k]
             raw = np.where(mask, np.nan, orig)  # SQLite stores NaN as NULL
             n = N_SAMPLES
             columns = (time.tolist(), orig.tolist(), raw.tolist(), gt[k].tolist(), red.tolist(),
