@@ -35,10 +35,14 @@ class ExtractionReport(DatabaseOutput):
     def run(self):
         from plr_luigi.database.provenance import provenance_line
         from plr_luigi.report.extraction_report import render_report_markdown
+        from plr_luigi.report.upstream_report import render_upstream_markdown
 
         with self.database() as (con, provenance):
             report = con.execute(f"SELECT * FROM {schema.EXTRACTION_REPORT.name}").df()
-        write_text(self.output(), render_report_markdown(report, provenance_line(provenance)))
+            upstream = con.execute(
+                f"SELECT * FROM {schema.UPSTREAM_EXTRACTION_REPORT.name}").df()
+        write_text(self.output(), render_report_markdown(report, provenance_line(provenance))
+                   + "\n" + render_upstream_markdown(upstream))
 
 
 class AllRunsExtracted(DatabaseOutput):
@@ -51,6 +55,8 @@ class AllRunsExtracted(DatabaseOutput):
     def _failed_runs(self) -> list[tuple[str, str]]:
         with self.database() as (con, _):
             return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
+                               "WHERE outcome = 'failed' UNION ALL SELECT run_name, reason FROM "
+                               f"{schema.UPSTREAM_EXTRACTION_REPORT.name} "
                                "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
 
     def complete(self):
