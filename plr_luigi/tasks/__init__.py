@@ -18,6 +18,8 @@ from plr_luigi.tasks.figures import (
 )
 from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
+from plr_luigi.tasks.upstream import ExtractUpstreamRun, MergeSignals
+from plr_luigi.tasks.upstream_outputs import PreprocessingQuality, PreprocessingTable
 
 __all__ = [
     "AllRunsExtracted",
@@ -25,12 +27,16 @@ __all__ = [
     "CriticalDifference",
     "DemoTraces",
     "ExtractRun",
+    "ExtractUpstreamRun",
     "ExtractionReport",
     "FactorTable",
     "ForestPlot",
+    "MergeSignals",
     "MergeToDuckDB",
     "NumbersTex",
     "PipelineCurves",
+    "PreprocessingQuality",
+    "PreprocessingTable",
     "PrivacyAudit",
     "ReportPage",
     "ReproduceAll",

@@ -24,6 +24,7 @@ from plr_luigi.tasks.figures import (
     VarianceDecomposition,
 )
 from plr_luigi.tasks.output_base import DatabaseOutput, write_text
+from plr_luigi.tasks.upstream_outputs import upstream_outputs
 
 
 class ExtractionReport(DatabaseOutput):
@@ -84,6 +85,7 @@ def manuscript_outputs() -> list[luigi.Task]:
         *(FactorTable(factor=f) for f in COMPARED_FACTORS),
         TopPipelinesTable(),
         VarianceTable(),
+        *upstream_outputs(),
         ExtractionReport(),
     ]
 
