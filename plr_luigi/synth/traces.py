@@ -62,8 +62,10 @@ def simulate_ground_truth(subjects: pd.DataFrame, time: np.ndarray) -> np.ndarra
 
 def add_artefacts(gt: np.ndarray, share: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(pupil_orig, outlier_mask): measurement noise plus blinks (short drops towards zero)
-    and spikes until the subject's artefact share is reached."""
+    """(pupil_orig, outlier_mask): measurement noise plus blinks (short partial drops) and
+    spikes until the subject's artefact share is reached. Most artefacts are subtle, as in the
+    study, where 16.5 % of the annotated outliers deviate more than 3 SD of the subject's
+    ground truth (easy) and the rest do not (hard)."""
     orig = gt + rng.normal(0.0, 0.02, gt.shape)
     mask = np.zeros(gt.shape, dtype=bool)
     target = round(share * gt.size)
@@ -72,10 +74,10 @@ def add_artefacts(gt: np.ndarray, share: float,
         if rng.random() < 0.7:
             length = int(rng.integers(4, 16))
             mask[start:start + length] = True
-            orig[start:start + length] = gt[start:start + length] * rng.uniform(0.0, 0.5)
+            orig[start:start + length] = gt[start:start + length] * rng.uniform(0.55, 0.97)
         else:
             mask[start] = True
-            orig[start] = gt[start] * rng.uniform(1.2, 1.6)
+            orig[start] = gt[start] * rng.uniform(1.04, 1.3)
     return orig, mask
 
 

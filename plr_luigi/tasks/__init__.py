@@ -19,7 +19,12 @@ from plr_luigi.tasks.figures import (
 from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
 from plr_luigi.tasks.upstream import ExtractUpstreamRun, MergeSignals
-from plr_luigi.tasks.upstream_outputs import PreprocessingQuality, PreprocessingTable
+from plr_luigi.tasks.upstream_outputs import (
+    OutlierDifficulty,
+    OutlierDifficultySubjects,
+    PreprocessingQuality,
+    PreprocessingTable,
+)
 
 __all__ = [
     "AllRunsExtracted",
@@ -34,6 +39,8 @@ __all__ = [
     "MergeSignals",
     "MergeToDuckDB",
     "NumbersTex",
+    "OutlierDifficulty",
+    "OutlierDifficultySubjects",
     "PipelineCurves",
     "PreprocessingQuality",
     "PreprocessingTable",

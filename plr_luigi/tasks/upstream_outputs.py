@@ -1,12 +1,21 @@
-"""Outputs built on the upstream experiments: the preprocessing-quality figure and table."""
+"""Outputs built on the upstream experiments and the source database: the preprocessing-quality
+figure and table, and the outlier difficulty."""
 
 from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
 
 import luigi
 
 from plr_luigi.database.provenance import is_synthetic
+from plr_luigi.database.results_database import read_provenance_of
 from plr_luigi.tasks.config import plr
+from plr_luigi.tasks.database import MergeToDuckDB
+from plr_luigi.tasks.extraction import SubjectLookup
 from plr_luigi.tasks.output_base import (
+    FIGURE_EXTENSIONS,
     DatabaseOutput,
     FigureOutput,
     figure_data,
@@ -15,6 +24,8 @@ from plr_luigi.tasks.output_base import (
     subset_label,
     write_text,
 )
+
+logger = logging.getLogger(__name__)
 
 PREPROCESSING_QUALITY = "preprocessing_quality"
 
@@ -73,6 +84,75 @@ class PreprocessingTable(DatabaseOutput):
                                                        is_synthetic(provenance), F1_FAMILY_NOTE))
 
 
+
+OUTLIER_DIFFICULTY = "outlier_difficulty"
+
+
+class OutlierDifficultySubjects(luigi.Task):
+    """Reads the PRIVATE source database and subject lookup; writes the per-subject easy/hard
+    outlier counts under public codes (PRIVATE: data/private/outlier_difficulty_subjects.csv)."""
+
+    def requires(self):
+        return SubjectLookup()
+
+    def output(self):
+        return luigi.LocalTarget(str(Path(plr().data_dir) / "private"
+                                     / f"{OUTLIER_DIFFICULTY}_subjects.csv"))
+
+    def run(self):
+        import pandas as pd
+
+        from plr_luigi.extraction.outlier_difficulty import per_subject_difficulty
+
+        lookup = pd.read_csv(self.input().path, dtype={"original_code": str})
+        subjects = per_subject_difficulty(Path(plr().source_db), lookup)
+        with self.output().temporary_path() as tmp:
+            subjects.to_csv(tmp, index=False)
+
+
+class OutlierDifficulty(DatabaseOutput):
+    """Reads the private per-subject outlier difficulty and the results database's provenance;
+    writes the shares of easy and hard outliers by class (public). Without a source database it
+    writes only a status JSON saying the figure is unavailable and why."""
+
+    def requires(self):
+        if not plr().source_db:
+            return {"database": MergeToDuckDB()}
+        return {"database": MergeToDuckDB(), "subjects": OutlierDifficultySubjects()}
+
+    def output(self):
+        stem = plr().output_path("figures", OUTLIER_DIFFICULTY)
+        if not plr().source_db:
+            return {"status": luigi.LocalTarget(f"{stem}.unavailable.json")}
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+
+    def run(self):
+        from plr_luigi.extraction import demo_subjects
+
+        if not plr().source_db:
+            reason = "no subject source database is configured ([plr] source_db)"
+            logger.warning("%s: figure unavailable: %s", OUTLIER_DIFFICULTY, reason)
+            write_text(self.output()["status"],
+                       json.dumps(demo_subjects.unavailable_status(reason), indent=1))
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import pandas as pd
+
+        from plr_luigi.extraction.outlier_difficulty import difficulty_shares
+        from plr_luigi.figures.outlier_difficulty import plot_outlier_difficulty
+
+        shares = difficulty_shares(pd.read_csv(self.input()["subjects"].path))
+        provenance = read_provenance_of(self.database_path())
+        fig = plot_outlier_difficulty(shares, is_synthetic(provenance))
+        save_figure(fig, figure_data(OUTLIER_DIFFICULTY, "outlier_difficulty.difficulty_shares "
+                                     "of the private per-subject counts (source database)",
+                                     provenance, shares.to_dict(orient="records"),
+                                     rule="easy: |pupil_orig - pupil_gt| > 3 SD of the "
+                                          "subject's pupil_gt"), self.output())
+
+
 def upstream_outputs() -> list[luigi.Task]:
     """The manuscript outputs built on the upstream experiments, in the report's order."""
-    return [PreprocessingQuality(), PreprocessingTable()]
+    return [PreprocessingQuality(), PreprocessingTable(), OutlierDifficulty()]

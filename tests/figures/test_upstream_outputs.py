@@ -69,3 +69,49 @@ def test_preprocessing_table_lists_every_method_and_imputer(built, con):
     assert imputers
     for imputer, value in imputers:
         assert imputer.replace("_", r"\_") in tex and f"{value:.3f}" in tex
+
+
+def test_outlier_difficulty_per_subject_is_private_and_shares_are_its_sums(built, small_store):
+    import sqlite3
+
+    import pandas as pd
+
+    private = built["work"] / "data" / "private" / "outlier_difficulty_subjects.csv"
+    subjects = pd.read_csv(private)
+    assert subjects["subject_code"].str.fullmatch(r"[HGU]\d{3}").all()
+    assert len(subjects) == subjects["subject_code"].nunique() == 248
+    assert not list(built["outputs"].rglob("outlier_difficulty*.csv"))
+    # one subject recomputed from the source database with the rule itself
+    lookup = pd.read_csv(built["work"] / "data" / "private" / "subject_lookup.csv")
+    original = lookup.loc[lookup["subject_code"] == "G001", "original_code"].item()
+    with sqlite3.connect(small_store.source_db) as source:
+        rows = pd.read_sql_query("SELECT pupil_orig, pupil_gt, outlier_mask FROM pupil_data "
+                                 "WHERE subject_code = ?", source, params=[original])
+    easy = (rows["outlier_mask"] == 1) & (
+        (rows["pupil_orig"] - rows["pupil_gt"]).abs() > 3 * rows["pupil_gt"].std())
+    g001 = subjects.set_index("subject_code").loc["G001"]
+    assert (g001["n_outliers"], g001["n_easy"]) == (rows["outlier_mask"].sum(), easy.sum())
+    figure = json.loads((built["outputs"] / "figures" / "outlier_difficulty.json").read_text())
+    shares = {row["class"]: row for row in figure["data"]}
+    glaucoma = subjects[subjects["class"] == "glaucoma"]
+    assert shares["glaucoma"]["n_easy"] == glaucoma["n_easy"].sum()
+    assert shares["all"]["easy_share"] == pytest.approx(
+        subjects["n_easy"].sum() / subjects["n_outliers"].sum())
+    assert not re.search(r"PLR\d+", json.dumps(figure))
+
+
+def test_outlier_difficulty_without_a_source_database_is_marked_unavailable(built, tmp_path):
+    import luigi
+    from conftest import plr_settings
+
+    from plr_luigi.tasks import OutlierDifficulty, PreprocessingQuality
+
+    with plr_settings(**{**built["settings"], "source_db": "", "output_dir": str(tmp_path)}):
+        assert luigi.build([OutlierDifficulty(), PreprocessingQuality()], local_scheduler=True)
+    names = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    # the source database is needed for the difficulty only; the quality figure still builds
+    assert names == ["outlier_difficulty.unavailable.json", "preprocessing_quality.json",
+                     "preprocessing_quality.pdf", "preprocessing_quality.png"]
+    status = json.loads((tmp_path / "figures" / "outlier_difficulty.unavailable.json")
+                        .read_text())
+    assert status["status"] == "unavailable" and "source_db" in status["reason"]
