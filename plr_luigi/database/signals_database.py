@@ -37,7 +37,8 @@ def build_signals_database(db_path: Path, run_dirs: list[Path], inventory: str,
                 con.execute(f"INSERT INTO {schema.RECONSTRUCTED_SIGNALS.name} SELECT {columns} "
                             "FROM read_parquet(?)", [signals])
                 # every run shares the time axis: the first run's
-                con.execute(f"INSERT INTO {schema.SIGNAL_TIME.name} SELECT sample, time_s "
+                columns = ", ".join(schema.SIGNAL_TIME.column_names)
+                con.execute(f"INSERT INTO {schema.SIGNAL_TIME.name} SELECT {columns} "
                             "FROM read_parquet(?)", [times[0]])
             con.execute(f"INSERT INTO {schema.PROVENANCE.name} VALUES (?, ?)",
                         [schema.PROV_INVENTORY_DIGEST, inventory])
@@ -59,3 +60,23 @@ def signals_inventory(db_path: Path) -> str | None:
         row = con.execute(f"SELECT value FROM {schema.PROVENANCE.name} WHERE key = ?",
                           [schema.PROV_INVENTORY_DIGEST]).fetchone()
     return row[0] if row else None
+
+
+def read_signals(db_path: Path, outlier_methods: list[str]):
+    """(signals (n, samples) float32, time, light) of every reconstructed signal whose outlier
+    source is one of outlier_methods; light is the stronger of the red and blue stimuli."""
+    import duckdb
+    import numpy as np
+
+    s, t = schema.RECONSTRUCTED_SIGNALS, schema.SIGNAL_TIME
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        axis = con.execute(f"SELECT {t.time_s}, greatest({t.red}, {t.blue}) FROM {t.name} "
+                           f"ORDER BY {t.sample}").fetchnumpy()
+        frame = con.execute(f"SELECT {s.signal} FROM {s.name} WHERE {s.outlier_method} IN "
+                            f"(SELECT unnest(?)) ORDER BY {s.run_id}, {s.split}, "
+                            f"{s.subject_code}", [outlier_methods]).to_arrow_table()
+    values = frame.column(0).combine_chunks()
+    n = len(values)
+    time, light = (np.asarray(v) for v in axis.values())
+    signals = values.flatten().to_numpy().reshape(n, len(time)) if n else np.empty((0, len(time)))
+    return signals.astype(np.float32, copy=False), time, light

@@ -182,9 +182,12 @@ def write_signals(pickled: dict, run_id: str, run_name: str, parsed: ImputationR
                 "signal": signals}, schema=arrow_schema))
             n_rows += n
             if split == IMPUTATION_SPLITS[-1]:
-                time_axis = np.asarray(_part(df, ("time",), run_name))[0]
-    pd.DataFrame({"sample": np.arange(n_samples), "time_s": time_axis}).to_parquet(
-        time_path, index=False)
+                protocol = pd.DataFrame({
+                    "sample": np.arange(n_samples),
+                    "time_s": np.asarray(_part(df, ("time",), run_name))[0],
+                    "red": np.asarray(_part(df, ("light", "Red"), run_name))[0],
+                    "blue": np.asarray(_part(df, ("light", "Blue"), run_name))[0]})
+    protocol.to_parquet(time_path, index=False)
     return n_rows
 
 

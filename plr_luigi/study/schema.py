@@ -360,8 +360,10 @@ SIGNAL_TIME = Table(
     (
         _c("sample", "INTEGER", "0 .. n_samples - 1, the index into reconstructed_signals.signal"),
         _c("time_s", "DOUBLE", "seconds from the recording's start"),
+        _c("red", "DOUBLE", "red light stimulus intensity (the pickle's light/Red)"),
+        _c("blue", "DOUBLE", "blue light stimulus intensity (the pickle's light/Blue)"),
     ),
-    "the time axis shared by every reconstructed signal",
+    "the time axis and light protocol shared by every reconstructed signal",
 )
 # The private signals database: these tables and a provenance table (its inventory digest).
 SIGNAL_TABLES: tuple[Table, ...] = (RECONSTRUCTED_SIGNALS, SIGNAL_TIME)
@@ -370,7 +372,8 @@ SIGNAL_TABLES: tuple[Table, ...] = (RECONSTRUCTED_SIGNALS, SIGNAL_TIME)
 def _schema_digest() -> str:
     """Changes whenever a table, a column or a grid of the per-run tables changes, so that every
     run extracted under the old definition is extracted again."""
-    text = "\n".join([*(t.ddl() for t in ALL_TABLES), repr(NET_BENEFIT_THRESHOLDS),
+    text = "\n".join([*(t.ddl() for t in (*ALL_TABLES, *SIGNAL_TABLES)),
+                      repr(NET_BENEFIT_THRESHOLDS),
                       repr(DCA_THRESHOLDS), repr(RETAINED_FRACTIONS),
                       repr(RETENTION_NET_BENEFIT_THRESHOLD), repr(N_CALIBRATION_BINS),
                       repr(N_PROBABILITY_BINS), repr(N_ROC_POINTS)])

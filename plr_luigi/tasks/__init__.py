@@ -20,6 +20,7 @@ from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPag
 from plr_luigi.tasks.reproduce import ReproduceAll
 from plr_luigi.tasks.upstream import ExtractUpstreamRun, MergeSignals
 from plr_luigi.tasks.upstream_outputs import (
+    DecompositionGrid,
     OutlierDifficulty,
     OutlierDifficultySubjects,
     PreprocessingQuality,
@@ -30,6 +31,7 @@ __all__ = [
     "AllRunsExtracted",
     "AurocHeatmap",
     "CriticalDifference",
+    "DecompositionGrid",
     "DemoTraces",
     "ExtractRun",
     "ExtractUpstreamRun",

@@ -24,6 +24,7 @@ from plr_luigi.tasks.output_base import (
     subset_label,
     write_text,
 )
+from plr_luigi.tasks.upstream import MergeSignals
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,75 @@ class OutlierDifficulty(DatabaseOutput):
                                           "subject's pupil_gt"), self.output())
 
 
+
+DECOMPOSITION = "decomposition_grid"
+
+
+class DecompositionGrid(DatabaseOutput):
+    """Reads the PRIVATE signals database (and the results database's provenance); writes the
+    5 methods x 5 categories decomposition grid (public component waveforms). Without an
+    MLflow store there are no signals: it writes only a status JSON saying so."""
+
+    def requires(self):
+        if not plr().tracking_uri:
+            return {"database": MergeToDuckDB()}
+        return {"database": MergeToDuckDB(), "signals": MergeSignals()}
+
+    def output(self):
+        stem = plr().output_path("figures", DECOMPOSITION)
+        if not plr().tracking_uri:
+            return {"status": luigi.LocalTarget(f"{stem}.unavailable.json")}
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+
+    def run(self):
+        from plr_luigi.extraction import demo_subjects
+
+        if not plr().tracking_uri:
+            reason = ("no MLflow store is configured ([plr] tracking_uri): the private signals "
+                      "database of the imputation runs cannot be built")
+            logger.warning("%s: figure unavailable: %s", DECOMPOSITION, reason)
+            write_text(self.output()["status"],
+                       json.dumps(demo_subjects.unavailable_status(reason), indent=1))
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from plr_luigi.analysis import decomposition
+        from plr_luigi.database.signals_database import read_signals
+        from plr_luigi.figures.decomposition import plot_decomposition_grid
+        from plr_luigi.study.factors import load_factor_registry
+        from plr_luigi.study.upstream_names import CATEGORIES, preprocessing_category
+
+        valid = sorted(load_factor_registry().valid["outlier_method"])
+        grid, data = {}, {}
+        for category in CATEGORIES:
+            members = [m for m in valid if preprocessing_category(m) == category]
+            signals, time, light = read_signals(Path(self.input()["signals"].path), members)
+            logger.info("decomposition: %s, %d signals", category, len(signals))
+            if len(signals) < 2 * decomposition.N_COMPONENTS:
+                grid[category] = None
+                data[category] = {"n_signals": len(signals), "outlier_methods": members}
+                continue
+            grid[category] = decomposition.decompose_category(signals, time, light)
+            data[category] = {
+                "n_signals": len(signals), "outlier_methods": members,
+                "time": grid[category]["time"].round(3).tolist(),
+                **{m: {k: v.round(4).tolist() for k, v in grid[category][m].items()}
+                   for m in decomposition.METHODS}}
+            del signals
+        provenance = read_provenance_of(self.database_path())
+        fig = plot_decomposition_grid(grid, decomposition.METHODS, decomposition.METHOD_LABELS,
+                                      CATEGORIES, is_synthetic(provenance))
+        save_figure(fig, figure_data(
+            DECOMPOSITION, "signals_database.read_signals (private) -> "
+            "decomposition.decompose_category", provenance, data,
+            choices={"bin_samples": decomposition.BIN_SAMPLES,
+                     "max_fit_signals": decomposition.MAX_FIT_SIGNALS,
+                     "n_bootstrap": decomposition.N_BOOTSTRAP,
+                     "templates": decomposition.TEMPLATE_NAMES}), self.output())
+
+
 def upstream_outputs() -> list[luigi.Task]:
     """The manuscript outputs built on the upstream experiments, in the report's order."""
-    return [PreprocessingQuality(), PreprocessingTable(), OutlierDifficulty()]
+    return [PreprocessingQuality(), PreprocessingTable(), OutlierDifficulty(),
+            DecompositionGrid()]
