@@ -72,9 +72,10 @@ def read_signals(db_path: Path, outlier_methods: list[str]):
     with duckdb.connect(str(db_path), read_only=True) as con:
         axis = con.execute(f"SELECT {t.time_s}, greatest({t.red}, {t.blue}) FROM {t.name} "
                            f"ORDER BY {t.sample}").fetchnumpy()
-        frame = con.execute(f"SELECT {s.signal} FROM {s.name} WHERE {s.outlier_method} IN "
-                            f"(SELECT unnest(?)) ORDER BY {s.run_id}, {s.split}, "
-                            f"{s.subject_code}", [outlier_methods]).to_arrow_table()
+        # a relation's Arrow table: no extra copy of the rows (a DB-API result makes one)
+        frame = con.sql(f"SELECT {s.signal} FROM {s.name} WHERE {s.outlier_method} IN "
+                        f"(SELECT unnest(?)) ORDER BY {s.run_id}, {s.split}, {s.subject_code}",
+                        params=[outlier_methods]).to_arrow_table()
     values = frame.column(0).combine_chunks()
     n = len(values)
     time, light = (np.asarray(v) for v in axis.values())
