@@ -85,6 +85,18 @@ def summary_rows() -> list[tuple[str, str, str, str]]:
         f = r["figures"]
         rows.append(("6. `make reproduce`, demo store, cold", f"{f['cold_s']} s (median)", "", ""))
         rows.append(("6. `make reproduce`, demo store, warm", f"{f['warm_s']} s (median)", "", ""))
+    if r := _load("imputation"):
+        f = r["figures"]
+        for s in f["sizes"]:
+            rows.append((f"7. imputation extraction peak RSS, {s['imputation_runs']} runs",
+                         f"{s['build_peak_rss_mb']:.0f} MB (signals merge "
+                         f"{s['signals_merge_peak_rss_mb']:.0f} MB)", "flat +-15 %", ""))
+        rows.append(("7. imputation peak RSS spread", f"{100 * f['build_peak_rss_spread']:.1f} %",
+                     "<= 15 %", _yes(f["goal_met"])))
+        last = f["sizes"][-1]
+        rows.append((f"7. extraction / plain unpickling, {last['imputation_runs']} runs",
+                     f"{f['extraction_over_floor']}x ({last['upstream_extraction_s']} s vs "
+                     f"{last['floor_unpickle_s']} s)", "", ""))
     return rows
 
 
@@ -92,7 +104,7 @@ def render() -> str:
     lines = ["| # / what | figure | goal | status |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows()]
     runs = {n: _load(n) for n in ("memory", "speed", "merge", "orchestration", "analysis",
-                                   "reproduce")}
+                                   "reproduce", "imputation")}
     lines += ["", "| benchmark | date (UTC) | commit | load avg start -> end |",
               "|---|---|---|---|"]
     for name, r in runs.items():

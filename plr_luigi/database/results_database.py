@@ -37,10 +37,14 @@ def _ignore_progress(stage: str, percent: int) -> None:
 
 def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.DataFrame,
                    provenance: dict[str, str],
-                   progress: Callable[[str, int], None] = _ignore_progress) -> dict[str, int]:
+                   progress: Callable[[str, int], None] = _ignore_progress,
+                   upstream_files: dict[str, list[Path]] | None = None,
+                   upstream_report: pd.DataFrame | None = None) -> dict[str, int]:
     """Load every run's tables, the report and provenance into a new database at db_path and
-    validate it; returns row counts. On any failure db_path is removed: callers write to a
-    temporary path and rename it only after this returns. progress(stage, percent) is called
+    validate it; returns row counts. upstream_files: per upstream table (schema.UPSTREAM_TABLES)
+    the Parquet files of the upstream runs; upstream_report: their extraction report. On any
+    failure db_path is removed: callers write to a temporary path and rename it only after this
+    returns. progress(stage, percent) is called
     after each table (Luigi's status message and the stall guard)."""
     import duckdb
     import pandas as pd
@@ -63,7 +67,14 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
                 loaded += con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
                 progress(f"loaded {table.name}: {loaded:,} rows from {len(run_dirs)} runs so far",
                          5 + 80 * (i + 1) // len(schema.RUN_TABLES))
+            for table in schema.UPSTREAM_TABLES:
+                files = [str(f) for f in (upstream_files or {}).get(table.name, [])]
+                if files:
+                    con.execute(f"INSERT INTO {table.name} SELECT {', '.join(table.column_names)}"
+                                " FROM read_parquet(?)", [files])
             _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
+            if upstream_report is not None:
+                _insert_frame(con, schema.UPSTREAM_EXTRACTION_REPORT, upstream_report)
             _insert_frame(con, schema.PROVENANCE,
                           pd.DataFrame(sorted(provenance.items()), columns=["key", "value"]))
             progress(f"validating {loaded:,} rows", 90)

@@ -293,8 +293,6 @@ EXTRACTION_REPORT = Table(
     "every run of the experiment and what extraction did with it",
 )
 
-ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT)
-
 # The study's upstream experiments (PLR_OutlierDetection, PLR_Imputation): the quality of each
 # preprocessing run, public. Levels are the canonical ones of configs/factors.yaml, so they join
 # essential_metrics on outlier_method / imputation_method.
@@ -334,6 +332,16 @@ IMPUTATION_METRICS = Table(
     "quality of each imputation run, per split and metric",
 )
 
+UPSTREAM_TABLES: tuple[Table, ...] = (OUTLIER_METRICS, IMPUTATION_METRICS)
+UPSTREAM_EXTRACTION_REPORT = Table(
+    "upstream_extraction_report",
+    (_c("experiment", "VARCHAR", "PLR_OutlierDetection or PLR_Imputation"),
+     *EXTRACTION_REPORT.columns),
+    "every run of the upstream experiments and what extraction did with it",
+)
+ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT, *UPSTREAM_TABLES,
+                                 UPSTREAM_EXTRACTION_REPORT)
+
 # PRIVATE: per-subject reconstructed signals of the imputation runs. They live in their own
 # database under data/private/ (tasks.config.plr.signals_database_path), never in the public one.
 RECONSTRUCTED_SIGNALS = Table(
@@ -355,15 +363,20 @@ SIGNAL_TIME = Table(
     (
         _c("sample", "INTEGER", "0 .. n_samples - 1, the index into reconstructed_signals.signal"),
         _c("time_s", "DOUBLE", "seconds from the recording's start"),
+        _c("red", "DOUBLE", "red light stimulus intensity (the pickle's light/Red)"),
+        _c("blue", "DOUBLE", "blue light stimulus intensity (the pickle's light/Blue)"),
     ),
-    "the time axis shared by every reconstructed signal",
+    "the time axis and light protocol shared by every reconstructed signal",
 )
+# The private signals database: these tables and a provenance table (its inventory digest).
+SIGNAL_TABLES: tuple[Table, ...] = (RECONSTRUCTED_SIGNALS, SIGNAL_TIME)
 
 
 def _schema_digest() -> str:
     """Changes whenever a table, a column or a grid of the per-run tables changes, so that every
     run extracted under the old definition is extracted again."""
-    text = "\n".join([*(t.ddl() for t in ALL_TABLES), repr(NET_BENEFIT_THRESHOLDS),
+    text = "\n".join([*(t.ddl() for t in (*ALL_TABLES, *SIGNAL_TABLES)),
+                      repr(NET_BENEFIT_THRESHOLDS),
                       repr(DCA_THRESHOLDS), repr(RETAINED_FRACTIONS),
                       repr(RETENTION_NET_BENEFIT_THRESHOLD), repr(N_CALIBRATION_BINS),
                       repr(N_PROBABILITY_BINS), repr(N_ROC_POINTS)])

@@ -10,6 +10,7 @@ its own random stream keyed by the seed and its name.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -31,6 +32,8 @@ from plr_luigi.synth.design import RunSpec, build_run_list, count_valid_configur
 from plr_luigi.synth.registry import load_levels
 from plr_luigi.synth.sizes import SIZES
 from plr_luigi.synth.traces import write_source_db
+from plr_luigi.synth.upstream import log_upstream
+from plr_luigi.synth.upstream_design import SHARED_IMPUTATION_PICKLES
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,8 @@ class SynthSummary:
     # runs extraction should keep: FINISHED, not deleted, valid levels, duplicates once
     n_valid_configurations: int
     quirks: dict[str, list[str]]  # quirk kind -> run names
+    # PLR_OutlierDetection / PLR_Imputation -> their runs' names, in logging order
+    upstream_runs: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,16 +146,17 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
             submit_next()
         client = writer.open_client(tracking_uri)
         artifact_root = _artifact_root(out_dir, tracking_uri)
-        upstream = writer.log_upstream_experiments(client, artifact_root, {
-            "outlier_method": levels.outlier_valid + levels.outlier_invalid,
-            "imputation_method": levels.imputation_valid + levels.imputation_invalid,
+        upstream_scratch = scratch / "upstream"
+        upstream_scratch.mkdir()
+        links = log_upstream(client, artifact_root, cohort, seed, size, upstream_scratch,
+                             SHARED_IMPUTATION_PICKLES.get(size))
+        writer.log_upstream_experiments(client, artifact_root, {
             "featurization_method": levels.featurization_valid})
         exp_id = writer.create_experiment(client, writer.CLASSIFICATION_EXPERIMENT, artifact_root)
         for run in runs:
             params, metrics, files = pending.popleft().result()
             submit_next()
-            params["mlflow_run_imputation"] = upstream["imputation_method"][run.imputation]
-            params["mlflow_run_outlier_detection"] = upstream["outlier_method"][run.outlier]
+            params.update(links.classification_params(run.outlier, run.imputation))
             writer.log_classification_run(client, exp_id, run.name, params, metrics, files,
                                           run.status, run.deleted)
             for local, _ in files:
@@ -161,7 +167,8 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
         shutil.rmtree(scratch, ignore_errors=True)
 
     summary = SynthSummary(tracking_uri, writer.CLASSIFICATION_EXPERIMENT, source_db, len(runs),
-                           count_valid_configurations(runs, levels), quirk_runs(runs))
+                           count_valid_configurations(runs, levels), quirk_runs(runs),
+                           {e: [r.name for r in rs] for e, rs in links.runs.items()})
     logger.info("synthetic store: %d runs (%d valid configurations, %d bootstrap) in %.1f s -> %s",
                 len(runs), summary.n_valid_configurations, n_boot, time.perf_counter() - started,
                 tracking_uri)

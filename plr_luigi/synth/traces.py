@@ -62,8 +62,10 @@ def simulate_ground_truth(subjects: pd.DataFrame, time: np.ndarray) -> np.ndarra
 
 def add_artefacts(gt: np.ndarray, share: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(pupil_orig, outlier_mask): measurement noise plus blinks (short drops towards zero)
-    and spikes until the subject's artefact share is reached."""
+    """(pupil_orig, outlier_mask): measurement noise plus blinks (short partial drops) and
+    spikes until the subject's artefact share is reached. Most artefacts are subtle, as in the
+    study, where 16.5 % of the annotated outliers deviate more than 3 SD of the subject's
+    ground truth (easy) and the rest do not (hard)."""
     orig = gt + rng.normal(0.0, 0.02, gt.shape)
     mask = np.zeros(gt.shape, dtype=bool)
     target = round(share * gt.size)
@@ -72,21 +74,32 @@ def add_artefacts(gt: np.ndarray, share: float,
         if rng.random() < 0.7:
             length = int(rng.integers(4, 16))
             mask[start:start + length] = True
-            orig[start:start + length] = gt[start:start + length] * rng.uniform(0.0, 0.5)
+            orig[start:start + length] = gt[start:start + length] * rng.uniform(0.55, 0.97)
         else:
             mask[start] = True
-            orig[start] = gt[start] * rng.uniform(1.2, 1.6)
+            orig[start] = gt[start] * rng.uniform(1.04, 1.3)
     return orig, mask
+
+
+def subject_traces(cohort: Cohort, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray]:
+    """(time, pupil_gt, pupil_orig, outlier_mask) of every subject, (n_subjects, n_samples)
+    each but time: what the source database holds and the upstream runs start from."""
+    time = np.arange(N_SAMPLES) / SAMPLE_RATE_HZ
+    gt = simulate_ground_truth(cohort.subjects, time)
+    rng = np.random.default_rng([seed, 6])
+    orig, mask = np.empty_like(gt), np.empty(gt.shape, dtype=bool)
+    for k, share in enumerate(cohort.subjects["outlier_share"]):
+        orig[k], mask[k] = add_artefacts(gt[k], share, rng)
+    return time, gt, orig, mask
 
 
 def write_source_db(cohort: Cohort, path: Path, seed: int) -> Path:
     """Write every subject's traces to a fresh SQLite database at `path`."""
     path.unlink(missing_ok=True)
-    time = np.arange(N_SAMPLES) / SAMPLE_RATE_HZ
+    time, gt, origs, masks = subject_traces(cohort, seed)
     red, blue = light_protocol(time)
     subjects = cohort.subjects
-    gt = simulate_ground_truth(subjects, time)
-    rng = np.random.default_rng([seed, 6])
     con = sqlite3.connect(path)
     try:
         # a throwaway file written once: durability settings only cost time
@@ -97,7 +110,7 @@ def write_source_db(cohort: Cohort, path: Path, seed: int) -> Path:
                     "outlier_mask INTEGER, split TEXT)")
         insert = f"INSERT INTO pupil_data VALUES ({', '.join('?' * len(COLUMNS))})"
         for k, row in enumerate(subjects.itertuples(index=False)):
-            orig, mask = add_artefacts(gt[k], row.outlier_share, rng)
+            orig, mask = origs[k], masks[k]
             raw = np.where(mask, np.nan, orig)  # SQLite stores NaN as NULL
             n = N_SAMPLES
             columns = (time.tolist(), orig.tolist(), raw.tolist(), gt[k].tolist(), red.tolist(),

@@ -11,11 +11,9 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 SYNTHETIC_TAG = "plr.synthetic"
-UPSTREAM_EXPERIMENTS = {  # experiment -> param naming the method of each of its runs
-    "PLR_OutlierDetection": "outlier_method",
-    "PLR_Imputation": "imputation_method",
-    "PLR_Featurization": "featurization_method",
-}
+# experiment -> param naming the method of each of its runs; PLR_OutlierDetection and
+# PLR_Imputation have their real shape (synth/upstream.py)
+UPSTREAM_EXPERIMENTS = {"PLR_Featurization": "featurization_method"}
 CLASSIFICATION_EXPERIMENT = "PLR_Classification"
 MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limit
 

@@ -18,19 +18,34 @@ from plr_luigi.tasks.figures import (
 )
 from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
+from plr_luigi.tasks.upstream import ExtractUpstreamRun, MergeSignals
+from plr_luigi.tasks.upstream_outputs import (
+    DecompositionGrid,
+    OutlierDifficulty,
+    OutlierDifficultySubjects,
+    PreprocessingQuality,
+    PreprocessingTable,
+)
 
 __all__ = [
     "AllRunsExtracted",
     "AurocHeatmap",
     "CriticalDifference",
+    "DecompositionGrid",
     "DemoTraces",
     "ExtractRun",
+    "ExtractUpstreamRun",
     "ExtractionReport",
     "FactorTable",
     "ForestPlot",
+    "MergeSignals",
     "MergeToDuckDB",
     "NumbersTex",
+    "OutlierDifficulty",
+    "OutlierDifficultySubjects",
     "PipelineCurves",
+    "PreprocessingQuality",
+    "PreprocessingTable",
     "PrivacyAudit",
     "ReportPage",
     "ReproduceAll",

@@ -29,6 +29,7 @@ class NumbersTex(DatabaseOutput):
 
     def run(self):
         from plr_luigi.analysis import numbers_tex
+        from plr_luigi.analysis.preprocessing_quality import quality_number_specs
         from plr_luigi.database.provenance import provenance_line
         from plr_luigi.study.configs import load_figure_config
 
@@ -36,6 +37,7 @@ class NumbersTex(DatabaseOutput):
         with self.database() as (con, provenance):
             specs = numbers_tex.number_specs(numbers_tex.classifiers_in(con), cd["top_n"],
                                              cd["alpha"])
+            specs += quality_number_specs(con, subset_for(""))
             values = numbers_tex.compute_numbers(con, specs)
         write_text(self.output(), numbers_tex.render_numbers_tex(
             values, is_synthetic(provenance), provenance_line(provenance)))

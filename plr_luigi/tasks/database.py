@@ -14,6 +14,12 @@ from plr_luigi.tasks.extraction import ExtractRun
 from plr_luigi.tasks.run_inventory import run_decisions
 from plr_luigi.tasks.run_once import RunOnceTask
 from plr_luigi.tasks.task_guard import guarded
+from plr_luigi.tasks.upstream import (
+    all_upstream_decisions,
+    upstream_extractions,
+    upstream_merge_inputs,
+    upstream_report,
+)
 
 
 class MergeToDuckDB(RunOnceTask):
@@ -25,8 +31,8 @@ class MergeToDuckDB(RunOnceTask):
     resources: ClassVar[dict[str, int]] = {"duckdb_writer": 1}
 
     def requires(self):
-        return [ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))
-                for d in run_decisions() if d.outcome == EXTRACT]
+        return [*(ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))
+                  for d in run_decisions() if d.outcome == EXTRACT), *upstream_extractions()]
 
     def output(self):
         return luigi.LocalTarget(str(plr().database_path()))
@@ -40,7 +46,7 @@ class MergeToDuckDB(RunOnceTask):
         if not plr().tracking_uri:
             return True  # no store configured: the database is the source (a checkpoint)
         recorded = read_provenance_of(db).get(schema.PROV_INVENTORY_DIGEST)
-        return recorded == inventory_digest(list(run_decisions()))
+        return recorded == inventory_digest([*run_decisions(), *all_upstream_decisions()])
 
     def run(self):
         from plr_luigi.build.atomic import atomic_paths
@@ -51,14 +57,19 @@ class MergeToDuckDB(RunOnceTask):
 
         config = plr()
         decisions = list(run_decisions())
-        by_dir = {Path(t.path): RunRecord.read(Path(t.path)) for t in self.input()}
+        tasks, targets = self.requires(), self.input()
+        by_dir = {Path(t.path): RunRecord.read(Path(t.path))
+                  for task, t in zip(tasks, targets, strict=True) if isinstance(task, ExtractRun)}
+        upstream_records, upstream_files = upstream_merge_inputs(tasks, targets)
         extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
         provenance = build_provenance(
             config.tracking_uri, config.experiment,
             synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
             n_configurations=len(extracted), source_db_used=bool(config.source_db),
-            inventory=inventory_digest(decisions))
+            inventory=inventory_digest([*decisions, *all_upstream_decisions()]))
         report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
         with guarded(self, "MergeToDuckDB") as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:
-            build_database(tmp["db"], extracted, report, provenance, progress=progress)
+            build_database(tmp["db"], extracted, report, provenance, progress=progress,
+                           upstream_files=upstream_files,
+                           upstream_report=upstream_report(upstream_records))

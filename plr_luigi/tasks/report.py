@@ -24,6 +24,7 @@ from plr_luigi.tasks.figures import (
     VarianceDecomposition,
 )
 from plr_luigi.tasks.output_base import DatabaseOutput, write_text
+from plr_luigi.tasks.upstream_outputs import upstream_outputs
 
 
 class ExtractionReport(DatabaseOutput):
@@ -35,15 +36,21 @@ class ExtractionReport(DatabaseOutput):
     def run(self):
         from plr_luigi.database.provenance import provenance_line
         from plr_luigi.report.extraction_report import render_report_markdown
+        from plr_luigi.report.upstream_report import render_upstream_markdown
 
         with self.database() as (con, provenance):
             report = con.execute(f"SELECT * FROM {schema.EXTRACTION_REPORT.name}").df()
-        write_text(self.output(), render_report_markdown(report, provenance_line(provenance)))
+            upstream = con.execute(
+                f"SELECT * FROM {schema.UPSTREAM_EXTRACTION_REPORT.name}").df()
+        write_text(self.output(), render_report_markdown(report, provenance_line(provenance))
+                   + "\n" + render_upstream_markdown(upstream))
 
 
 def failed_runs(con) -> list[tuple[str, str]]:
-    """(run name, reason) of every run whose extraction failed."""
+    """(run name, reason) of every run whose extraction failed, classification and upstream."""
     return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
+                       "WHERE outcome = 'failed' UNION ALL SELECT run_name, reason FROM "
+                       f"{schema.UPSTREAM_EXTRACTION_REPORT.name} "
                        "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
 
 
@@ -83,6 +90,7 @@ def manuscript_outputs() -> list[luigi.Task]:
         *(FactorTable(factor=f) for f in COMPARED_FACTORS),
         TopPipelinesTable(),
         VarianceTable(),
+        *upstream_outputs(),
         ExtractionReport(),
     ]
 

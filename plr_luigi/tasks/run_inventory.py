@@ -3,6 +3,7 @@ listed once per process; listing takes the data folder's build lock."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,8 @@ from plr_luigi.store.run_list_cache import cached_run_list
 from plr_luigi.store.transient import call_with_backoff
 from plr_luigi.study.factors import load_factor_registry
 from plr_luigi.tasks.config import plr, store_retry
+
+logger = logging.getLogger(__name__)
 
 
 def luigi_worker_threads() -> list[threading.Thread]:
@@ -46,3 +49,27 @@ def run_decisions() -> tuple[RunDecision, ...]:
 def clear_run_decisions_cache() -> None:
     """Forget the decisions listed so far: the next run_decisions() lists the store again."""
     _decisions.cache_clear()
+    _upstream.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _upstream(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
+    from plr_luigi.store.mlflow_store import StoreError
+    from plr_luigi.store.upstream_inventory import decide_upstream_runs
+
+    try:
+        runs = cached_run_list(tracking_uri, experiment, cache)
+    except StoreError as err:
+        # a store without the upstream experiments: the outputs built on them say so
+        logger.warning("upstream experiment %s not read: %s", experiment, err)
+        return ()
+    return tuple(decide_upstream_runs(runs, experiment))
+
+
+def upstream_decisions(experiment: str) -> tuple[RunDecision, ...]:
+    """What to do with each run of an upstream experiment (PLR_OutlierDetection,
+    PLR_Imputation), listed once per process after the classification runs (and their lock)."""
+    config = plr()
+    run_decisions()
+    cache = Path(config.data_dir) / "private" / f"run_list_{experiment}.json"
+    return _upstream(config.tracking_uri, experiment, cache)

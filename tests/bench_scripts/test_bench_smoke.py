@@ -20,15 +20,17 @@ EXPECTED = {
     "orchestration": ["noop_build_s", "trivial_graphs", "overhead_growth", "profile"],
     "analysis": ["analysis_s", "outputs"],
     "reproduce": ["cold_s", "warm_s"],
+    "imputation": ["sizes", "build_peak_rss_max_mb", "extraction_over_floor", "goal_met"],
 }
 POSITIVE = {
     "memory": ["build_peak_rss_max_mb"], "speed": ["floor_s", "floor_runs_per_s"],
     "merge": ["bulk_s", "speedup"], "orchestration": ["noop_build_s", "overhead_growth"],
     "analysis": ["analysis_s"], "reproduce": ["cold_s", "warm_s"],
+    "imputation": ["build_peak_rss_max_mb", "extraction_over_floor"],
 }
 # memory leaves the build that merge, analysis and orchestration read; orchestration's
 # nothing-to-do build follows analysis, which completes it.
-WAVES = (("memory", "speed", "reproduce"), ("merge", "analysis"), ("orchestration",))
+WAVES = (("memory", "speed", "reproduce"), ("merge", "analysis"), ("orchestration", "imputation"))
 
 
 @pytest.mark.slow

@@ -112,8 +112,7 @@ def test_logistic_regression_runs_carry_the_real_stores_mixed_case_token():
 def test_params_metrics_and_upstream_runs(client, runs):
     (run,) = _by_name(runs, GROUND_TRUTH)
     params = run.data.params
-    for key in ("model_name", "featurization_method", "mlflow_run_imputation",
-                "mlflow_run_outlier_detection", "glaucomaParam_prevalence", "bootstrap_time",
+    for key in ("model_name", "featurization_method", "glaucomaParam_prevalence", "bootstrap_time",
                 "training_time", "codes_train", "codes_test"):
         assert key in params
     assert params["model_name"] == "CatBoost" and params["glaucomaParam_prevalence"] == "0.0354"
@@ -123,11 +122,14 @@ def test_params_metrics_and_upstream_runs(client, runs):
     expected = {f"{s}/{m}{suffix}" for s in SPLITS for m in METRICS
                 for suffix in ("", "_CI_lo", "_CI_hi")}
     assert set(run.data.metrics) == expected
-    imputation = client.get_run(params["mlflow_run_imputation"])
-    assert imputation.data.params["imputation_method"] == "pupil-gt"
-    outlier = client.get_run(params["mlflow_run_outlier_detection"])
-    assert outlier.data.params["outlier_method"] == "pupil-gt"
+    # ground truth has no upstream run; its quality params are the perfect ones
+    assert (params["Outlier_f1"], params["Imputation_mae"]) == ("1.0", "0.0")
+    (best,) = _by_name(runs, BEST)
+    outlier = client.get_run(best.data.params["mlflow_run_outlier_detection"])
     assert client.get_experiment(outlier.info.experiment_id).name == "PLR_OutlierDetection"
+    assert outlier.info.run_name == BEST.rsplit("__", 1)[1]
+    assert float(best.data.params["Outlier_f1"]) == pytest.approx(
+        outlier.data.metrics["outlier_test/f1"], rel=1e-5)
 
 
 def test_metrics_pickle_shapes_and_consistency(runs):
