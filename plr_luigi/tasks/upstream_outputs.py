@@ -11,6 +11,7 @@ import luigi
 
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.database.results_database import read_provenance_of
+from plr_luigi.study.unavailable import unavailable_status
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.database import MergeToDuckDB
 from plr_luigi.tasks.extraction import SubjectLookup
@@ -128,13 +129,11 @@ class OutlierDifficulty(DatabaseOutput):
         return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
 
     def run(self):
-        from plr_luigi.extraction import demo_subjects
-
         if not plr().source_db:
             reason = "no subject source database is configured ([plr] source_db)"
             logger.warning("%s: figure unavailable: %s", OUTLIER_DIFFICULTY, reason)
             write_text(self.output()["status"],
-                       json.dumps(demo_subjects.unavailable_status(reason), indent=1))
+                       json.dumps(unavailable_status(reason), indent=1))
             return
         import matplotlib
 
@@ -175,14 +174,12 @@ class DecompositionGrid(DatabaseOutput):
         return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
 
     def run(self):
-        from plr_luigi.extraction import demo_subjects
-
         if not plr().tracking_uri:
             reason = ("no MLflow store is configured ([plr] tracking_uri): the private signals "
                       "database of the imputation runs cannot be built")
             logger.warning("%s: figure unavailable: %s", DECOMPOSITION, reason)
             write_text(self.output()["status"],
-                       json.dumps(demo_subjects.unavailable_status(reason), indent=1))
+                       json.dumps(unavailable_status(reason), indent=1))
             return
         import matplotlib
 
