@@ -16,6 +16,7 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
+from plr_luigi.tasks.main_figures import MetricRaincloud, PredictionInstability
 from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
 
@@ -29,8 +30,10 @@ __all__ = [
     "FactorTable",
     "ForestPlot",
     "MergeToDuckDB",
+    "MetricRaincloud",
     "NumbersTex",
     "PipelineCurves",
+    "PredictionInstability",
     "PrivacyAudit",
     "ReportPage",
     "ReproduceAll",

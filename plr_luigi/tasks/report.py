@@ -23,6 +23,7 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
+from plr_luigi.tasks.main_figures import MetricRaincloud, PredictionInstability
 from plr_luigi.tasks.output_base import DatabaseOutput, write_text
 
 
@@ -68,6 +69,8 @@ def manuscript_outputs() -> list[luigi.Task]:
     """Every figure, table and number of the manuscript, in the report's order."""
     return [
         NumbersTex(),
+        MetricRaincloud(),
+        PredictionInstability(),
         *(ForestPlot(factor=f) for f in COMPARED_FACTORS),
         AurocHeatmap(),
         SpecificationCurve(),

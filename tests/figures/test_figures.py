@@ -31,7 +31,8 @@ FIGURES = ["forest_outlier_method", "forest_imputation_method", "forest_classifi
            "heatmap_outlier_imputation", "specification_curve",
            "critical_difference_top_pipelines", "critical_difference_outlier_method",
            "critical_difference_imputation_method", "critical_difference_classifier",
-           "variance_decomposition", *CURVES, "demo_traces"]
+           "variance_decomposition", *CURVES, "demo_traces", "metric_raincloud",
+           "prediction_instability"]
 TABLES = ["by_outlier_method", "by_imputation_method", "by_classifier", "top_pipelines",
           "variance_decomposition"]
 CATBOOST_HANDCRAFTED = "classifier = 'CatBoost' AND featurization = 'simple1.0'"
