@@ -30,10 +30,15 @@ def instability_width_sql(spec: dict[str, str]) -> str:
             f"USING ({E.config_id}) WHERE {_levels_where(spec)}")
 
 
+def instability_macro(pipeline: str) -> str:
+    """The numbers.tex macro of a pipeline's mean 95% interval width."""
+    return f"instabilityWidth{_camel(pipeline)}"
+
+
 def instability_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:
     """One number per pipeline given (those the database holds: an absent one leaves its
     macro undefined rather than made up)."""
-    return [NumberSpec(f"instabilityWidth{_camel(name)}",
+    return [NumberSpec(instability_macro(name),
                        f"mean per-subject 95% bootstrap interval width of the predictions, "
                        f"{spec['label']}", instability_width_sql(spec), "{:.3f}")
             for name, spec in pipelines.items()]

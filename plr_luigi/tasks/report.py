@@ -86,7 +86,8 @@ def manuscript_outputs() -> list[luigi.Task]:
 
 
 class ReportPage(DatabaseOutput):
-    """Reads every manuscript output and the database's provenance; writes report.html."""
+    """Reads every manuscript output, the database's provenance and extraction report and the
+    build history; writes report.html (self-contained) and adds this build to the history."""
 
     def requires(self):
         return {"database": MergeToDuckDB(), "outputs": manuscript_outputs()}
@@ -95,19 +96,17 @@ class ReportPage(DatabaseOutput):
         return luigi.LocalTarget(str(plr().output_path("report.html")))
 
     def run(self):
-        from plr_luigi.report.report_page import render_report_html, section_for
+        from plr_luigi.report.report_build import build_report
+        from plr_luigi.report.report_page import section_for
 
         sections = [section_for({k: Path(t.path) for k, t in target.items()}
                                 if isinstance(target, dict) else Path(target.path))
                     for target in self.input()["outputs"]]
-        database = self.database_path()
         with self.database() as (con, provenance):
-            counts = dict(con.execute(f"SELECT outcome, count(*) FROM "
-                                      f"{schema.EXTRACTION_REPORT.name} GROUP BY outcome "
-                                      "ORDER BY outcome").fetchall())
-        root = Path(self.output().path).parent
-        write_text(self.output(), render_report_html(sections, provenance, database, root,
-                                                      counts))
+            report = con.execute(f"SELECT * FROM {schema.EXTRACTION_REPORT.name} "
+                                 "ORDER BY run_name, run_id").df()
+        write_text(self.output(), build_report(sections, provenance, self.database_path(),
+                                               report, plr().history_path()))
 
 
 def public_outputs() -> list[luigi.Task]:
