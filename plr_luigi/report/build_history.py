@@ -28,13 +28,28 @@ CONTENT_KEYS = ("numbers", "runs", "figures", "tables")
 FAILED = "failed"
 
 
+# Significant digits a figure's numbers are compared to: DuckDB's parallel aggregation sums
+# in a varying order, so the same data can give means that differ in the last bits.
+DIGEST_DIGITS = 10
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return float(f"{value:.{DIGEST_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def output_digest(path: Path) -> str:
     """Digest of what an output shows: a figure's JSON without its provenance (which names
-    the build time), any other file's bytes."""
+    the build time) and with its numbers to DIGEST_DIGITS digits, any other file's bytes."""
     if path.suffix == ".json":
         content = json.loads(path.read_text(encoding="utf-8"))
         content.pop("provenance", None)
-        data = json.dumps(content, sort_keys=True, default=str).encode()
+        data = json.dumps(_rounded(content), sort_keys=True, default=str).encode()
     else:
         data = path.read_bytes()
     return hashlib.sha256(data).hexdigest()[:16]

@@ -166,3 +166,17 @@ def test_an_unreadable_history_is_started_afresh(tmp_path, caplog):
     assert record_build(path, _snapshot("1", {}, "x")) is None
     assert "unreadable" in caplog.text
     assert len(json.loads(path.read_text())["builds"]) == 1
+
+
+def test_a_figures_digest_ignores_its_provenance_and_float_noise(tmp_path):
+    from plr_luigi.report.build_history import output_digest
+
+    path = tmp_path / "f.json"
+
+    def digest(auroc: float, built: str) -> str:
+        path.write_text(json.dumps({"provenance": {"created_at": built},
+                                    "data": [{"level": "LOF", "auroc": auroc}]}))
+        return output_digest(path)
+
+    assert digest(0.8123456789012345, "t1") == digest(0.8123456789012346, "t2")
+    assert digest(0.8123456789, "t1") != digest(0.8123456788, "t1")
