@@ -3,6 +3,7 @@
     plr-luigi synth --out DIR --size demo|paper --seed N [--tracking-uri URI] [--runs N]
     plr-luigi ensure-demo-store      # synthesise the default store if luigi.cfg points at it
     plr-luigi status | invalidate TASK [--downstream] [--dry-run] | graph [--picture]
+    plr-luigi diff                   # what changed between the last two builds
 
 The build itself is `luigi --module plr_luigi ReproduceAll` (see the README).
 """
@@ -53,6 +54,16 @@ def _ensure_demo_store(args: argparse.Namespace) -> int:
     return _synth(args)
 
 
+def _diff(args: argparse.Namespace) -> int:
+    """What the report page's "What changed" section shows, in the terminal."""
+    from plr_luigi.report.build_history import changes_text, compare, latest_pair
+    from plr_luigi.tasks.config import plr
+
+    previous, latest = latest_pair(plr().history_path())
+    print(changes_text(compare(previous, latest) if previous and latest else None), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plr-luigi", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="synthesise the default store if it is configured and absent")
     ensure.add_argument("--seed", type=int, default=42)
     ensure.set_defaults(handler=_ensure_demo_store)
+
+    diff = commands.add_parser("diff", help="numbers, runs and figures changed between the "
+                                            "last two builds")
+    diff.set_defaults(handler=_diff, accepts_plr_overrides=True)
 
     from plr_luigi.tasks.graph_commands import register_commands
 

@@ -151,3 +151,10 @@ def shared_levels(pipelines: dict[str, dict[str, str]]) -> dict[str, str]:
     first = next(iter(pipelines.values()))
     return {f: first[f] for f in FACTOR_COLUMNS
             if all(p.get(f) == first[f] for p in pipelines.values())}
+
+
+def configuration_metrics(con, metrics: list[str]) -> pd.DataFrame:
+    """Every configuration's factors and the given essential-metrics columns (all
+    configurations, no subset: the raincloud shows their spread)."""
+    columns = ", ".join([E.config_id, *FACTOR_COLUMNS, *(getattr(E, m) for m in metrics)])
+    return con.execute(f"SELECT {columns} FROM {E.name} ORDER BY {E.config_id}").df()

@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from plr_luigi.build.atomic import remove_stale_temporaries
+from plr_luigi.extraction.prediction_instability import MalformedPredictionsError
 from plr_luigi.extraction.run_tables import MalformedRunError, RunIdentity, extract_tables
 from plr_luigi.extraction.subjects import UnknownSubjectError
 from plr_luigi.store.inventory import EXTRACT, FAILED
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 RECORD_FILE = "record.json"
 # Bad data in one run: recorded as that run's failure, never retried.
 RUN_DATA_ERRORS = (MissingArtifactError, CorruptPickleError, UnsafePickleError,
-                   MalformedRunError, UnknownSubjectError)
+                   MalformedRunError, UnknownSubjectError, MalformedPredictionsError)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from plr_luigi.extraction import metrics
+from plr_luigi.extraction.prediction_instability import bootstrap_prediction_summary
 from plr_luigi.extraction.subjects import anonymise
 from plr_luigi.study import schema
 from plr_luigi.study.factors import ParsedRunName
@@ -141,6 +142,8 @@ def extract_tables(pickled: dict, run: RunIdentity,
         schema.COHORT.name: _cohort_metrics(pickled, name),
         schema.BOOTSTRAP_AUROC.name: pd.DataFrame({"iteration": np.arange(len(boot_auroc)),
                                                    "auroc": boot_auroc}),
+        schema.PREDICTION_INSTABILITY.name:
+            bootstrap_prediction_summary(pickled, name, public_codes, y),
     }
     return {table.name: _with_config(frames[table.name], table, run)
             for table in schema.RUN_TABLES}

@@ -249,9 +249,32 @@ BOOTSTRAP_AUROC = Table(
     rows_per_config="n_bootstrap",
 )
 
+# Percentiles of each test subject's bootstrap predictions kept in prediction_instability,
+# by column: the 95% band, the 90% band, the quartiles and the median.
+INSTABILITY_QUANTILES = {"p_q02_5": 2.5, "p_q05": 5.0, "p_q25": 25.0, "p_q50": 50.0,
+                         "p_q75": 75.0, "p_q95": 95.0, "p_q97_5": 97.5}
+
+
+PREDICTION_INSTABILITY = Table(
+    "prediction_instability",
+    (
+        CONFIG_ID,
+        _c("subject_code", "VARCHAR", "anonymised code (H001.., G001..)"),
+        _c("y_true", "INTEGER", "1 glaucoma, 0 control (the figure colours by class)"),
+        _c("n_iterations", "INTEGER", "bootstrap iterations with a prediction for the subject"),
+        _c("p_mean", "DOUBLE", "mean of the subject's bootstrap predicted probabilities"),
+        _c("p_std", "DOUBLE", "their standard deviation"),
+        *(_c(column, "DOUBLE", f"{percent:g}th percentile of the subject's bootstrap "
+             "predictions") for column, percent in INSTABILITY_QUANTILES.items()),
+    ),
+    "per configuration and test subject: a summary of the 1000 bootstrap predictions "
+    "(prediction instability, Riley et al. 2023), not the raw 63 x 1000 array",
+    rows_per_config="n_test",
+)
+
 RUN_TABLES: tuple[Table, ...] = (
     ESSENTIAL, SUPPLEMENTARY, PREDICTIONS, CALIBRATION, PROBABILITY_DISTRIBUTIONS,
-    DISTRIBUTION_STATS, DCA, RETENTION, ROC, COHORT, BOOTSTRAP_AUROC,
+    DISTRIBUTION_STATS, DCA, RETENTION, ROC, COHORT, BOOTSTRAP_AUROC, PREDICTION_INSTABILITY,
 )
 
 PROVENANCE = Table(
@@ -379,7 +402,8 @@ def _schema_digest() -> str:
                       repr(NET_BENEFIT_THRESHOLDS),
                       repr(DCA_THRESHOLDS), repr(RETAINED_FRACTIONS),
                       repr(RETENTION_NET_BENEFIT_THRESHOLD), repr(N_CALIBRATION_BINS),
-                      repr(N_PROBABILITY_BINS), repr(N_ROC_POINTS)])
+                      repr(N_PROBABILITY_BINS), repr(N_ROC_POINTS),
+                      repr(INSTABILITY_QUANTILES)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -16,6 +16,7 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
+from plr_luigi.tasks.main_figures import MetricRaincloud, PredictionInstability
 from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
 from plr_luigi.tasks.reproduce import ReproduceAll
 from plr_luigi.tasks.upstream import ExtractUpstreamRun, MergeSignals
@@ -40,10 +41,12 @@ __all__ = [
     "ForestPlot",
     "MergeSignals",
     "MergeToDuckDB",
+    "MetricRaincloud",
     "NumbersTex",
     "OutlierDifficulty",
     "OutlierDifficultySubjects",
     "PipelineCurves",
+    "PredictionInstability",
     "PreprocessingQuality",
     "PreprocessingTable",
     "PrivacyAudit",

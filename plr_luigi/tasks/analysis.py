@@ -28,16 +28,22 @@ class NumbersTex(DatabaseOutput):
         return luigi.LocalTarget(str(plr().output_path("numbers.tex")))
 
     def run(self):
-        from plr_luigi.analysis import numbers_tex
+        from plr_luigi.analysis import figure_numbers, numbers_tex
         from plr_luigi.analysis.preprocessing_quality import quality_number_specs
         from plr_luigi.database.provenance import provenance_line
-        from plr_luigi.study.configs import load_figure_config
+        from plr_luigi.database.queries import find_pipelines
+        from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
 
         cd = load_figure_config()["critical_difference"]
         with self.database() as (con, provenance):
             specs = numbers_tex.number_specs(numbers_tex.classifiers_in(con), cd["top_n"],
                                              cd["alpha"])
             specs += quality_number_specs(con, subset_for(""))
+            catboost = figure_numbers.catboost_pipelines(load_standard_pipelines())
+            found = set(find_pipelines(con, catboost)[0]["pipeline"])
+            specs += figure_numbers.instability_specs(
+                {name: spec for name, spec in catboost.items() if name in found})
+            specs += figure_numbers.raincloud_specs(load_figure_config()["raincloud_metrics"])
             values = numbers_tex.compute_numbers(con, specs)
         write_text(self.output(), numbers_tex.render_numbers_tex(
             values, is_synthetic(provenance), provenance_line(provenance)))

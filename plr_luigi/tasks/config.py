@@ -41,6 +41,11 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
         """PRIVATE: the imputation runs' per-subject reconstructed signals."""
         return Path(self.data_dir) / "private" / "plr_signals.duckdb"
 
+    def history_path(self) -> Path:
+        """What earlier builds' outputs showed (numbers, runs, data digests): kept across
+        `make clean`, so a rebuild from scratch is still compared with the build before it."""
+        return Path(self.data_dir) / "history" / "builds.json"
+
     def output_path(self, *parts: str) -> Path:
         return Path(self.output_dir).joinpath(*parts)
 

@@ -3,8 +3,6 @@ that shows every manuscript output; `public_outputs` lists everything a build pu
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import luigi
 
 from plr_luigi.study import schema
@@ -23,6 +21,7 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
+from plr_luigi.tasks.main_figures import MetricRaincloud, PredictionInstability
 from plr_luigi.tasks.output_base import DatabaseOutput, write_text
 from plr_luigi.tasks.upstream_outputs import upstream_outputs
 
@@ -80,6 +79,8 @@ def manuscript_outputs() -> list[luigi.Task]:
     """Every figure, table and number of the manuscript, in the report's order."""
     return [
         NumbersTex(),
+        MetricRaincloud(),
+        PredictionInstability(),
         *(ForestPlot(factor=f) for f in COMPARED_FACTORS),
         AurocHeatmap(),
         SpecificationCurve(),
@@ -96,7 +97,8 @@ def manuscript_outputs() -> list[luigi.Task]:
 
 
 class ReportPage(DatabaseOutput):
-    """Reads every manuscript output and the database's provenance; writes report.html."""
+    """Reads every manuscript output, the database's provenance and extraction report and the
+    build history; writes report.html (self-contained) and adds this build to the history."""
 
     def requires(self):
         return {"database": MergeToDuckDB(), "outputs": manuscript_outputs()}
@@ -105,18 +107,18 @@ class ReportPage(DatabaseOutput):
         return luigi.LocalTarget(str(plr().output_path("report.html")))
 
     def run(self):
-        from plr_luigi.report.report_page import render_report_html, section_for
+        from plr_luigi.report.report_build import build_report
+        from plr_luigi.report.report_page import section_for
 
         sections = [section_for(task.published_files()) for task in self.requires()["outputs"]]
-        database = self.database_path()
         with self.database() as (con, provenance):
-            counts = dict(con.execute(f"SELECT outcome, count(*) FROM "
-                                      f"{schema.EXTRACTION_REPORT.name} GROUP BY outcome "
-                                      "ORDER BY outcome").fetchall())
-            failed = dict(failed_runs(con))
-        root = Path(self.output().path).parent
-        write_text(self.output(), render_report_html(sections, provenance, database, root,
-                                                      counts, failed))
+            report = con.execute(
+                f"SELECT {', '.join(schema.EXTRACTION_REPORT.column_names)} FROM "
+                f"{schema.EXTRACTION_REPORT.name} UNION ALL SELECT "
+                f"{', '.join(schema.EXTRACTION_REPORT.column_names)} FROM "
+                f"{schema.UPSTREAM_EXTRACTION_REPORT.name} ORDER BY run_name, run_id").df()
+        write_text(self.output(), build_report(sections, provenance, self.database_path(),
+                                               report, plr().history_path()))
 
 
 def public_outputs() -> list[luigi.Task]:

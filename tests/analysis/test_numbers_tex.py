@@ -59,13 +59,16 @@ def test_p_values_below_a_thousandth_are_bounded_not_rounded_to_zero():
 
 
 def test_the_report_page_lists_numbers_and_those_left_undefined(con):
-    from plr_luigi.report.report_page import numbers_rows, undefined_numbers
+    from plr_luigi.report.numbers_file import read_numbers
 
     specs = [NumberSpec("nRows", "rows", "SELECT count(*) FROM t"),
              NumberSpec("pX", "a p-value", "SELECT x FROM t", format_p,
                         ("friedman", _refuse, "p"))]
     tex = render_numbers_tex(compute_numbers(con, specs), synthetic=True, provenance_line="x")
-    # \dataIsSynthetic is a flag, not a quoted number: the page's banner says it instead.
-    assert [(r["macro"], r["text"]) for r in numbers_rows(tex)] == [("nRows", "2")]
-    assert undefined_numbers(tex) == ["pX unavailable (n/a), a p-value: friedman not computable: "
-                                      "needs >= 3 treatments"]
+    numbers = read_numbers(tex)
+    # Each row is described by its own comment line, not by the header above it.
+    assert [(n.macro, n.text, n.description) for n in numbers if not n.unavailable] == [
+        ("dataIsSynthetic", "true", "SYNTHETIC DATA (not study results)"),
+        ("nRows", "2", "rows")]
+    assert [(n.macro, n.unavailable) for n in numbers if n.unavailable] == [
+        ("pX", "friedman not computable: needs >= 3 treatments")]

@@ -34,3 +34,22 @@ def test_audit_reads_every_text_column_of_every_table():
         assert find_leaks_in_database(con) == [
             "table someone_elses, column params: 2 values hold an original subject code or a "
             "subject-code run param"]
+
+
+def test_embedded_images_are_scanned_decoded_not_as_base64_text(tmp_path):
+    """Base64 text spells PLR<digits> by chance (the report page embeds megabytes of it); what
+    counts is what it encodes, and a code inside an embedded image is still found."""
+    import base64
+
+    chance = base64.b64encode(base64.b64decode("PLR1234A")).decode()
+    assert "PLR1234" in chance and b"PLR" not in base64.b64decode(chance)
+    inside = base64.b64encode(b"\x89PNG tEXt subject PLR4012 \x00").decode()
+    clean, leaking = tmp_path / "clean.html", tmp_path / "leak.html"
+    clean.write_text(f'<p>H001</p><img src="data:image/png;base64,{chance}">')
+    leaking.write_text(f'<p>G002</p><img src="data:image/png;base64,{inside}"> codes_test')
+    leaks = find_leaks_in_files([clean, leaking])
+    text = leaking.read_text()
+    assert leaks == [f"{leaking}: holds an original subject code at data URI at byte "
+                     f"{text.index(inside)}, decoded byte 18",
+                     f"{leaking}: holds a subject-code run param at byte "
+                     f"{text.index('codes_test')}"]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plr_luigi.study.configs import load_figure_config
+from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
 from plr_luigi.tasks.output_base import subset_label
 
 pytestmark = pytest.mark.slow
@@ -24,6 +24,8 @@ def _data(built, stem: str) -> dict:
 def _redraw(stem: str, data: dict):
     from plr_luigi.figures.forest import plot_forest
     from plr_luigi.figures.heatmap import plot_heatmap
+    from plr_luigi.figures.instability import plot_prediction_instability
+    from plr_luigi.figures.raincloud import plot_metric_raincloud
     from plr_luigi.figures.specification import plot_specification_curve
     from plr_luigi.figures.variance import plot_variance_decomposition
 
@@ -33,6 +35,14 @@ def _redraw(stem: str, data: dict):
     if stem == "heatmap_outlier_imputation":
         return plot_heatmap(frame, "outlier_method", "imputation_method",
                             subset_label(data["subset"]), synthetic)
+    if stem == "metric_raincloud":
+        return plot_metric_raincloud(frame, data["metrics"], synthetic)
+    if stem == "prediction_instability":
+        pipelines = load_standard_pipelines()
+        shown = [*(p["pipeline"] for p in data["pipelines"]), *data["missing_pipelines"]]
+        return plot_prediction_instability(frame, {n: pipelines[n] for n in pipelines
+                                                   if n in shown},
+                                           data["missing_pipelines"], synthetic)
     if stem == "specification_curve":
         return plot_specification_curve(frame, synthetic)
     return plot_variance_decomposition(frame, synthetic)
@@ -46,7 +56,8 @@ def _pixels(source) -> np.ndarray:
 
 @pytest.mark.parametrize("stem", ["forest_outlier_method", "forest_imputation_method",
                                   "forest_classifier", "heatmap_outlier_imputation",
-                                  "specification_curve", "variance_decomposition"])
+                                  "specification_curve", "variance_decomposition",
+                                  "metric_raincloud", "prediction_instability"])
 def test_the_png_is_the_json_redrawn(built, stem):
     import matplotlib
 

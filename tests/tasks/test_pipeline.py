@@ -188,7 +188,7 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
     figures = tmp_path / "outputs" / "figures"
     assert (figures / "demo_traces.unavailable.json").is_file()
     assert not list(figures.glob("demo_traces.png"))
-    assert "Figure unavailable: no subject source database" in \
+    assert "This figure is unavailable:</b> no subject source database" in \
         (tmp_path / "outputs" / "report.html").read_text()
 
 

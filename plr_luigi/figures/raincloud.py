@@ -1,0 +1,94 @@
+"""Multi-metric raincloud (figure 3): how AUROC, Brier score, calibration slope, O:E ratio and
+net benefit spread over the configurations, by the levels of each factor.
+
+One row of panels per factor, one column per metric (configs/figures.yaml raincloud_metrics).
+For each level: a half-violin (the density over the level's configurations) above its line, a
+box (quartiles, whiskers at 1.5 IQR) on it and the configurations as jittered points below.
+Levels are ordered by their median AUROC, the same in every column of a row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study.display import display_name, factor_label, level_colour
+from plr_luigi.study.factors import FACTORS
+
+# Vertical layout around a level's line at y: violin above, box on it, points below.
+_VIOLIN_HEIGHT, _BOX_HEIGHT, _RAIN_OFFSET, _RAIN_SPREAD = 0.75, 0.14, -0.22, 0.14
+_JITTER_SEED = 0  # fixed, so the picture is the same on every build of the same data
+
+
+def level_order(frame: pd.DataFrame, factor: str) -> list[str]:
+    """A factor's levels by median AUROC, best first (ties by name)."""
+    medians = frame.groupby(factor)["auroc"].median()
+    return sorted(medians.index, key=lambda level: (-medians[level], level))
+
+
+def _half_violin(ax, values: np.ndarray, y: float, colour: str) -> None:
+    if len(values) < 2 or np.ptp(values) == 0:
+        return  # no density to draw: the box and the points still show the values
+    parts = ax.violinplot([values], positions=[y], orientation="horizontal",
+                          widths=2 * _VIOLIN_HEIGHT, showextrema=False)
+    for body in parts["bodies"]:
+        vertices = body.get_paths()[0].vertices
+        vertices[:, 1] = np.maximum(vertices[:, 1], y)  # keep the upper half
+        body.set(facecolor=colour, edgecolor=colour, alpha=0.35)
+
+
+def _panel(ax, frame: pd.DataFrame, factor: str, levels: list[str], metric: str,
+           reference: float | None, rng: np.random.Generator) -> None:
+    positions = np.arange(len(levels))[::-1].astype(float)  # best level on top
+    for level, y in zip(levels, positions, strict=True):
+        values = frame.loc[frame[factor] == level, metric].dropna().to_numpy(float)
+        if not len(values):
+            continue
+        colour = level_colour(level) if factor != "classifier" else "#404040"
+        _half_violin(ax, values, y, colour)
+        ax.boxplot([values], positions=[y], orientation="horizontal", widths=_BOX_HEIGHT,
+                   showfliers=False, patch_artist=True,
+                   boxprops={"facecolor": "white", "edgecolor": colour},
+                   medianprops={"color": colour, "linewidth": 1.5},
+                   whiskerprops={"color": colour}, capprops={"color": colour})
+        jitter = y + _RAIN_OFFSET + rng.uniform(-_RAIN_SPREAD / 2, _RAIN_SPREAD / 2, len(values))
+        ax.scatter(values, jitter, s=5, color=colour, alpha=0.6, linewidths=0)
+    if reference is not None:
+        ax.axvline(reference, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_ylim(-0.6, len(levels) - 1 + _VIOLIN_HEIGHT + 0.1)
+    ax.set_yticks(positions)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def plot_metric_raincloud(frame: pd.DataFrame, metrics: dict[str, dict], synthetic: bool):
+    """frame: one row per configuration with the four factors and the metric columns;
+    metrics: column -> {label, reference (optional)} in column order."""
+    import matplotlib.pyplot as plt
+
+    if frame.empty:
+        raise ValueError("raincloud: the database holds no configuration")
+    orders = {factor: level_order(frame, factor) for factor in FACTORS}
+    fig, axes = plt.subplots(
+        len(FACTORS), len(metrics), figsize=(3.1 * len(metrics) + 1.6,
+                                             0.5 * sum(map(len, orders.values())) + 2.2),
+        sharex="col", squeeze=False, layout="constrained",
+        gridspec_kw={"height_ratios": [max(2, len(orders[f])) for f in FACTORS]})
+    rng = np.random.default_rng(_JITTER_SEED)
+    for row, factor in zip(axes, FACTORS, strict=True):
+        for ax, (metric, spec) in zip(row, metrics.items(), strict=True):
+            _panel(ax, frame, factor, orders[factor], metric, spec.get("reference"), rng)
+            ax.set_yticklabels([] if ax is not row[0] else
+                               [display_name(factor, level) for level in orders[factor]],
+                               fontsize=8)
+        row[0].set_ylabel(factor_label(factor), fontsize=9, fontweight="bold")
+    for ax, spec in zip(axes[-1], metrics.values(), strict=True):
+        ax.set_xlabel(spec["label"])
+    for ax, spec in zip(axes[0], metrics.values(), strict=True):
+        ax.set_title(spec["label"], fontsize=9)
+    fig.suptitle(f"Metrics over all {len(frame)} configurations, by factor level "
+                 "(half-violin: density; box: quartiles; points: configurations)",
+                 fontsize=10, x=0.01, ha="left")
+    if synthetic:
+        mark_synthetic(fig)
+    return fig

@@ -1,0 +1,63 @@
+"""The caption of each figure on the report page, by figure name (the stem of its files)."""
+
+from __future__ import annotations
+
+from plr_luigi.study.display import display_name, factor_label
+from plr_luigi.study.factors import FACTORS
+
+_FIXED = {
+    "metric_raincloud": "Figure 3. AUROC, Brier score, calibration slope, O:E ratio and net "
+                        "benefit at a 0.15 threshold over all configurations, by level of each "
+                        "factor: half-violin (density), box (quartiles, whiskers at 1.5 IQR) and "
+                        "one point per configuration. Dashed lines: a perfectly calibrated model.",
+    "prediction_instability": "Figure 7. Prediction instability (after Riley et al. 2023): each "
+                              "test subject's 1000 bootstrap predictions against their mean "
+                              "(dot: median; thick bar: quartiles; thin bar: 2.5-97.5 %), one "
+                              "panel per standard CatBoost pipeline; titles give the mean width "
+                              "of the 95 % band.",
+    "heatmap_outlier_imputation": "Mean AUROC of each outlier-detection x imputation pair.",
+    "specification_curve": "Specification curve: every configuration ranked by AUROC with its "
+                           "95 % bootstrap CI; below, the levels each one uses.",
+    "critical_difference_top_pipelines": "Critical-difference diagram of the best "
+                                         "configurations: average AUROC ranks over bootstrap "
+                                         "iterations (Friedman test, Nemenyi critical "
+                                         "difference); bars join configurations not "
+                                         "significantly different.",
+    "variance_decomposition": "Share of the AUROC variance over configurations explained by "
+                              "each factor (eta squared and partial eta squared, type II ANOVA, "
+                              "bootstrap 95 % CIs).",
+    "calibration": "Calibration curves of the standard pipelines (bootstrap-mean "
+                   "probabilities, 10 uniform bins).",
+    "decision_curve": "Decision curves of the standard pipelines: net benefit against the "
+                      "threshold probability, with treat-all and treat-none.",
+    "roc": "ROC curves of the standard pipelines (bootstrap mean, 95 % band).",
+    "risk_coverage": "Risk-coverage curves: Brier score of the most certain subjects "
+                     "(lowest bootstrap SD) against the fraction retained.",
+    "selective_classification": "Selective classification: AUROC, scaled Brier score and net "
+                                "benefit of the most certain subjects against the fraction "
+                                "retained.",
+    "probability_distributions": "Predicted probabilities of glaucoma by true class, per "
+                                 "standard pipeline.",
+    "demo_traces": "The light protocol and the pupil traces of the demo subjects (public "
+                   "codes), from the private source database.",
+}
+
+
+def figure_caption(name: str, subset: dict[str, str] | None) -> str:
+    """The figure's caption, with the subset of configurations it shows (from its JSON)."""
+    caption = _FIXED.get(name)
+    for factor in FACTORS:
+        if name == f"forest_{factor}":
+            caption = (f"AUROC (mean and 95 % bootstrap CI) by {factor_label(factor).lower()} "
+                       "level.")
+        elif name == f"critical_difference_{factor}":
+            caption = (f"Critical-difference diagram of the {factor_label(factor).lower()} "
+                       "levels (Friedman test over bootstrap iterations, Nemenyi critical "
+                       "difference).")
+    caption = caption or name.replace("_", " ").capitalize() + "."
+    if subset:
+        caption += " Configurations: " + ", ".join(
+            f"{factor_label(f)} {display_name(f, level)}" for f, level in subset.items()) + "."
+    elif subset is not None:
+        caption += " Configurations: all."
+    return caption
