@@ -4,8 +4,8 @@ data cannot support, the reason it is unavailable.
 numbers.tex is the interface the manuscript uses, so the report page and the build history
 read it rather than a second copy of the numbers. Each `\\newcommand` is described by the
 comment line right above it (`% meaning: SQL[ -> statistic]`); header comments describe
-nothing. A number is unavailable when it is left undefined (`% macro left undefined, ...:
-reason`) or defined as `\\textit{n/a}` (the reason then in its comment).
+nothing. A number the data cannot support is defined as `\\textit{n/a}`, its meaning and reason
+in a comment of the block above the n/a macros (`% macro unavailable (n/a), meaning: reason`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 _NEWCOMMAND = re.compile(r"^\\newcommand\{\\(?P<macro>\w+)\}\{(?P<text>.*)\}$")
-_UNDEFINED = re.compile(r"^% (?P<macro>\w+) left undefined, (?P<reason>.*)$")
+_UNAVAILABLE = re.compile(r"^% (?P<macro>\w+) unavailable \(n/a\), (?P<why>.*)$")
 _NOT_AVAILABLE = r"\textit{n/a}"
 
 
@@ -31,11 +31,11 @@ class Number:
 def read_numbers(numbers_tex: str) -> list[Number]:
     """Every macro of numbers.tex, defined or not, in the file's order."""
     numbers, comment = [], None
+    why_unavailable: dict[str, str] = {}
     for line in numbers_tex.splitlines():
-        undefined = _UNDEFINED.match(line)
-        if undefined:
-            numbers.append(Number(undefined["macro"], "", "", "",
-                                  unavailable=undefined["reason"]))
+        unavailable = _UNAVAILABLE.match(line)
+        if unavailable:
+            why_unavailable[unavailable["macro"]] = unavailable["why"]
             comment = None
             continue
         if line.startswith("% "):
@@ -45,11 +45,12 @@ def read_numbers(numbers_tex: str) -> list[Number]:
         if command is None:
             comment = None
             continue
-        description, sql, statistic = _describe(comment)
-        text = command["text"]
-        unavailable = (comment or "not available") if _NOT_AVAILABLE in text else None
-        numbers.append(Number(command["macro"], "" if unavailable else text, description, sql,
-                              statistic, unavailable))
+        if _NOT_AVAILABLE in command["text"]:
+            description, _, reason = why_unavailable.get(command["macro"], "").partition(": ")
+            numbers.append(Number(command["macro"], "", description, "", None,
+                                  reason or comment or "not available"))
+        else:
+            numbers.append(Number(command["macro"], command["text"], *_describe(comment)))
         comment = None
     return numbers
 
