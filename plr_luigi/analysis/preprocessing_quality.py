@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 
 from plr_luigi.analysis.numbers_tex import NumberSpec, format_p
+from plr_luigi.study.unavailable import DataUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +22,14 @@ PANELS = {"outlier": "f1", "imputation": "mae"}  # panel -> quality column
 
 
 def pearson(frame: pd.DataFrame, x: str, y: str = "auroc") -> dict:
-    """r, p (two-sided) and n of scipy.stats.pearsonr; ValueError where it is undefined."""
+    """r, p (two-sided) and n of scipy.stats.pearsonr; DataUnavailableError where it is
+    undefined (fewer than 3 pipelines, a constant variable)."""
     from scipy.stats import pearsonr
 
     if len(frame) < 3:
-        raise ValueError(f"a correlation needs at least 3 pipelines, found {len(frame)}")
+        raise DataUnavailableError(f"a correlation needs at least 3 pipelines, found {len(frame)}")
     if frame[x].nunique() < 2 or frame[y].nunique() < 2:
-        raise ValueError(f"{x} or {y} is constant over the {len(frame)} pipelines")
+        raise DataUnavailableError(f"{x} or {y} is constant over the {len(frame)} pipelines")
     result = pearsonr(frame[x], frame[y])
     return {"r": float(result.statistic), "p": float(result.pvalue), "n": len(frame)}
 

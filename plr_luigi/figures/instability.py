@@ -13,6 +13,7 @@ import pandas as pd
 from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study import schema
 from plr_luigi.study.display import pipeline_colour
+from plr_luigi.study.unavailable import DataUnavailableError
 
 I = schema.PREDICTION_INSTABILITY  # noqa: E741 -- the table, as CAL/DCA elsewhere
 CLASS_STYLE = {0: ("#4d4d4d", "Control"), 1: ("#d6604d", "Glaucoma")}
@@ -33,8 +34,8 @@ def plot_prediction_instability(rows: pd.DataFrame, pipelines: dict[str, dict],
 
     names = [n for n in pipelines if n in set(rows["pipeline"])]
     if not names:
-        raise ValueError("prediction instability: none of the standard CatBoost pipelines is "
-                         "in the database")
+        raise DataUnavailableError("prediction instability: none of the standard CatBoost "
+                                   "pipelines is in the database")
     widths = mean_interval_widths(rows)
     ncols = min(2, len(names))
     nrows = (len(names) + ncols - 1) // ncols

@@ -15,6 +15,7 @@ import pandas as pd
 from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study.display import display_name, factor_label, level_colour
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.unavailable import DataUnavailableError
 
 # Vertical layout around a level's line at y: violin above, box on it, points below.
 _VIOLIN_HEIGHT, _BOX_HEIGHT, _RAIN_OFFSET, _RAIN_SPREAD = 0.75, 0.14, -0.22, 0.14
@@ -67,7 +68,7 @@ def plot_metric_raincloud(frame: pd.DataFrame, metrics: dict[str, dict], synthet
     import matplotlib.pyplot as plt
 
     if frame.empty:
-        raise ValueError("raincloud: the database holds no configuration")
+        raise DataUnavailableError("raincloud: the database holds no configuration")
     orders = {factor: level_order(frame, factor) for factor in FACTORS}
     fig, axes = plt.subplots(
         len(FACTORS), len(metrics), figsize=(3.1 * len(metrics) + 1.6,

@@ -49,7 +49,7 @@ def test_two_configurations_of_one_classifier_build_what_they_can(tmp_path):
     assert "% bestAurocTabM unavailable (n/a), best AUROC with TabM: the query found nothing" \
         in numbers
     page = (outputs / "report.html").read_text()
-    assert "Figure unavailable: Friedman test needs &gt;= 3 treatments" in page
+    assert "This figure is unavailable:</b> Friedman test needs &gt;= 3 treatments" in page
 
 
 def test_a_store_without_the_compared_subset_or_any_standard_pipeline(tmp_path):
