@@ -45,7 +45,7 @@ def accumulate_then_insert(store: Path, db_path: Path) -> int:
         identity = RunIdentity(run.run_id, run.run_name,
                                parse_run_name(run.run_name, registry), run.prevalence)
         for name, frame in extract_tables(pickled, identity, lookup).items():
-            collected[name].append(frame)
+            collected[name].append(pd.DataFrame(frame))
         n += 1
     with duckdb.connect(str(db_path)) as con:
         for table in schema.RUN_TABLES:

@@ -16,6 +16,17 @@ from pathlib import Path
 from bench import common
 
 
+def _run_rows(run_dir: Path, table):
+    """One table's rows of one run's file, as a DataFrame."""
+    import pyarrow as pa
+
+    from plr_luigi.extraction.run_file import tables_file
+
+    with pa.memory_map(str(tables_file(run_dir))) as source:
+        column = pa.ipc.open_file(source).read_all().column(table.name)
+    return column.combine_chunks().flatten().to_pandas()
+
+
 def bulk_load(run_dirs: list[Path], db: Path) -> float:
     import pandas as pd
 
@@ -42,7 +53,7 @@ def row_by_row(run_dirs: list[Path], db: Path, budget: float) -> dict:
     with duckdb.connect(str(db)) as con:
         for table in schema.RUN_TABLES:
             con.execute(table.ddl())
-            rows = pd.concat([pd.read_parquet(d / f"{table.name}.parquet") for d in run_dirs],
+            rows = pd.concat([_run_rows(d, table) for d in run_dirs],
                              ignore_index=True)[table.column_names]
             records = list(rows.astype(object).where(rows.notna(), None)
                            .itertuples(index=False, name=None))

@@ -68,5 +68,5 @@ class ExtractRun(luigi.Task):
         if url:
             self.set_tracking_url(url)
         with guarded(self, f"ExtractRun {run.run_name if run else self.run_id}") as progress:
-            extract_run(config.tracking_uri, self.run_id, read_lookup(self.input().path),
-                        Path(self.output().path), config.scratch_dir(), progress=progress)
+            extract_run(run, read_lookup(self.input().path), Path(self.output().path),
+                        config.scratch_dir(), progress=progress)

@@ -20,9 +20,9 @@ from plr_luigi.tasks.extraction import ExtractRun
 logger = logging.getLogger(__name__)
 
 # What ExtractRun.run() loads, its lazy imports included (metrics imports scipy and
-# statsmodels inside functions; pandas loads pyarrow on the first to_parquet).
+# statsmodels inside functions; run_file imports pyarrow inside its functions).
 EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "statsmodels.api",
-                      "pyarrow.parquet", "mlflow.tracking")
+                      "pyarrow.ipc", "pyarrow.dataset")
 
 
 @ExtractRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
