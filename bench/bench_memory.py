@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         m = common.luigi_build(build, "MergeToDuckDB", events=build.root.with_suffix(".events"))
         if m.returncode != 0:
             raise RuntimeError(f"build of {n} runs failed ({m.returncode})")
-        extracted = m.task_counts.get("ExtractRun", 0)
+        extracted = len(build.run_dirs())  # an ExtractRun task may extract a batch of runs
         row = {"runs": n, "runs_extracted": extracted, "build_peak_rss_mb": m.peak_rss_mb,
                "build_peak_single_rss_mb": m.peak_single_rss_mb, "build_wall_s": m.wall_s}
         if n in args.baseline_sizes:
@@ -96,11 +96,13 @@ def main(argv=None) -> int:
         print(row, flush=True)
         if n != args.keep:
             shutil.rmtree(build.root, ignore_errors=True)
-    peaks = [r["build_peak_rss_mb"] for r in rows]
+    # The build's own process: the summed tree also counts, at times, a short-lived child
+    # (`git describe` for the provenance) whose fork shares the build's pages.
+    peaks = [r["build_peak_single_rss_mb"] for r in rows]
     figures = {"sizes": rows, "build_peak_rss_max_mb": max(peaks),
                "build_peak_rss_spread": round(max(peaks) / min(peaks) - 1, 3),
-               "goal_flat_within": 0.15, "goal_under_mb": 1024,
-               "goal_met": max(peaks) < 1024 and max(peaks) / min(peaks) - 1 <= 0.15}
+               "goal_flat_within": 0.10, "goal_under_mb": 1024,
+               "goal_met": max(peaks) < 1024 and max(peaks) / min(peaks) - 1 <= 0.10}
     common.write_result(args, "memory", figures)
     return 0
 

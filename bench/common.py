@@ -139,6 +139,56 @@ def subset_store(store: Path, n_runs: int, dest: Path) -> Path:
     return dest
 
 
+def scaled_store(store: Path, n_runs: int, dest: Path) -> Path:
+    """A store of n_runs classification runs made from the runs of `store`, for counts beyond
+    what its disk allows: each run has its own id, metadata files and name (the synthetic
+    design's runs in order: distinct configurations, quirks included), and its metrics pickle
+    is a symlink to one of `store`'s finished runs (cycled). A few MB of disk."""
+    import uuid
+
+    import yaml
+
+    from plr_luigi.synth.design import build_run_list
+    from plr_luigi.synth.registry import load_levels
+
+    shutil.rmtree(dest, ignore_errors=True)
+    mlruns = dest / "mlruns"
+    mlruns.mkdir(parents=True)
+    cls_dir = _classification_dir(store / "mlruns")
+    for exp in (store / "mlruns").iterdir():
+        if exp != cls_dir:
+            (mlruns / exp.name).symlink_to(exp)
+    new_cls = mlruns / cls_dir.name
+    new_cls.mkdir()
+    shutil.copy2(cls_dir / "meta.yaml", new_cls / "meta.yaml")
+    bases = []
+    for run in _run_dirs_by_start(cls_dir):
+        meta = yaml.safe_load((run / "meta.yaml").read_text())
+        pickle = run / "artifacts" / "metrics" / f"metrics_{meta['run_name']}.pickle"
+        if meta["status"] == 3 and meta["lifecycle_stage"] == "active" and pickle.is_file():
+            bases.append((run, meta, pickle))
+    names = [spec.name for spec in build_run_list(load_levels(), n_runs, seed=42)]
+    for i, name in enumerate(names):
+        run, meta, pickle = bases[i % len(bases)]
+        run_id = uuid.UUID(int=i + 1).hex
+        new = new_cls / run_id
+        (new / "artifacts" / "metrics").mkdir(parents=True)
+        (new / "tags").mkdir()
+        (new / "params").symlink_to(run / "params")
+        (new / "metrics").symlink_to(run / "metrics")
+        for tag in (run / "tags").iterdir():
+            if tag.name != "mlflow.runName":
+                (new / "tags" / tag.name).symlink_to(tag)
+        (new / "tags" / "mlflow.runName").write_text(name)
+        (new / "artifacts" / "metrics" / f"metrics_{name}.pickle").symlink_to(pickle)
+        (new / "meta.yaml").write_text(yaml.safe_dump({
+            **meta, "run_id": run_id, "run_name": name,
+            "artifact_uri": str(new / "artifacts"), "start_time": meta["start_time"] + i,
+            "end_time": meta["end_time"] + i}))
+    (dest / "subjects.sqlite").symlink_to(store / "subjects.sqlite")
+    return dest
+
+
 @dataclass
 class Build:
     """One build's settings: a store and its own data and output folders."""
@@ -180,6 +230,8 @@ class Measured:
     peak_single_rss_mb: float  # the largest single process
     task_seconds: dict[str, float] = field(default_factory=dict)  # family -> summed run() time
     task_counts: dict[str, int] = field(default_factory=dict)
+    # family -> (first start, last end) of its tasks' run(), seconds of Unix time
+    task_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _tree_rss(proc: psutil.Process) -> tuple[float, float]:
@@ -229,10 +281,30 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO,
     measured = Measured(round(wall, 3), proc.returncode, round(peak[0], 1), round(peak[1], 1))
     if events is not None and events.is_file():
         for line in events.read_text().splitlines():
-            family, seconds = json.loads(line)
+            family, seconds, end = json.loads(line)
             measured.task_seconds[family] = round(measured.task_seconds.get(family, 0) + seconds, 3)
             measured.task_counts[family] = measured.task_counts.get(family, 0) + 1
+            first, last = measured.task_spans.get(family, (end - seconds, end))
+            measured.task_spans[family] = (min(first, end - seconds), max(last, end))
     return measured
+
+
+def drop_from_page_cache(folder: Path) -> int:
+    """posix_fadvise(DONTNEED) on every file under folder (symlinks followed): the next read
+    comes from the disk, as in a first build on a real store. Returns the files dropped."""
+    dropped = 0
+    for root, _dirs, files in os.walk(folder, followlinks=True):
+        for name in files:
+            try:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                dropped += 1
+            finally:
+                os.close(fd)
+    return dropped
 
 
 def luigi_build(build: Build, task: str = "ReproduceAll", workers: int = 1,

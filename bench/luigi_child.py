@@ -1,12 +1,13 @@
-"""`luigi` (the command line, unchanged) plus a hook that appends each task's run() time to the
-file named by PLR_BENCH_EVENTS, one JSON line per task: how the benchmarks separate work
-from Luigi's own overhead."""
+"""`luigi` (the command line, unchanged) plus a hook that appends each task's run() time and
+its end (Unix time) to the file named by PLR_BENCH_EVENTS, one JSON line per task: how the
+benchmarks separate work from Luigi's own overhead."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import time
 
 import luigi
 from luigi.cmdline import luigi_run
@@ -18,7 +19,7 @@ EVENTS = os.environ.get("PLR_BENCH_EVENTS")
 def _record(task, seconds):
     if EVENTS:
         with open(EVENTS, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps([task.task_family, seconds]) + "\n")
+            fh.write(json.dumps([task.task_family, seconds, time.time()]) + "\n")
 
 
 if __name__ == "__main__":

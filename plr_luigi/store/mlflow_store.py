@@ -174,11 +174,17 @@ def metrics_artifact_path(run_name: str) -> str:
 def local_artifact(run: RunSummary, artifact_path: str, scratch_dir: Path) -> Iterator[Path]:
     """A local path to one artifact of the run for the duration of the block.
 
-    Local stores: the file itself, read in place. Remote stores: downloaded into a fresh
-    folder under scratch_dir that is deleted afterwards, whatever happens.
+    Local stores: the file itself, read in place (StoreError if the experiment's artifact
+    folder is not there at all). Remote stores: downloaded into a fresh folder under
+    scratch_dir that is deleted afterwards, whatever happens.
     """
     local_root = _local_store_path(run.artifact_uri)
     if local_root is not None:
+        # <experiment's artifact location>/<run id>/artifacts: without the experiment's folder
+        # the store itself is unreachable (an unmounted disk), not this run's data bad.
+        if not local_root.parent.parent.is_dir():
+            raise StoreError(f"artifact location {local_root.parent.parent} of run "
+                             f"{run.run_name} ({run.run_id}) is not reachable")
         path = local_root / artifact_path
         # exists(), not is_file(): whatever sits there (a FIFO on a hung network mount, say)
         # is opened, and a read that blocks is the stall guard's to stop.
