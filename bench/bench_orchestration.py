@@ -162,7 +162,7 @@ def main(argv=None) -> int:
         args.profile_size = 40
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():
-        build.store = common.subset_store(args.store, args.runs,
+        build.store = common.store_of(args.store, args.runs,
                                           args.workdir / f"subset-{args.runs}")
     # The first invocation completes the build if needed and is not counted (a smoke run
     # follows the analysis benchmark, which completed it).

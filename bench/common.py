@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,8 +31,9 @@ WORK = REPO / "bench" / ".work"
 RESULTS = REPO / "bench" / "results"
 PYTHON = sys.executable
 CLASSIFICATION = "PLR_Classification"
-# The paper-size store the full benchmarks share: 800 runs, of which subsets are taken.
-PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 800}
+# The paper-size store the full benchmarks share: 200 runs of real files (6 GB, the disk is
+# shared); smaller stores are subsets of it, larger ones scaled from it (store_of).
+PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 200}
 # A tiny store for --smoke runs (seconds, not minutes): the smallest on which every analysis
 # (variance decomposition, per-factor critical differences) has enough configurations.
 SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 24, "n_bootstrap": 30,
@@ -58,7 +60,7 @@ def resolve_args(args) -> None:
     args.results = (args.results or RESULTS).resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.store is None:
-        args.store = ensure_store(args.workdir / ("store-smoke" if args.smoke else "store800"),
+        args.store = ensure_store(args.workdir / ("store-smoke" if args.smoke else "store200"),
                                   SMOKE_STORE if args.smoke else PAPER_STORE)
     args.store = args.store.resolve()
 
@@ -189,6 +191,14 @@ def scaled_store(store: Path, n_runs: int, dest: Path) -> Path:
     return dest
 
 
+def store_of(store: Path, n_runs: int, dest: Path) -> Path:
+    """n_runs runs: the first of `store` (its own files) where it holds that many, else a
+    store scaled from it (distinct runs sharing its pickles)."""
+    if n_runs <= count_runs(store):
+        return subset_store(store, n_runs, dest)
+    return scaled_store(store, n_runs, dest)
+
+
 @dataclass
 class Build:
     """One build's settings: a store and its own data and output folders."""
@@ -228,10 +238,12 @@ class Measured:
     returncode: int
     peak_rss_mb: float  # sum over the process tree at the worst sample
     peak_single_rss_mb: float  # the largest single process
+    cpu_s: float = 0.0  # user + system CPU of the process and every child it waited for
     task_seconds: dict[str, float] = field(default_factory=dict)  # family -> summed run() time
     task_counts: dict[str, int] = field(default_factory=dict)
     # family -> (first start, last end) of its tasks' run(), seconds of Unix time
     task_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    task_cpu_seconds: dict[str, float] = field(default_factory=dict)  # family -> summed CPU
 
 
 def _tree_rss(proc: psutil.Process) -> tuple[float, float]:
@@ -258,6 +270,7 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO,
         events.unlink(missing_ok=True)
         full_env["PLR_BENCH_EVENTS"] = str(events)
     peak = [0.0, 0.0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -274,15 +287,20 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO,
     sampler.start()
     output = proc.communicate()[0].decode(errors="replace")
     wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     done.set()
     sampler.join()
     if proc.returncode != 0:
         print(output[-4000:], file=sys.stderr)
-    measured = Measured(round(wall, 3), proc.returncode, round(peak[0], 1), round(peak[1], 1))
+    measured = Measured(round(wall, 3), proc.returncode, round(peak[0], 1), round(peak[1], 1),
+                        round(cpu, 3))
     if events is not None and events.is_file():
         for line in events.read_text().splitlines():
-            family, seconds, end = json.loads(line)
+            family, seconds, end, cpu = json.loads(line)
             measured.task_seconds[family] = round(measured.task_seconds.get(family, 0) + seconds, 3)
+            measured.task_cpu_seconds[family] = round(
+                measured.task_cpu_seconds.get(family, 0) + cpu, 3)
             measured.task_counts[family] = measured.task_counts.get(family, 0) + 1
             first, last = measured.task_spans.get(family, (end - seconds, end))
             measured.task_spans[family] = (min(first, end - seconds), max(last, end))
@@ -327,7 +345,7 @@ def luigi_cli(build: Build, task: str = "ReproduceAll") -> Measured:
 def completed_build(args, n_runs: int | None, name: str) -> Build:
     """A completed ReproduceAll build on the first n_runs runs (reused when present)."""
     n = n_runs or count_runs(args.store)
-    store = subset_store(args.store, n, args.workdir / f"subset-{n}") if n_runs else args.store
+    store = store_of(args.store, n, args.workdir / f"subset-{n}") if n_runs else args.store
     build = Build(store, args.workdir / f"{name}-{n}")
     m = luigi_build(build, "ReproduceAll")
     if m.returncode not in (0, 30):  # 30: a deliberately failed run of the synthetic store

@@ -47,8 +47,10 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
     try:
         # One thread: DuckDB's per-thread buffers made the merge's peak memory grow with the
         # number of runs (+130 MB at 400 runs vs +45 MB at 50; one thread: +88 vs +65 MB) and
-        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md).
-        with duckdb.connect(str(db_path), config={"threads": 1}) as con:
+        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md). A 32 MB buffer pool:
+        # DuckDB otherwise keeps every block it wrote in memory (+24 MB from 50 to 405 runs;
+        # with the limit +9 MB, no slower); what exceeds it is written out or spilled.
+        with duckdb.connect(str(db_path), config={"threads": 1, "memory_limit": "32MB"}) as con:
             for table in schema.ALL_TABLES:
                 con.execute(table.ddl())
             loaded = 0

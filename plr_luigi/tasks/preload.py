@@ -10,6 +10,7 @@ importing there costs nothing when everything is done and is inherited by every 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 
@@ -29,3 +30,7 @@ EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "sta
 def import_extraction_modules(task, dependency) -> None:
     for module in EXTRACTION_MODULES:
         importlib.import_module(module)  # a no-op after the first time
+    # What the scheduling process holds now (modules, the run list) lives for the build: out of
+    # the collector's reach, a forked task process's collections do not write to (and so copy)
+    # those pages.
+    gc.freeze()
