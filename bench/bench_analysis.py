@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():
         build.store = common.store_of(args.store, args.runs,
-                                          args.workdir / f"subset-{args.runs}")
+                                      args.workdir / f"subset-{args.runs}")
         common.luigi_build(build, "MergeToDuckDB")
     times, in_tasks = [], []
     for _ in range(args.repeat):

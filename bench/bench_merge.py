@@ -23,8 +23,8 @@ def _run_rows(run_dir: Path, table):
     from plr_luigi.extraction.run_file import tables_file
 
     with pa.memory_map(str(tables_file(run_dir))) as source:
-        column = pa.ipc.open_file(source).read_all().column(table.name)
-    return column.combine_chunks().flatten().to_pandas()
+        rows = pa.ipc.open_file(source).read_all().column(table.name).combine_chunks().flatten()
+    return pa.Table.from_batches([pa.RecordBatch.from_struct_array(rows)]).to_pandas()
 
 
 def bulk_load(run_dirs: list[Path], db: Path) -> float:
@@ -88,8 +88,7 @@ def main(argv=None) -> int:
         args.runs, args.repeat = common.count_runs(args.store), 1
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():  # reuse the memory benchmark's build of this size if kept
-        build.store = common.store_of(args.store, args.runs,
-                                          args.workdir / f"subset-{args.runs}")
+        build.store = common.store_of(args.store, args.runs, args.workdir / f"subset-{args.runs}")
         common.luigi_build(build, "MergeToDuckDB")
     import json
 
