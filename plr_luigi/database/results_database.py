@@ -1,4 +1,4 @@
-"""The public results database: bulk-loading per-run Parquet files, validating, reading.
+"""The public results database: bulk-loading the per-run files, validating, reading.
 
 The merge is one `INSERT ... SELECT` per table from a stream over every run's file
 (plr_luigi.extraction.run_file: a column per table, a list of row structs), so DuckDB streams

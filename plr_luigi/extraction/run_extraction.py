@@ -1,6 +1,7 @@
-"""Extracting one run end to end: metadata, metrics pickle, tables, Parquet files on disk.
+"""Extracting one run end to end: metrics pickle, tables, one file of them on disk.
 
-The result is a directory per run holding one Parquet file per table and `record.json`, built
+The result is a directory per run holding the file of its tables (run_file.py) and
+`record.json`, built
 under a temporary name and renamed into place, so a directory that exists is complete. A run
 whose data is bad (missing or corrupt pickle, unknown subject, malformed arrays) still gets a
 directory: its record says `failed` and why, and the merge lists it in the extraction report
@@ -87,7 +88,7 @@ def extract_run(run: RunSummary, subject_lookup: dict[str, str], run_dir: Path,
             tables = extract_tables(pickled, RunIdentity(run.run_id, run.run_name, factors,
                                                          run.prevalence), subject_lookup)
             del pickled  # the pickle is the largest object: free it before writing
-            progress(f"{run.run_name}: writing Parquet", 80)
+            progress(f"{run.run_name}: writing its tables", 80)
             write_tables(tables_file(tmp_dir), tables)
             rows = {name: len(columns[schema.CONFIG_ID.name]) for name, columns in tables.items()}
             outcome, reason = EXTRACT, ""
