@@ -22,8 +22,8 @@ def main(argv=None) -> int:
         args.runs, args.repeat = common.count_runs(args.store), 1
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():
-        build.store = common.subset_store(args.store, args.runs,
-                                          args.workdir / f"subset-{args.runs}")
+        build.store = common.store_of(args.store, args.runs,
+                                      args.workdir / f"subset-{args.runs}")
         common.luigi_build(build, "MergeToDuckDB")
     times, in_tasks = [], []
     for _ in range(args.repeat):

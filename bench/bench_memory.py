@@ -1,8 +1,9 @@
-"""Extraction memory: peak resident memory of a cold build (`luigi ... MergeToDuckDB`, the
-luigi process and its children) at 50, 200, 410 and 800 runs, beside the earlier version's
-pattern (every run's rows collected in Python, then inserted) on the same stores.
+"""Extraction memory: peak resident memory of a cold build (`luigi ... MergeToDuckDB`, one
+worker: the luigi process) at 50, 200, 410 and 800 runs, beside the earlier version's pattern
+(every run's rows collected in Python, then inserted) on the same stores. Stores beyond the
+paper store's 200 runs are scaled from it (bench.common.store_of).
 
-    python -m bench.bench_memory [--sizes 50 200 410 800] [--baseline-sizes 50 200 410]
+    python -m bench.bench_memory [--sizes 50 200 410 800] [--baseline-sizes 50 200]
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def accumulate_then_insert(store: Path, db_path: Path) -> int:
         identity = RunIdentity(run.run_id, run.run_name,
                                parse_run_name(run.run_name, registry), run.prevalence)
         for name, frame in extract_tables(pickled, identity, lookup).items():
-            collected[name].append(frame)
+            collected[name].append(pd.DataFrame(frame))
         n += 1
     with duckdb.connect(str(db_path)) as con:
         for table in schema.RUN_TABLES:
@@ -58,7 +59,7 @@ def accumulate_then_insert(store: Path, db_path: Path) -> int:
 def main(argv=None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 410, 800])
-    p.add_argument("--baseline-sizes", type=int, nargs="+", default=[50, 200, 410])
+    p.add_argument("--baseline-sizes", type=int, nargs="+", default=[50, 200])
     p.add_argument("--keep", type=int, default=410, help="keep this size's build for later benches")
     p.add_argument("--baseline-child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -73,13 +74,13 @@ def main(argv=None) -> int:
         args.keep = args.sizes[0]
     rows = []
     for n in args.sizes:
-        store = common.subset_store(args.store, n, args.workdir / f"subset-{n}")
+        store = common.store_of(args.store, n, args.workdir / f"subset-{n}")
         build = common.Build(store, args.workdir / f"build-{n}")
         shutil.rmtree(build.root, ignore_errors=True)
         m = common.luigi_build(build, "MergeToDuckDB", events=build.root.with_suffix(".events"))
         if m.returncode != 0:
             raise RuntimeError(f"build of {n} runs failed ({m.returncode})")
-        extracted = m.task_counts.get("ExtractRun", 0)
+        extracted = len(build.run_dirs())  # an ExtractRun task may extract a batch of runs
         row = {"runs": n, "runs_extracted": extracted, "build_peak_rss_mb": m.peak_rss_mb,
                "build_peak_single_rss_mb": m.peak_single_rss_mb, "build_wall_s": m.wall_s}
         if n in args.baseline_sizes:
@@ -96,11 +97,13 @@ def main(argv=None) -> int:
         print(row, flush=True)
         if n != args.keep:
             shutil.rmtree(build.root, ignore_errors=True)
-    peaks = [r["build_peak_rss_mb"] for r in rows]
+    # The build's own process: the summed tree also counts, at times, a short-lived child
+    # (`git describe` for the provenance) whose fork shares the build's pages.
+    peaks = [r["build_peak_single_rss_mb"] for r in rows]
     figures = {"sizes": rows, "build_peak_rss_max_mb": max(peaks),
                "build_peak_rss_spread": round(max(peaks) / min(peaks) - 1, 3),
-               "goal_flat_within": 0.15, "goal_under_mb": 1024,
-               "goal_met": max(peaks) < 1024 and max(peaks) / min(peaks) - 1 <= 0.15}
+               "goal_flat_within": 0.10, "goal_under_mb": 1024,
+               "goal_met": max(peaks) < 1024 and max(peaks) / min(peaks) - 1 <= 0.10}
     common.write_result(args, "memory", figures)
     return 0
 

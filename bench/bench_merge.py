@@ -16,6 +16,17 @@ from pathlib import Path
 from bench import common
 
 
+def _run_rows(run_dir: Path, table):
+    """One table's rows of one run's file, as a DataFrame."""
+    import pyarrow as pa
+
+    from plr_luigi.extraction.run_file import tables_file
+
+    with pa.memory_map(str(tables_file(run_dir))) as source:
+        rows = pa.ipc.open_file(source).read_all().column(table.name).combine_chunks().flatten()
+    return pa.Table.from_batches([pa.RecordBatch.from_struct_array(rows)]).to_pandas()
+
+
 def bulk_load(run_dirs: list[Path], db: Path) -> float:
     import pandas as pd
 
@@ -42,7 +53,7 @@ def row_by_row(run_dirs: list[Path], db: Path, budget: float) -> dict:
     with duckdb.connect(str(db)) as con:
         for table in schema.RUN_TABLES:
             con.execute(table.ddl())
-            rows = pd.concat([pd.read_parquet(d / f"{table.name}.parquet") for d in run_dirs],
+            rows = pd.concat([_run_rows(d, table) for d in run_dirs],
                              ignore_index=True)[table.column_names]
             records = list(rows.astype(object).where(rows.notna(), None)
                            .itertuples(index=False, name=None))
@@ -77,8 +88,7 @@ def main(argv=None) -> int:
         args.runs, args.repeat = common.count_runs(args.store), 1
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():  # reuse the memory benchmark's build of this size if kept
-        build.store = common.subset_store(args.store, args.runs,
-                                          args.workdir / f"subset-{args.runs}")
+        build.store = common.store_of(args.store, args.runs, args.workdir / f"subset-{args.runs}")
         common.luigi_build(build, "MergeToDuckDB")
     import json
 

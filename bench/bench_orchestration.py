@@ -1,10 +1,11 @@
 """Orchestration: a build with nothing to do (the `luigi` command on a completed build,
 interpreter start included), and Luigi's overhead on graphs of the project's shape grown from
-410 to 4,100 runs. The large graphs are trivial tasks of the same shape (N ExtractRun-like
-tasks each writing one small file, fanning into one merge, under one wrapper) run in process,
-since a 4,100-run store would need ~130 GB; one of them is profiled.
+410 to 10,000 runs, one task per run and in batches as ExtractRun runs them. The large graphs
+are trivial tasks of the same shape (N ExtractRun-like tasks each writing one small file,
+fanning into one merge, under one wrapper) run in process: the factor registry allows 1,320
+distinct configurations, so no store holds 4,100 extractable runs. One of them is profiled.
 
-    python -m bench.bench_orchestration [--runs 410] [--graph-sizes 410 1000 2000 4100]
+    python -m bench.bench_orchestration [--runs 410] [--graph-sizes 410 1000 4100 10000]
 """
 
 from __future__ import annotations
@@ -37,12 +38,38 @@ class TrivialRun(luigi.Task):
             fh.write("x")
 
 
+class BatchedTrivialRun(luigi.Task):
+    """Like ExtractRun: batched by Luigi as ExtractRun is ([extraction] batch_size)."""
+
+    run_id = luigi.Parameter(batch_method=",".join)
+    n = luigi.IntParameter(significant=False)
+
+    @property
+    def max_batch_size(self) -> int:
+        from plr_luigi.tasks.config import extraction
+
+        return extraction().runs_per_task(self.n)
+
+    def output(self):
+        targets = [luigi.LocalTarget(str(_ROOT["path"] / "runs" / f"{run_id}.txt"))
+                   for run_id in self.run_id.split(",")]
+        return targets[0] if len(targets) == 1 else targets
+
+    def run(self):
+        for target in luigi.task.flatten(self.output()):
+            with target.open("w") as fh:
+                fh.write("x")
+
+
 class TrivialMerge(luigi.Task):
     """Like MergeToDuckDB: requires every run."""
 
     n = luigi.IntParameter()
+    batched = luigi.BoolParameter()
 
     def requires(self):
+        if self.batched:
+            return [BatchedTrivialRun(run_id=str(i), n=self.n) for i in range(self.n)]
         return [TrivialRun(run_id=i) for i in range(self.n)]
 
     def output(self):
@@ -55,12 +82,13 @@ class TrivialMerge(luigi.Task):
 
 class TrivialAll(luigi.WrapperTask):
     n = luigi.IntParameter()
+    batched = luigi.BoolParameter()
 
     def requires(self):
-        return TrivialMerge(n=self.n)
+        return TrivialMerge(n=self.n, batched=self.batched)
 
 
-def trivial_graph(root: Path, n: int, profile: bool = False) -> dict:
+def trivial_graph(root: Path, n: int, profile: bool = False, batched: bool = False) -> dict:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     _ROOT["path"] = root
@@ -74,16 +102,18 @@ def trivial_graph(root: Path, n: int, profile: bool = False) -> dict:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    ok = luigi.build([TrivialAll(n=n)], local_scheduler=True, workers=1, log_level="WARNING")
+    ok = luigi.build([TrivialAll(n=n, batched=batched)], local_scheduler=True, workers=1,
+                     log_level="WARNING")
     if profiler:
         profiler.disable()
     wall = time.perf_counter() - started
     luigi.Task._event_callbacks[luigi.Task][luigi.Event.PROCESSING_TIME].discard(record)
     started = time.perf_counter()
-    luigi.build([TrivialAll(n=n)], local_scheduler=True, workers=1, log_level="WARNING")
+    luigi.build([TrivialAll(n=n, batched=batched)], local_scheduler=True, workers=1,
+                log_level="WARNING")
     noop = time.perf_counter() - started
     shutil.rmtree(root, ignore_errors=True)
-    result = {"tasks": n + 2, "ok": ok, "wall_s": round(wall, 3),
+    result = {"tasks": n + 2, "batched": batched, "ok": ok, "wall_s": round(wall, 3),
               "in_tasks_s": round(in_tasks[0], 3), "overhead_s": round(wall - in_tasks[0], 3),
               "overhead_ms_per_task": round(1000 * (wall - in_tasks[0]) / (n + 2), 3),
               "noop_build_s": round(noop, 3)}
@@ -119,6 +149,8 @@ def main(argv=None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--runs", type=int, default=410)
     p.add_argument("--graph-sizes", type=int, nargs="+", default=[410, 1000, 4100])
+    p.add_argument("--batched-sizes", type=int, nargs="+", default=[410, 4100, 10000],
+                   help="graph sizes run with ExtractRun's batching")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--profile-size", type=int, default=1000,
                    help="runs of the profiled trivial graph (cProfile slows the O(n^2) parts)")
@@ -126,10 +158,11 @@ def main(argv=None) -> int:
     common.resolve_args(args)
     if args.smoke:
         args.runs, args.graph_sizes, args.repeat = common.count_runs(args.store), [20, 40], 1
+        args.batched_sizes = [40]
         args.profile_size = 40
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():
-        build.store = common.subset_store(args.store, args.runs,
+        build.store = common.store_of(args.store, args.runs,
                                           args.workdir / f"subset-{args.runs}")
     # The first invocation completes the build if needed and is not counted (a smoke run
     # follows the analysis benchmark, which completed it).
@@ -147,6 +180,8 @@ def main(argv=None) -> int:
     small, large = graphs[0], graphs[-1]
     figures["overhead_growth"] = round(large["overhead_s"] / small["overhead_s"], 2)
     figures["task_growth"] = round(large["tasks"] / small["tasks"], 2)
+    figures["batched_graphs"] = [trivial_graph(args.workdir / "trivial", n, batched=True)
+                                 for n in args.batched_sizes]
     figures["profile"] = trivial_graph(args.workdir / "trivial", args.profile_size, profile=True)
     figures["goal_met_noop"] = figures["noop_build_s"] < 3.0
     common.write_result(args, "orchestration", figures)

@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,8 +31,9 @@ WORK = REPO / "bench" / ".work"
 RESULTS = REPO / "bench" / "results"
 PYTHON = sys.executable
 CLASSIFICATION = "PLR_Classification"
-# The paper-size store the full benchmarks share: 800 runs, of which subsets are taken.
-PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 800}
+# The paper-size store the full benchmarks share: 200 runs of real files (6 GB, the disk is
+# shared); smaller stores are subsets of it, larger ones scaled from it (store_of).
+PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 200}
 # A tiny store for --smoke runs (seconds, not minutes): the smallest on which every analysis
 # (variance decomposition, per-factor critical differences) has enough configurations.
 SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 24, "n_bootstrap": 30,
@@ -58,7 +60,7 @@ def resolve_args(args) -> None:
     args.results = (args.results or RESULTS).resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.store is None:
-        args.store = ensure_store(args.workdir / ("store-smoke" if args.smoke else "store800"),
+        args.store = ensure_store(args.workdir / ("store-smoke" if args.smoke else "store200"),
                                   SMOKE_STORE if args.smoke else PAPER_STORE)
     args.store = args.store.resolve()
 
@@ -139,6 +141,64 @@ def subset_store(store: Path, n_runs: int, dest: Path) -> Path:
     return dest
 
 
+def scaled_store(store: Path, n_runs: int, dest: Path) -> Path:
+    """A store of n_runs classification runs made from the runs of `store`, for counts beyond
+    what its disk allows: each run has its own id, metadata files and name (the synthetic
+    design's runs in order: distinct configurations, quirks included), and its metrics pickle
+    is a symlink to one of `store`'s finished runs (cycled). A few MB of disk."""
+    import uuid
+
+    import yaml
+
+    from plr_luigi.synth.design import build_run_list
+    from plr_luigi.synth.registry import load_levels
+
+    shutil.rmtree(dest, ignore_errors=True)
+    mlruns = dest / "mlruns"
+    mlruns.mkdir(parents=True)
+    cls_dir = _classification_dir(store / "mlruns")
+    for exp in (store / "mlruns").iterdir():
+        if exp != cls_dir:
+            (mlruns / exp.name).symlink_to(exp)
+    new_cls = mlruns / cls_dir.name
+    new_cls.mkdir()
+    shutil.copy2(cls_dir / "meta.yaml", new_cls / "meta.yaml")
+    bases = []
+    for run in _run_dirs_by_start(cls_dir):
+        meta = yaml.safe_load((run / "meta.yaml").read_text())
+        pickle = run / "artifacts" / "metrics" / f"metrics_{meta['run_name']}.pickle"
+        if meta["status"] == 3 and meta["lifecycle_stage"] == "active" and pickle.is_file():
+            bases.append((run, meta, pickle))
+    names = [spec.name for spec in build_run_list(load_levels(), n_runs, seed=42)]
+    for i, name in enumerate(names):
+        run, meta, pickle = bases[i % len(bases)]
+        run_id = uuid.UUID(int=i + 1).hex
+        new = new_cls / run_id
+        (new / "artifacts" / "metrics").mkdir(parents=True)
+        (new / "tags").mkdir()
+        (new / "params").symlink_to(run / "params")
+        (new / "metrics").symlink_to(run / "metrics")
+        for tag in (run / "tags").iterdir():
+            if tag.name != "mlflow.runName":
+                (new / "tags" / tag.name).symlink_to(tag)
+        (new / "tags" / "mlflow.runName").write_text(name)
+        (new / "artifacts" / "metrics" / f"metrics_{name}.pickle").symlink_to(pickle)
+        (new / "meta.yaml").write_text(yaml.safe_dump({
+            **meta, "run_id": run_id, "run_name": name,
+            "artifact_uri": str(new / "artifacts"), "start_time": meta["start_time"] + i,
+            "end_time": meta["end_time"] + i}))
+    (dest / "subjects.sqlite").symlink_to(store / "subjects.sqlite")
+    return dest
+
+
+def store_of(store: Path, n_runs: int, dest: Path) -> Path:
+    """n_runs runs: the first of `store` (its own files) where it holds that many, else a
+    store scaled from it (distinct runs sharing its pickles)."""
+    if n_runs <= count_runs(store):
+        return subset_store(store, n_runs, dest)
+    return scaled_store(store, n_runs, dest)
+
+
 @dataclass
 class Build:
     """One build's settings: a store and its own data and output folders."""
@@ -178,8 +238,12 @@ class Measured:
     returncode: int
     peak_rss_mb: float  # sum over the process tree at the worst sample
     peak_single_rss_mb: float  # the largest single process
+    cpu_s: float = 0.0  # user + system CPU of the process and every child it waited for
     task_seconds: dict[str, float] = field(default_factory=dict)  # family -> summed run() time
     task_counts: dict[str, int] = field(default_factory=dict)
+    # family -> (first start, last end) of its tasks' run(), seconds of Unix time
+    task_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    task_cpu_seconds: dict[str, float] = field(default_factory=dict)  # family -> summed CPU
 
 
 def _tree_rss(proc: psutil.Process) -> tuple[float, float]:
@@ -206,6 +270,7 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO,
         events.unlink(missing_ok=True)
         full_env["PLR_BENCH_EVENTS"] = str(events)
     peak = [0.0, 0.0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -222,17 +287,42 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO,
     sampler.start()
     output = proc.communicate()[0].decode(errors="replace")
     wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     done.set()
     sampler.join()
     if proc.returncode != 0:
         print(output[-4000:], file=sys.stderr)
-    measured = Measured(round(wall, 3), proc.returncode, round(peak[0], 1), round(peak[1], 1))
+    measured = Measured(round(wall, 3), proc.returncode, round(peak[0], 1), round(peak[1], 1),
+                        round(cpu, 3))
     if events is not None and events.is_file():
         for line in events.read_text().splitlines():
-            family, seconds = json.loads(line)
+            family, seconds, end, cpu = json.loads(line)
             measured.task_seconds[family] = round(measured.task_seconds.get(family, 0) + seconds, 3)
+            measured.task_cpu_seconds[family] = round(
+                measured.task_cpu_seconds.get(family, 0) + cpu, 3)
             measured.task_counts[family] = measured.task_counts.get(family, 0) + 1
+            first, last = measured.task_spans.get(family, (end - seconds, end))
+            measured.task_spans[family] = (min(first, end - seconds), max(last, end))
     return measured
+
+
+def drop_from_page_cache(folder: Path) -> int:
+    """posix_fadvise(DONTNEED) on every file under folder (symlinks followed): the next read
+    comes from the disk, as in a first build on a real store. Returns the files dropped."""
+    dropped = 0
+    for root, _dirs, files in os.walk(folder, followlinks=True):
+        for name in files:
+            try:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                dropped += 1
+            finally:
+                os.close(fd)
+    return dropped
 
 
 def luigi_build(build: Build, task: str = "ReproduceAll", workers: int = 1,
@@ -255,7 +345,7 @@ def luigi_cli(build: Build, task: str = "ReproduceAll") -> Measured:
 def completed_build(args, n_runs: int | None, name: str) -> Build:
     """A completed ReproduceAll build on the first n_runs runs (reused when present)."""
     n = n_runs or count_runs(args.store)
-    store = subset_store(args.store, n, args.workdir / f"subset-{n}") if n_runs else args.store
+    store = store_of(args.store, n, args.workdir / f"subset-{n}") if n_runs else args.store
     build = Build(store, args.workdir / f"{name}-{n}")
     m = luigi_build(build, "ReproduceAll")
     if m.returncode not in (0, 30):  # 30: a deliberately failed run of the synthetic store

@@ -1,7 +1,8 @@
-"""The public results database: bulk-loading per-run Parquet files, validating, reading.
+"""The public results database: bulk-loading the per-run files, validating, reading.
 
-The merge is one `INSERT ... SELECT FROM read_parquet([...])` per table, so DuckDB streams the
-files instead of Python holding every run's rows (lesson 1). The database is built under a
+The merge is one `INSERT ... SELECT` per table from a stream over every run's file
+(plr_luigi.extraction.run_file: a column per table, a list of row structs), so DuckDB streams
+the files instead of Python holding every run's rows (lesson 1). The database is built under a
 temporary name (by the caller), validated, and only then renamed into place: a database that
 exists is complete and valid.
 """
@@ -14,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from plr_luigi.extraction.run_file import scan_table, tables_file
 from plr_luigi.study import schema
 from plr_luigi.study.subject_codes import ORIGINAL_CODE_REGEX, PUBLIC_CODE_REGEX
 
@@ -25,10 +27,6 @@ logger = logging.getLogger(__name__)
 
 class ValidationError(RuntimeError):
     """The merged database breaks an invariant; the message lists every problem found."""
-
-
-def table_file(run_dir: Path, table: schema.Table) -> Path:
-    return run_dir / f"{table.name}.parquet"
 
 
 def _ignore_progress(stage: str, percent: int) -> None:
@@ -53,17 +51,17 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
     try:
         # One thread: DuckDB's per-thread buffers made the merge's peak memory grow with the
         # number of runs (+130 MB at 400 runs vs +45 MB at 50; one thread: +88 vs +65 MB) and
-        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md).
-        with duckdb.connect(str(db_path), config={"threads": 1}) as con:
+        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md). A 32 MB buffer pool:
+        # DuckDB otherwise keeps every block it wrote in memory (+24 MB from 50 to 405 runs;
+        # with the limit +9 MB, no slower); what exceeds it is written out or spilled.
+        with duckdb.connect(str(db_path), config={"threads": 1, "memory_limit": "32MB"}) as con:
             for table in schema.ALL_TABLES:
                 con.execute(table.ddl())
             loaded = 0
+            files = [tables_file(d) for d in run_dirs]
             for i, table in enumerate(schema.RUN_TABLES):
-                files = [str(table_file(d, table)) for d in run_dirs]
                 if files:
-                    columns = ", ".join(table.column_names)
-                    con.execute(f"INSERT INTO {table.name} SELECT {columns} "
-                                "FROM read_parquet(?)", [files])
+                    _insert_run_files(con, table, files)
                 loaded += con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
                 progress(f"loaded {table.name}: {loaded:,} rows from {len(run_dirs)} runs so far",
                          5 + 80 * (i + 1) // len(schema.RUN_TABLES))
@@ -88,6 +86,17 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
         db_path.unlink(missing_ok=True)
         Path(f"{db_path}.wal").unlink(missing_ok=True)
         raise
+
+
+def _insert_run_files(con, table: schema.Table, files: list[Path]) -> None:
+    # The table's column of each run file is a list of row structs: one unnest per run.
+    fields = ", ".join(f'row."{c}"' for c in table.column_names)
+    con.register("run_files", scan_table(files, table))
+    try:
+        con.execute(f"INSERT INTO {table.name} SELECT {fields} FROM "
+                    f"(SELECT unnest({table.name}) AS row FROM run_files)")
+    finally:
+        con.unregister("run_files")
 
 
 def _insert_frame(con, table: schema.Table, frame: pd.DataFrame) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from plr_luigi.study import schema
 
@@ -24,7 +23,7 @@ class MalformedPredictionsError(ValueError):
 
 
 def bootstrap_prediction_summary(pickled: dict, run_name: str, public_codes: np.ndarray,
-                                 labels: np.ndarray) -> pd.DataFrame:
+                                 labels: np.ndarray) -> dict[str, np.ndarray]:
     """One row per test subject (in the order of public_codes, the order of the pickle's
     subject-wise statistics): n_iterations, p_mean, p_std and the quantile columns."""
     node = pickled
@@ -42,11 +41,11 @@ def bootstrap_prediction_summary(pickled: dict, run_name: str, public_codes: np.
         # A subject without any prediction gives NaN here, which the run's NaN check reports.
         warnings.simplefilter("ignore", RuntimeWarning)
         quantiles = np.nanpercentile(proba, list(schema.INSTABILITY_QUANTILES.values()), axis=1)
-        frame = pd.DataFrame({
-            "subject_code": public_codes, "y_true": np.asarray(labels, int),
+        columns = {
+            "subject_code": np.asarray(public_codes, dtype=object),
+            "y_true": np.asarray(labels, int),
             "n_iterations": np.sum(~np.isnan(proba), axis=1),
             "p_mean": np.nanmean(proba, axis=1), "p_std": np.nanstd(proba, axis=1),
-        })
-    for column, values in zip(schema.INSTABILITY_QUANTILES, quantiles, strict=True):
-        frame[column] = values
-    return frame
+        }
+    columns.update(zip(schema.INSTABILITY_QUANTILES, quantiles, strict=True))
+    return columns

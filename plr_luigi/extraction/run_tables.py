@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from plr_luigi.extraction import metrics
+from plr_luigi.extraction.metrics import Columns, rows_to_columns
 from plr_luigi.extraction.prediction_instability import bootstrap_prediction_summary
 from plr_luigi.extraction.subjects import anonymise
 from plr_luigi.study import schema
@@ -57,24 +57,35 @@ def _vector(tree: dict, path: tuple[str, ...], run_name: str,
     return values
 
 
-def _with_config(frame: pd.DataFrame, table: schema.Table, run: RunIdentity) -> pd.DataFrame:
-    frame = frame.copy()
-    frame.insert(0, schema.CONFIG_ID.name, run.run_id)
-    missing = set(table.column_names) - set(frame.columns)
+def _missing(values: np.ndarray) -> bool:
+    if values.dtype.kind == "f":
+        return bool(np.isnan(values).any())
+    return any(v is None or v != v for v in values)  # NaN is the one value unequal to itself
+
+
+def _with_config(columns: Columns, table: schema.Table, run: RunIdentity) -> Columns:
+    """The run's rows of one table: config_id first, then the schema's columns in order."""
+    missing = set(table.column_names) - set(columns) - {schema.CONFIG_ID.name}
     if missing:  # a programming error, caught by the tests before any real run sees it
         raise AssertionError(f"{table.name}: extraction produced no {sorted(missing)}")
+    n_rows = len(next(iter(columns.values())))
+    rows = {schema.CONFIG_ID.name: np.full(n_rows, run.run_id, dtype=object),
+            **{c: np.asarray(columns[c]) for c in table.column_names[1:]}}
+    if any(len(values) != n_rows for values in rows.values()):
+        raise AssertionError(f"{table.name}: columns of unequal length")
     # Checked here, per run: in the merge a NULL would fail the whole database on its NOT NULL
     # constraint instead of this one run.
-    incomplete = [c for c in table.required_columns if frame[c].isna().any()]
+    incomplete = [c for c in table.required_columns if _missing(rows[c])]
     if incomplete:
         raise MalformedRunError(f"run {run.run_name}: {table.name} has missing or NaN values in "
                                 f"{', '.join(incomplete)}")
-    return frame[table.column_names]
+    return rows
 
 
 def extract_tables(pickled: dict, run: RunIdentity,
-                   subject_lookup: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """Table name -> this run's rows, for every table of schema.RUN_TABLES."""
+                   subject_lookup: dict[str, str]) -> dict[str, Columns]:
+    """Table name -> this run's rows (column -> values), for every table of schema.RUN_TABLES.
+    A table is one entry of `tables` below; its columns are those of schema.py."""
     name = run.run_name
     test_subjects = _part(pickled, ("subjectwise_stats", "test"), name)
     codes = _vector(test_subjects, ("subject_code",), name)
@@ -95,7 +106,7 @@ def extract_tables(pickled: dict, run: RunIdentity,
         raise MalformedRunError(f"run {name}: every bootstrap AUROC is NaN")
     slope, intercept = metrics.calibration_slope_intercept(y, p)
 
-    essential = pd.DataFrame([{
+    essential = {
         "run_id": run.run_id, "run_name": name,
         "outlier_method": run.factors.outlier_method,
         "imputation_method": run.factors.imputation_method,
@@ -111,7 +122,7 @@ def extract_tables(pickled: dict, run: RunIdentity,
            for t in schema.NET_BENEFIT_THRESHOLDS},
         "prevalence": run.prevalence if run.prevalence is not None else np.nan,
         "n_test": n_test, "n_events": int(y.sum()), "n_bootstrap": len(boot_auroc),
-    }])
+    }
 
     supplementary = {}
     for column, key in _SUPPLEMENTARY_KEYS.items():
@@ -126,11 +137,11 @@ def extract_tables(pickled: dict, run: RunIdentity,
                            np.asarray(_part(roc_arrays, ("tpr",), name)),
                            np.linspace(0.0, 1.0, schema.N_ROC_POINTS))
 
-    frames = {
-        schema.ESSENTIAL.name: essential,
-        schema.SUPPLEMENTARY.name: pd.DataFrame([supplementary]),
-        schema.PREDICTIONS.name: pd.DataFrame({"subject_code": public_codes, "y_true": y,
-                                               "y_prob": p, "y_prob_std": p_std}),
+    tables = {
+        schema.ESSENTIAL.name: rows_to_columns([essential]),
+        schema.SUPPLEMENTARY.name: rows_to_columns([supplementary]),
+        schema.PREDICTIONS.name: {"subject_code": np.asarray(public_codes, dtype=object),
+                                  "y_true": y, "y_prob": p, "y_prob_std": p_std},
         schema.CALIBRATION.name: metrics.calibration_bins(y, p, schema.N_CALIBRATION_BINS),
         schema.PROBABILITY_DISTRIBUTIONS.name:
             metrics.probability_histogram(y, p, schema.N_PROBABILITY_BINS),
@@ -140,16 +151,16 @@ def extract_tables(pickled: dict, run: RunIdentity,
             y, p, p_std, schema.RETAINED_FRACTIONS, schema.RETENTION_NET_BENEFIT_THRESHOLD),
         schema.ROC.name: roc,
         schema.COHORT.name: _cohort_metrics(pickled, name),
-        schema.BOOTSTRAP_AUROC.name: pd.DataFrame({"iteration": np.arange(len(boot_auroc)),
-                                                   "auroc": boot_auroc}),
+        schema.BOOTSTRAP_AUROC.name: {"iteration": np.arange(len(boot_auroc)),
+                                      "auroc": boot_auroc},
         schema.PREDICTION_INSTABILITY.name:
             bootstrap_prediction_summary(pickled, name, public_codes, y),
     }
-    return {table.name: _with_config(frames[table.name], table, run)
+    return {table.name: _with_config(tables[table.name], table, run)
             for table in schema.RUN_TABLES}
 
 
-def _cohort_metrics(pickled: dict, run_name: str) -> pd.DataFrame:
+def _cohort_metrics(pickled: dict, run_name: str) -> Columns:
     """Per split: subjects, events and the run's own bootstrap statistics of AUROC and Brier."""
     rows = []
     for split in SPLITS:
@@ -166,5 +177,6 @@ def _cohort_metrics(pickled: dict, run_name: str) -> pd.DataFrame:
             "auroc_ci_lo": float(ci[0]), "auroc_ci_hi": float(ci[1]),
             "brier": float(scalars.get("Brier", {}).get("mean", np.nan)),
         })
-    return pd.DataFrame(rows, columns=["split", "n_subjects", "n_events", "auroc", "auroc_ci_lo",
-                                       "auroc_ci_hi", "brier"])
+    if not rows:
+        return {c: np.asarray([], dtype=object) for c in schema.COHORT.column_names[1:]}
+    return rows_to_columns(rows)

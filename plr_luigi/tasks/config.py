@@ -71,3 +71,14 @@ class store_retry(luigi.Config):  # noqa: N801 -- the [store_retry] section
                                "while it fails transiently (server unreachable); 1: no retry")
     first_delay_seconds = luigi.FloatParameter(
         default=2.0, description="wait before the second try; doubled before each further one")
+class extraction(luigi.Config):  # noqa: N801 -- the [extraction] section
+    batch_size = luigi.IntParameter(
+        default=0, description="runs one ExtractRun task extracts in one go (Luigi's batching: "
+                               "one process, one scheduling round per batch); 0: automatic, "
+                               "one per 20 runs to extract, from 1 to 100")
+
+    def runs_per_task(self, n_runs: int) -> int:
+        # Automatic: ~20 batches or more keep two or more workers evenly busy to the end, and
+        # at most 100 runs a batch keep a batch's time small beside the build's; 10,000 runs
+        # are 100 scheduling rounds instead of 10,000 (Luigi's get_work walks every task).
+        return self.batch_size or min(100, max(1, n_runs // 20))

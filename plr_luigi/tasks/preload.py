@@ -10,6 +10,7 @@ importing there costs nothing when everything is done and is inherited by every 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 
@@ -20,12 +21,16 @@ from plr_luigi.tasks.extraction import ExtractRun
 logger = logging.getLogger(__name__)
 
 # What ExtractRun.run() loads, its lazy imports included (metrics imports scipy and
-# statsmodels inside functions; pandas loads pyarrow on the first to_parquet).
+# statsmodels inside functions; run_file imports pyarrow inside its functions).
 EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "statsmodels.api",
-                      "pyarrow.parquet", "mlflow.tracking")
+                      "pyarrow.ipc", "pyarrow.dataset")
 
 
 @ExtractRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
 def import_extraction_modules(task, dependency) -> None:
     for module in EXTRACTION_MODULES:
         importlib.import_module(module)  # a no-op after the first time
+    # What the scheduling process holds now (modules, the run list) lives for the build: out of
+    # the collector's reach, a forked task process's collections do not write to (and so copy)
+    # those pages.
+    gc.freeze()

@@ -3,6 +3,7 @@ listed once per process; listing takes the data folder's build lock."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from functools import lru_cache
@@ -26,11 +27,16 @@ def luigi_worker_threads() -> list[threading.Thread]:
 
 
 @lru_cache(maxsize=8)
-def _decisions(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
+def _decisions(tracking_uri: str, experiment: str, cache: Path,
+               keep_subject_codes: bool) -> tuple[RunDecision, ...]:
     retry = store_retry()
     runs = call_with_backoff(lambda: cached_run_list(tracking_uri, experiment, cache),
                              f"listing the runs of {experiment} in {tracking_uri}",
                              retry.attempts, retry.first_delay_seconds)
+    if not keep_subject_codes:
+        # With a source database the lookup never needs the runs' original codes (~200 per
+        # run): held for the whole build they made its memory grow with the runs.
+        runs = [dataclasses.replace(run, subject_codes=frozenset()) for run in runs]
     return tuple(decide_runs(runs, load_factor_registry()))
 
 
@@ -43,7 +49,8 @@ def run_decisions() -> tuple[RunDecision, ...]:
         raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
                            "the results database does not exist: nothing to build it from")
     hold_build_lock(Path(config.data_dir), luigi_worker_threads())
-    return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path())
+    return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path(),
+                      keep_subject_codes=not config.source_db)
 
 
 def clear_run_decisions_cache() -> None:

@@ -15,15 +15,17 @@ from bench import common, summary
 
 EXPECTED = {
     "memory": ["sizes", "build_peak_rss_max_mb", "build_peak_rss_spread", "goal_met"],
-    "speed": ["builds", "floor_s", "floor_runs_per_s", "build_over_floor_1_worker", "goal_met"],
+    "speed": ["builds", "floor_s", "floor_ms_per_run", "ms_per_run", "per_run_over_floor",
+              "speedup_2_workers", "cold_disk", "goal_met"],
     "merge": ["bulk_s", "row_by_row", "speedup", "goal_met"],
-    "orchestration": ["noop_build_s", "trivial_graphs", "overhead_growth", "profile"],
+    "orchestration": ["noop_build_s", "trivial_graphs", "batched_graphs", "overhead_growth",
+                      "profile"],
     "analysis": ["analysis_s", "outputs"],
     "reproduce": ["cold_s", "warm_s"],
     "imputation": ["sizes", "build_peak_rss_max_mb", "extraction_over_floor", "goal_met"],
 }
 POSITIVE = {
-    "memory": ["build_peak_rss_max_mb"], "speed": ["floor_s", "floor_runs_per_s"],
+    "memory": ["build_peak_rss_max_mb"], "speed": ["floor_s", "floor_ms_per_run"],
     "merge": ["bulk_s", "speedup"], "orchestration": ["noop_build_s", "overhead_growth"],
     "analysis": ["analysis_s"], "reproduce": ["cold_s", "warm_s"],
     "imputation": ["build_peak_rss_max_mb", "extraction_over_floor"],

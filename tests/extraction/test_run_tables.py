@@ -52,14 +52,14 @@ def test_every_table_is_produced_with_its_schema_columns():
     tables = extract_tables(_pickle(), RUN, LOOKUP)
     assert set(tables) == {t.name for t in schema.RUN_TABLES}
     for table in schema.RUN_TABLES:
-        assert list(tables[table.name].columns) == table.column_names
+        assert list(tables[table.name]) == table.column_names
         assert (tables[table.name]["config_id"] == "run123").all()
 
 
 def test_values_come_from_the_bootstrap_data_and_codes_are_anonymised():
     pickled = _pickle()
     tables = extract_tables(pickled, RUN, LOOKUP)
-    essential = tables["essential_metrics"].iloc[0]
+    essential = {column: values[0] for column, values in tables["essential_metrics"].items()}
     boot = pickled["metrics_iter"]["test"]["metrics"]["scalars"]["AUROC"]
     assert essential["auroc"] == pytest.approx(boot.mean())
     assert essential["auroc_ci_lo"] == pytest.approx(np.percentile(boot, 2.5))
@@ -68,9 +68,9 @@ def test_values_come_from_the_bootstrap_data_and_codes_are_anonymised():
     assert tables["bootstrap_auroc"]["auroc"].tolist() == pytest.approx(boot.tolist())
     # A metric the run did not compute is NULL, not a failure; NaN CIs of the run's own
     # statistics stay NaN in the (nullable) cohort table.
-    assert np.isnan(tables["supplementary_metrics"]["npv"].iloc[0])
-    assert np.isnan(tables["cohort_metrics"]["auroc_ci_lo"].iloc[0])
-    assert tables["roc_curves"]["tpr"].iloc[-1] == pytest.approx(1.0)
+    assert np.isnan(tables["supplementary_metrics"]["npv"][0])
+    assert np.isnan(tables["cohort_metrics"]["auroc_ci_lo"][0])
+    assert tables["roc_curves"]["tpr"][-1] == pytest.approx(1.0)
 
 
 def test_a_missing_part_names_the_run_and_the_path():

@@ -102,13 +102,16 @@ def test_a_run_whose_read_blocks_is_stopped_by_the_stall_timeout(settings):
 
 
 def test_a_store_missing_for_a_moment_is_retried_and_a_permanent_error_gives_up(
-        settings, sqlite_store):
-    db = Path(sqlite_store.tracking_uri.removeprefix("sqlite:///"))
+        settings):
     task = _extract_task()  # the run list is known: the store vanishes during extraction
+    # Extraction reads the listed run's artifacts, not the tracking database: what vanishes is
+    # the experiment's artifact folder (an unmounted disk).
+    run = next(d.run for d in run_decisions() if d.run.run_id == task.run_id)
+    artifacts = Path(run.artifact_uri.removeprefix("file://")).parent.parent
     failures = _failures(ExtractRun)
-    moved = db.with_name("mlflow.db.away")
-    db.rename(moved)
-    back = threading.Timer(2.5, moved.rename, args=(db,))
+    moved = artifacts.with_name(artifacts.name + ".away")
+    artifacts.rename(moved)
+    back = threading.Timer(2.5, moved.rename, args=(artifacts,))
     back.start()
     try:
         result = luigi.build([task], local_scheduler=True, detailed_summary=True)
@@ -116,17 +119,17 @@ def test_a_store_missing_for_a_moment_is_retried_and_a_permanent_error_gives_up(
         back.join()
     assert result.status == luigi.execution_summary.LuigiStatusCode.SUCCESS_WITH_RETRY, \
         result.summary_text
-    assert 1 <= len(failures) <= 3 and "MLflow SQLite store does not exist" in failures[0]
+    assert 1 <= len(failures) <= 3 and "is not reachable" in failures[0]
     assert task.complete()
 
     # Gone for good: tried retry_count (3) times, then the build gives up.
     shutil.rmtree(task.output().path)
     failures.clear()
-    db.rename(moved)
+    artifacts.rename(moved)
     try:
         started = time.monotonic()
         assert not luigi.build([task], local_scheduler=True)
         assert len(failures) == 3
         assert time.monotonic() - started < 120
     finally:
-        moved.rename(db)
+        moved.rename(artifacts)
