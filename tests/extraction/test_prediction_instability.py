@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_run_tables import LOOKUP, NAME, RUN, _pickle
 
@@ -18,7 +19,7 @@ from plr_luigi.extraction.run_tables import extract_tables
 def test_each_subject_row_summarises_its_own_bootstrap_predictions():
     pickled = _pickle()
     proba = pickled["metrics_iter"]["test"]["preds"]["arrays"]["predictions"]["y_pred_proba"]
-    rows = extract_tables(pickled, RUN, LOOKUP)["prediction_instability"]
+    rows = pd.DataFrame(extract_tables(pickled, RUN, LOOKUP)["prediction_instability"])
     assert rows["subject_code"].tolist() == ["H002", "G001", "H001", "G002"]
     assert rows["y_true"].tolist() == [0, 1, 0, 1]
     for i, row in enumerate(rows.itertuples()):
@@ -37,7 +38,7 @@ def test_missing_iterations_are_left_out_of_a_subjects_summary():
     proba[0, :2] = np.nan
     rows = bootstrap_prediction_summary(pickled, NAME, np.array(list("abcd")), np.zeros(4))
     assert rows["n_iterations"].tolist() == [proba.shape[1] - 2, *[proba.shape[1]] * 3]
-    assert rows["p_mean"].iloc[0] == pytest.approx(np.nanmean(proba[0]))
+    assert rows["p_mean"][0] == pytest.approx(np.nanmean(proba[0]))
 
 
 @pytest.mark.parametrize("damage", ["missing", "transposed"])

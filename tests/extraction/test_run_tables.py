@@ -105,7 +105,8 @@ def test_a_subject_outside_the_lookup_fails_the_run_without_naming_the_code():
 def test_brier_is_the_studys_mean_of_iteration_briers_and_the_other_has_its_own_column():
     pickled = _pickle()
     pickled["metrics_stats"]["test"]["metrics"]["scalars"]["Brier"]["mean"] = 0.1234
-    essential = extract_tables(pickled, RUN, LOOKUP)[schema.ESSENTIAL.name].iloc[0]
+    essential = {column: values[0] for column, values
+                 in extract_tables(pickled, RUN, LOOKUP)[schema.ESSENTIAL.name].items()}
     p = pickled["subjectwise_stats"]["test"]["preds"]["y_pred_proba"]["mean"]
     assert essential["brier"] == 0.1234  # metrics_stats["test"]["metrics"]["scalars"]["Brier"]
     assert essential["brier_of_mean_prob"] == pytest.approx(np.mean((p - LABELS) ** 2))
