@@ -3,6 +3,7 @@
     plr-luigi synth --out DIR --size demo|paper --seed N [--tracking-uri URI] [--runs N]
     plr-luigi ensure-demo-store      # synthesise the default store if luigi.cfg points at it
     plr-luigi status | invalidate TASK [--downstream] [--dry-run] | graph [--picture]
+    plr-luigi periodic [--workers N]  # the build cron / a systemd timer runs (README)
 
 The build itself is `luigi --module plr_luigi ReproduceAll` (see the README).
 """
@@ -73,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     ensure.set_defaults(handler=_ensure_demo_store)
 
     from plr_luigi.tasks.graph_commands import register_commands
+    from plr_luigi.tasks.periodic import register_command as register_periodic
 
     register_commands(commands)
+    register_periodic(commands)
     return parser
 
 
