@@ -4,6 +4,7 @@
     plr-luigi ensure-demo-store      # synthesise the default store if luigi.cfg points at it
     plr-luigi status | invalidate TASK [--downstream] [--dry-run] | graph [--picture]
     plr-luigi diff                   # what changed between the last two builds
+    plr-luigi periodic [--workers N]  # the build cron / a systemd timer runs (README)
 
 The build itself is `luigi --module plr_luigi ReproduceAll` (see the README).
 """
@@ -88,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(handler=_diff, accepts_plr_overrides=True)
 
     from plr_luigi.tasks.graph_commands import register_commands
+    from plr_luigi.tasks.periodic import register_command as register_periodic
 
     register_commands(commands)
+    register_periodic(commands)
     return parser
 
 

@@ -96,3 +96,33 @@ def con(built):
 
     with duckdb.connect(str(built["db"]), read_only=True) as connection:
         yield connection
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self):
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's hook
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content,
+                                                      policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server: (port, inbox) of the failure alerts a build sends."""
+    from aiosmtpd.controller import Controller
+    from servers import free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, inbox
+    finally:
+        controller.stop()

@@ -168,3 +168,13 @@ def tasks_run(*logs: Path) -> Counter:
     ran = Counter(m for log in logs for m in _RUNNING.findall(log.read_text()))
     ran.subtract(m for log in logs for m in _SKIPPED.findall(log.read_text()))
     return +ran  # drops tasks whose every run was a skip (none expected)
+
+
+def assert_each_task_did_its_work_once(ran: Counter, done: dict[str, dict]) -> None:
+    """ran: tasks_run of the build's logs; done: luigid's DONE tasks. No task did its work
+    twice, and each did it once but AllRunsExtracted: output-less, complete as soon as the
+    database shows no failed run, it can find itself complete whenever it is handed out."""
+    assert set(ran.values()) == {1}, ran
+    done_by_family = Counter(t["name"] for t in done.values())
+    ran_by_family = Counter(task.split("(")[0] for task in ran)
+    assert ran_by_family | Counter(AllRunsExtracted=1) == done_by_family, ran

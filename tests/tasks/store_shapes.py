@@ -31,6 +31,7 @@ def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
 
     luigi.Task.event_handler(luigi.Event.FAILURE)(record)
     config = luigi.configuration.get_config()
+    keep_alive = config.get("worker", "keep_alive", "true")
     # A run's failure stays: waiting for AllRunsExtracted's retry would only idle 30 s.
     config.set("worker", "keep_alive", "false")
     try:
@@ -38,7 +39,7 @@ def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
                           data_dir=str(work / "data"), output_dir=str(work / "outputs")):
             result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
     finally:
-        config.set("worker", "keep_alive", "true")
+        config.set("worker", "keep_alive", keep_alive)
         luigi.Task._event_callbacks[luigi.Task][luigi.Event.FAILURE].discard(record)
     # luigi's exit code of this summary ([retcode] in luigi.cfg): 30 when a task failed.
     codes = {luigi.LuigiStatusCode.SUCCESS: 0, luigi.LuigiStatusCode.FAILED: 30}

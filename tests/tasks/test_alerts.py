@@ -3,41 +3,14 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 from pathlib import Path
 
 import pytest
 from conftest import write_luigi_cfg
-from servers import finish, free_port, start_build
+from servers import finish, start_build
 
 pytestmark = pytest.mark.slow
 UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's hook
-        self.messages.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, inbox
-    finally:
-        controller.stop()
 
 
 def _store_with_an_unknown_level(tmp: Path):
