@@ -22,6 +22,7 @@ from plr_luigi.store.inventory import EXTRACT, run_fingerprint
 from plr_luigi.tasks.config import heartbeat, plr
 from plr_luigi.tasks.database import MergeToDuckDB
 from plr_luigi.tasks.run_inventory import luigi_worker_threads, run_decisions
+from plr_luigi.tasks.upstream import upstream_extractions
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def _start_heartbeat(*_args) -> None:
         config = plr()
         run_dirs = [config.run_dir(d.run.run_id, run_fingerprint(d.run))
                     for d in run_decisions() if d.outcome == EXTRACT]
+        # the upstream experiments' runs are extracted for the same merge
+        run_dirs += [Path(t.output().path) for t in upstream_extractions()]
         workers = luigi_worker_threads()
         _running = threading.Thread(
             target=_beat, args=(interval, run_dirs, config.database_path(), workers),

@@ -124,6 +124,10 @@ class MergeSignals(luigi.Task):
         from plr_luigi.build.atomic import atomic_paths
         from plr_luigi.database.signals_database import build_signals_database
 
+        if self.complete():
+            # handed out twice by luigid (as MergeToDuckDB can be): the other worker built it
+            logger.info("%r was completed by another worker meanwhile", self)
+            return
         run_dirs = [Path(t.path) for t in self.input()]
         with guarded(self, "MergeSignals") as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:

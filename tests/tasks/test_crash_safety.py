@@ -71,8 +71,9 @@ def _tables(db: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(db), read_only=True) as con:
         frames = {t.name: con.execute(f"SELECT * FROM {t.name}").df() for t in schema.ALL_TABLES}
     frames[schema.PROVENANCE.name] = frames[schema.PROVENANCE.name].query("key not in @VOLATILE")
-    report = frames[schema.EXTRACTION_REPORT.name]
-    report[["seconds", "rss_mb"]] = report[["seconds", "rss_mb"]].notna()  # timings vary
+    for table in (schema.EXTRACTION_REPORT, schema.UPSTREAM_EXTRACTION_REPORT):
+        report = frames[table.name]
+        report[["seconds", "rss_mb"]] = report[["seconds", "rss_mb"]].notna()  # timings vary
     return {name: frame.sort_values(list(frame.columns)).reset_index(drop=True)
             for name, frame in frames.items()}
 

@@ -105,3 +105,18 @@ def test_overrides_and_the_graph_picture(built, capsys):
     assert picture.stat().st_size > 1000
     assert cli.main(["graph"]) == 0
     assert capsys.readouterr().out.startswith("ReproduceAll__")
+
+
+def test_status_and_invalidate_cover_the_upstream_tasks(built, small_store, capsys):
+    table = _status(capsys)
+    n_upstream = 14 + 11  # kept outlier-detection and imputation runs of the small store
+    assert table["ExtractUpstreamRun"] == {"complete": n_upstream, "missing": 0, "stale": 0,
+                                           "would_run": 0}
+    for family in ("MergeSignals", "PreprocessingQuality", "PreprocessingTable",
+                   "OutlierDifficulty", "OutlierDifficultySubjects", "DecompositionGrid"):
+        assert table[family]["complete"] == 1, family
+    assert cli.main(["invalidate", "MergeSignals", "--downstream"]) == 0
+    capsys.readouterr()
+    after = _status(capsys)
+    assert after["MergeSignals"]["missing"] == 1 and after["DecompositionGrid"]["would_run"] == 1
+    assert after["ExtractUpstreamRun"]["would_run"] == 0

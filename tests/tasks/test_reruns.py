@@ -15,7 +15,8 @@ from plr_luigi.tasks import output_base as output_tasks
 
 pytestmark = pytest.mark.slow
 # Families whose completeness is not stamped output: they rerun only when their inputs change.
-UPSTREAM = {"SubjectLookup", "ExtractRun", "MergeToDuckDB"}
+UPSTREAM = {"SubjectLookup", "ExtractRun", "MergeToDuckDB", "ExtractUpstreamRun", "MergeSignals",
+            "OutlierDifficultySubjects"}
 
 
 def _unused_configuration_name(client, experiment_id) -> str:
