@@ -71,5 +71,7 @@ def variance_latex(frame: pd.DataFrame, synthetic: bool, label: str) -> str:
 
 def _escape_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Escape LaTeX specials in text cells (level names hold '_' and '&' nowhere else)."""
+    # pandas 3 gives text columns the `str` dtype, older pandas `object`: both are text.
     return frame.apply(lambda col: col.str.replace("_", r"\_").str.replace("&", r"\&")
-                       if col.dtype == object else col)
+                       if col.dtype == object or pd.api.types.is_string_dtype(col.dtype)
+                       else col)

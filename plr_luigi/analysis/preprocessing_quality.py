@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import pandas as pd
 
 from plr_luigi.analysis.numbers_tex import NumberSpec, format_p
 from plr_luigi.study.unavailable import DataUnavailableError
-
-logger = logging.getLogger(__name__)
 
 # The study's F1 is defined per method family (plain, thresholded, point-adjusted): pooling
 # them in one correlation is what the study did, and every output that does says so.
@@ -34,10 +30,10 @@ def pearson(frame: pd.DataFrame, x: str, y: str = "auroc") -> dict:
     return {"r": float(result.statistic), "p": float(result.pvalue), "n": len(frame)}
 
 
-def quality_number_specs(con, subset: dict[str, str]) -> list[NumberSpec]:
+def quality_number_specs(subset: dict[str, str]) -> list[NumberSpec]:
     """numbers.tex entries: r, p and n of each panel, from the same queries as the figure.
-    A panel without pipelines (a store without the upstream experiments) has no entries: its
-    macros stay undefined, so LaTeX fails on them instead of printing a made-up value."""
+    A panel with fewer than 3 pipelines (a store without the upstream experiments) prints n/a
+    with the reason, like every number the data cannot support."""
     from plr_luigi.database import upstream_queries
 
     where = " AND ".join(f"e.{f} = '{v}'" for f, v in subset.items()) or "TRUE"
@@ -54,10 +50,6 @@ def quality_number_specs(con, subset: dict[str, str]) -> list[NumberSpec]:
                f"e.{gt_factor} = 'pupil-gt' THEN {gt_value} ELSE q.{column} END AS {column} "
                f"FROM essential_metrics e LEFT JOIN q USING ({key}) WHERE {where} AND "
                f"(q.{column} IS NOT NULL OR e.{gt_factor} = 'pupil-gt') ORDER BY e.config_id")
-        if not con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]:
-            logger.warning("numbers: no pipelines with %s quality; its correlation is left out",
-                           panel)
-            continue
         derive = ("scipy.stats.pearsonr", lambda frame, c=column: pearson(frame, c))
         name = "OutlierFOne" if panel == "outlier" else "ImputationMae"
         what = "outlier F1" if panel == "outlier" else "imputation MAE"

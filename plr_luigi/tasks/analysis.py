@@ -38,7 +38,7 @@ class NumbersTex(DatabaseOutput):
         with self.database() as (con, provenance):
             specs = numbers_tex.number_specs(numbers_tex.classifiers_in(con), cd["top_n"],
                                              cd["alpha"])
-            specs += quality_number_specs(con, subset_for(""))
+            specs += quality_number_specs(subset_for(""))
             catboost = figure_numbers.catboost_pipelines(load_standard_pipelines())
             found = set(find_pipelines(con, catboost)[0]["pipeline"])
             specs += figure_numbers.instability_specs(
