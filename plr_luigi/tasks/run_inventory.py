@@ -40,6 +40,12 @@ def _decisions(tracking_uri: str, experiment: str, cache: Path,
     return tuple(decide_runs(runs, load_factor_registry()))
 
 
+def hold_this_builds_lock() -> None:
+    """Take the data folder's build lock for this build (plr_luigi.build.build_lock), waiting
+    while another build holds it; a no-op outside a build and once held."""
+    hold_build_lock(Path(plr().data_dir), luigi_worker_threads())
+
+
 def run_decisions() -> tuple[RunDecision, ...]:
     """What to do with each run of the configured experiment: listed once per process, since
     Luigi asks requires() and complete() repeatedly. The first call takes the data folder's
@@ -48,7 +54,7 @@ def run_decisions() -> tuple[RunDecision, ...]:
     if not config.tracking_uri:
         raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
                            "the results database does not exist: nothing to build it from")
-    hold_build_lock(Path(config.data_dir), luigi_worker_threads())
+    hold_this_builds_lock()
     return _decisions(config.tracking_uri, config.experiment, config.run_list_cache_path(),
                       keep_subject_codes=not config.source_db)
 

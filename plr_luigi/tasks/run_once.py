@@ -1,5 +1,6 @@
 """RunOnceTask: the base of every task of the package, so that a task handed out twice does its
-work once (gokart's TaskOnKart does the same check at the start of run())."""
+work once (gokart's TaskOnKart does the same check at the start of run()), and so that no
+completeness is judged before this build holds the data folder's build lock."""
 
 from __future__ import annotations
 
@@ -8,22 +9,43 @@ import logging
 
 import luigi
 
+from plr_luigi.tasks.run_inventory import hold_this_builds_lock
+
 logger = logging.getLogger(__name__)
 
 
 class RunOnceTask(luigi.Task):
-    """A task whose run() first asks complete() and returns at once when it is.
+    """A task whose run() first asks complete() and returns at once when it is, and whose
+    complete() is asked only once this build holds the build lock.
 
     Two worker processes on one luigid can both be handed a task: the scheduler hands a task
     out again when the other worker, still planning, re-adds it as pending after the first
-    worker finished it. Each subclass's own run() is wrapped when the class is defined, so no
-    task can forget it (an output-less task such as AllRunsExtracted included).
+    worker finished it. And a second build on the same data folder that judged outputs
+    incomplete before waiting for the lock would, after the wait, tell luigid they are pending
+    again although the first build has just made them. Each subclass's own run() and
+    complete() are wrapped when the class is defined, so no task can forget either (an
+    output-less task such as AllRunsExtracted included).
     """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "run" in cls.__dict__:
             cls.run = _skip_when_complete(cls.__dict__["run"])
+        if "complete" in cls.__dict__:
+            cls.complete = _after_build_lock(cls.__dict__["complete"])
+
+    def complete(self):
+        hold_this_builds_lock()
+        return super().complete()
+
+
+def _after_build_lock(complete):
+    @functools.wraps(complete)
+    def complete_once_locked(self):
+        hold_this_builds_lock()
+        return complete(self)
+
+    return complete_once_locked
 
 
 def _skip_when_complete(run):

@@ -15,6 +15,7 @@ from plr_luigi.study import schema
 from plr_luigi.tasks.config import plr
 from plr_luigi.tasks.extraction import SubjectLookup
 from plr_luigi.tasks.run_inventory import upstream_decisions
+from plr_luigi.tasks.run_once import RunOnceTask
 from plr_luigi.tasks.task_guard import guarded
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
     return Path(plr().data_dir) / "private" / "upstream" / experiment / run_id / fingerprint
 
 
-class ExtractUpstreamRun(luigi.Task):
+class ExtractUpstreamRun(RunOnceTask):
     """Reads one outlier-detection or imputation run (metrics; an imputation run's pickle);
     writes its public quality rows and, for imputation, its anonymised reconstructed signals
     as Parquet files in one private directory."""
@@ -99,7 +100,7 @@ def upstream_merge_inputs(tasks: list, targets: list) -> tuple[dict, dict[str, l
     return records, files
 
 
-class MergeSignals(luigi.Task):
+class MergeSignals(RunOnceTask):
     """Reads every imputation run's signal files; writes the PRIVATE signals database
     (data/private/plr_signals.duckdb: reconstructed_signals, signal_time)."""
 
@@ -124,10 +125,6 @@ class MergeSignals(luigi.Task):
         from plr_luigi.build.atomic import atomic_paths
         from plr_luigi.database.signals_database import build_signals_database
 
-        if self.complete():
-            # handed out twice by luigid (as MergeToDuckDB can be): the other worker built it
-            logger.info("%r was completed by another worker meanwhile", self)
-            return
         run_dirs = [Path(t.path) for t in self.input()]
         with guarded(self, "MergeSignals") as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:

@@ -25,6 +25,7 @@ from plr_luigi.tasks.output_base import (
     subset_label,
     write_text,
 )
+from plr_luigi.tasks.run_once import RunOnceTask
 from plr_luigi.tasks.upstream import MergeSignals
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class PreprocessingTable(DatabaseOutput):
 OUTLIER_DIFFICULTY = "outlier_difficulty"
 
 
-class OutlierDifficultySubjects(luigi.Task):
+class OutlierDifficultySubjects(RunOnceTask):
     """Reads the PRIVATE source database and subject lookup; writes the per-subject easy/hard
     outlier counts under public codes (PRIVATE: data/private/outlier_difficulty_subjects.csv)."""
 
