@@ -100,15 +100,21 @@ def extract_run(run: RunSummary, subject_lookup: dict[str, str], run_dir: Path,
         record = RunRecord(run_id, run.run_name, outcome, reason,
                            round(time.monotonic() - started, 6),  # a failed read takes < 1 ms
                            round(psutil.Process().memory_info().rss / 2**20, 1), rows)
-        (tmp_dir / RECORD_FILE).write_text(json.dumps(record.__dict__, indent=1), encoding="utf-8")
-        try:
-            os.replace(tmp_dir, run_dir)
-        except OSError:
-            if not (run_dir / RECORD_FILE).is_file():
-                raise
-            # Another build extracted the same run meanwhile; its complete result stands.
-            logger.info("run %s was extracted concurrently; keeping that result", run_id)
-            return RunRecord.read(run_dir)
+        return publish_run_dir(tmp_dir, run_dir, record)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def publish_run_dir(tmp_dir: Path, run_dir: Path, record: RunRecord) -> RunRecord:
+    """Write the run's record into tmp_dir and rename it to run_dir: the directory appears
+    complete or not at all. Returns the record that stands (another build's, when it extracted
+    the same run meanwhile)."""
+    (tmp_dir / RECORD_FILE).write_text(json.dumps(record.__dict__, indent=1), encoding="utf-8")
+    try:
+        os.replace(tmp_dir, run_dir)
+    except OSError:
+        if not (run_dir / RECORD_FILE).is_file():
+            raise
+        logger.info("run %s was extracted concurrently; keeping that result", record.run_id)
+        return RunRecord.read(run_dir)
     return record

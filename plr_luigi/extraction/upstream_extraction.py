@@ -15,7 +15,6 @@ run_extraction; bad data (missing, corrupt or malformed pickle, unknown subject)
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -29,7 +28,7 @@ import pandas as pd
 import psutil
 
 from plr_luigi.build.atomic import remove_stale_temporaries
-from plr_luigi.extraction.run_extraction import RECORD_FILE, RUN_DATA_ERRORS, RunRecord
+from plr_luigi.extraction.run_extraction import RUN_DATA_ERRORS, RunRecord, publish_run_dir
 from plr_luigi.extraction.run_tables import MalformedRunError
 from plr_luigi.extraction.subjects import UnknownSubjectError
 from plr_luigi.store.inventory import EXTRACT, FAILED
@@ -263,14 +262,6 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
             outcome, reason, rows = FAILED, str(err), {}
         record = RunRecord(run_id, run_name, outcome, reason, round(time.monotonic() - started, 3),
                            round(psutil.Process().memory_info().rss / 2**20, 1), rows)
-        (tmp_dir / RECORD_FILE).write_text(json.dumps(record.__dict__, indent=1), encoding="utf-8")
-        try:
-            os.replace(tmp_dir, run_dir)
-        except OSError:
-            if not (run_dir / RECORD_FILE).is_file():
-                raise
-            logger.info("run %s was extracted concurrently; keeping that result", run_id)
-            return RunRecord.read(run_dir)
+        return publish_run_dir(tmp_dir, run_dir, record)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    return record
