@@ -25,6 +25,24 @@ logger = logging.getLogger(__name__)
 _held: dict[Path, int] = {}
 
 
+def try_lock_file(path: Path) -> tuple[int, str | None]:
+    """Open the lock file and try its exclusive flock: (descriptor, None) when taken (this
+    process's pid written into it), (descriptor, the holder's pid) while another holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return fd, os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+    _write_pid(fd)
+    return fd, None
+
+
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+
+
 def hold_build_lock(data_dir: Path, until_ended: list[threading.Thread]) -> None:
     """Take the data folder's build lock, waiting if needed, and keep it until every thread of
     until_ended (the build's) has ended. Without such threads there is no build to protect
@@ -34,18 +52,13 @@ def hold_build_lock(data_dir: Path, until_ended: list[threading.Thread]) -> None
     path = (Path(data_dir) / ".build.lock").resolve()
     if path in _held:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+    fd, holder = try_lock_file(path)
+    if holder is not None:
         logger.warning("another build (pid %s) is using %s; waiting for it to finish",
                        holder, data_dir)
         fcntl.flock(fd, fcntl.LOCK_EX)
         logger.warning("the other build on %s finished; continuing", data_dir)
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _write_pid(fd)
     _held[path] = fd
     threading.Thread(target=_release_after, args=(path, until_ended), daemon=True,
                      name="plr-build-lock").start()

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ import luigi.notifications
 import luigi.retcodes
 
 from plr_luigi.build.alert_state import alerted_failure, is_new_failure, record_build
+from plr_luigi.build.build_lock import try_lock_file
 from plr_luigi.tasks.config import plr
 
 logger = logging.getLogger(__name__)
@@ -35,19 +35,12 @@ ALERT_STATE_NAME = ".alerted_failure.json"
 
 def try_periodic_lock(data_dir: Path) -> int | None:
     """The lock's descriptor (held until the process ends), or None while another holds it."""
-    path = Path(data_dir) / LOCK_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+    fd, holder = try_lock_file(Path(data_dir) / LOCK_NAME)
+    if holder is not None:
         os.close(fd)
         print(f"plr-luigi periodic: the previous build (pid {holder}) is still running on "
               f"{data_dir}; this invocation does nothing (exit 10)", flush=True)
         return None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
     return fd
 
 
