@@ -119,9 +119,9 @@ def count_runs(store: Path) -> int:
     return len(list(_classification_dir(store / "mlruns").glob("*/meta.yaml")))
 
 
-def subset_store(store: Path, n_runs: int, dest: Path) -> Path:
-    """A store holding the first n_runs classification runs of `store` (by start time), made of
-    symlinks: no pickle is copied, so scaled stores cost no disk."""
+def _store_skeleton(store: Path, dest: Path) -> tuple[Path, Path]:
+    """dest/mlruns with every experiment of `store` but the classification one symlinked, and
+    an empty classification experiment (its meta.yaml copied): (store's, dest's) folder of it."""
     shutil.rmtree(dest, ignore_errors=True)
     mlruns = dest / "mlruns"
     mlruns.mkdir(parents=True)
@@ -132,6 +132,13 @@ def subset_store(store: Path, n_runs: int, dest: Path) -> Path:
     new_cls = mlruns / cls_dir.name
     new_cls.mkdir()
     shutil.copy2(cls_dir / "meta.yaml", new_cls / "meta.yaml")
+    return cls_dir, new_cls
+
+
+def subset_store(store: Path, n_runs: int, dest: Path) -> Path:
+    """A store holding the first n_runs classification runs of `store` (by start time), made of
+    symlinks: no pickle is copied, so scaled stores cost no disk."""
+    cls_dir, new_cls = _store_skeleton(store, dest)
     runs = _run_dirs_by_start(cls_dir)
     if n_runs > len(runs):
         raise ValueError(f"{store} holds {len(runs)} runs, fewer than {n_runs}")
@@ -153,16 +160,7 @@ def scaled_store(store: Path, n_runs: int, dest: Path) -> Path:
     from plr_luigi.synth.design import build_run_list
     from plr_luigi.synth.registry import load_levels
 
-    shutil.rmtree(dest, ignore_errors=True)
-    mlruns = dest / "mlruns"
-    mlruns.mkdir(parents=True)
-    cls_dir = _classification_dir(store / "mlruns")
-    for exp in (store / "mlruns").iterdir():
-        if exp != cls_dir:
-            (mlruns / exp.name).symlink_to(exp)
-    new_cls = mlruns / cls_dir.name
-    new_cls.mkdir()
-    shutil.copy2(cls_dir / "meta.yaml", new_cls / "meta.yaml")
+    cls_dir, new_cls = _store_skeleton(store, dest)
     bases = []
     for run in _run_dirs_by_start(cls_dir):
         meta = yaml.safe_load((run / "meta.yaml").read_text())

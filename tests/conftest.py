@@ -25,6 +25,23 @@ def write_luigi_cfg(path: Path, tracking_uri: str, source_db: str, data_dir: Pat
 
 
 @contextlib.contextmanager
+def luigi_config(section: str, **values):
+    """Set options of one luigi.cfg section for the block, then restore what was there."""
+    config = luigi.configuration.get_config()
+    previous = {k: config.get(section, k, None) for k in values}
+    for key, value in values.items():
+        config.set(section, key, str(value))
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                config.remove_option(section, key)
+            else:
+                config.set(section, key, value)
+
+
+@contextlib.contextmanager
 def plr_settings(**values: str):
     """Override [plr] settings for in-process builds, restoring them afterwards."""
     from plr_luigi.tasks.run_inventory import clear_run_decisions_cache

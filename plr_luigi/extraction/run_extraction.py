@@ -75,11 +75,7 @@ def extract_run(run: RunSummary, subject_lookup: dict[str, str], run_dir: Path,
     run_id = run.run_id
     progress(f"{run.run_name}: reading metrics pickle", 10)
     rows: dict[str, int] = {}
-    tmp_dir = run_dir.with_name(f".{run_dir.name}.tmp-{os.getpid()}")
-    if run_dir.parent.is_dir():
-        remove_stale_temporaries(run_dir.parent)
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
+    tmp_dir = fresh_temporary_dir(run_dir)
     try:
         try:
             factors = parse_run_name(run.run_name, load_factor_registry())
@@ -103,6 +99,17 @@ def extract_run(run: RunSummary, subject_lookup: dict[str, str], run_dir: Path,
         return publish_run_dir(tmp_dir, run_dir, record)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def fresh_temporary_dir(run_dir: Path) -> Path:
+    """An empty directory beside run_dir, this process's, to fill before publish_run_dir;
+    temporaries that killed extractions left there are removed first."""
+    tmp_dir = run_dir.with_name(f".{run_dir.name}.tmp-{os.getpid()}")
+    if run_dir.parent.is_dir():
+        remove_stale_temporaries(run_dir.parent)
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir(parents=True)
+    return tmp_dir
 
 
 def publish_run_dir(tmp_dir: Path, run_dir: Path, record: RunRecord) -> RunRecord:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -27,8 +26,12 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from plr_luigi.build.atomic import remove_stale_temporaries
-from plr_luigi.extraction.run_extraction import RUN_DATA_ERRORS, RunRecord, publish_run_dir
+from plr_luigi.extraction.run_extraction import (
+    RUN_DATA_ERRORS,
+    RunRecord,
+    fresh_temporary_dir,
+    publish_run_dir,
+)
 from plr_luigi.extraction.run_tables import MalformedRunError
 from plr_luigi.extraction.subjects import UnknownSubjectError
 from plr_luigi.store.inventory import EXTRACT, FAILED
@@ -213,11 +216,7 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
     mlflow_run = client.get_run(run_id)
     run_name = mlflow_run.info.run_name
     rows: dict[str, int] = {}
-    tmp_dir = run_dir.with_name(f".{run_dir.name}.tmp-{os.getpid()}")
-    if run_dir.parent.is_dir():
-        remove_stale_temporaries(run_dir.parent)
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
+    tmp_dir = fresh_temporary_dir(run_dir)
     try:
         try:
             metrics = mlflow_run.data.metrics

@@ -4,35 +4,19 @@ it), and the batch's other runs are kept: a rebuild extracts nothing else again.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import duckdb
 import luigi
 import pandas as pd
 import pytest
-from conftest import plr_settings
+from conftest import luigi_config, plr_settings
 
 from plr_luigi.study import schema
 from plr_luigi.tasks import ExtractRun, MergeToDuckDB
 
 pytestmark = pytest.mark.slow
 
-
-@contextlib.contextmanager
-def _config(section: str, **values):
-    config = luigi.configuration.get_config()
-    previous = {k: config.get(section, k, None) for k in values}
-    for key, value in values.items():
-        config.set(section, key, str(value))
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                config.remove_option(section, key)
-            else:
-                config.set(section, key, value)
 
 
 class _Ran:
@@ -74,11 +58,11 @@ def _tables(db) -> dict[str, pd.DataFrame]:
 
 def test_batches_extract_every_run_once_with_the_values_of_single_runs(small_store, ran,
                                                                         tmp_path):
-    with _config("extraction", batch_size=1):
+    with luigi_config("extraction", batch_size=1):
         assert ran.build(**_settings(small_store, tmp_path / "single")).scheduling_succeeded
     singles = ran.runs()
     assert all(len(task.runs()) == 1 for task in ran.tasks)
-    with _config("extraction", batch_size=4):
+    with luigi_config("extraction", batch_size=4):
         assert ran.build(**_settings(small_store, tmp_path / "batched")).scheduling_succeeded
     assert ran.runs() == singles  # each run once
     assert max(len(task.runs()) for task in ran.tasks) == 4 and len(ran.tasks) < len(singles)
@@ -107,8 +91,8 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
     pickle_path.rename(kept)
     os.mkfifo(pickle_path)
     try:
-        with _config("extraction", batch_size=50), _config("limits", stall_seconds=2), \
-                _config("scheduler", retry_count=1):
+        with luigi_config("extraction", batch_size=50), luigi_config("limits", stall_seconds=2), \
+                luigi_config("scheduler", retry_count=1):
             result = ran.build(**settings)
         assert result.status == luigi.execution_summary.LuigiStatusCode.FAILED
         assert ran.failures and f"ExtractRun {stalled.run_name}: no progress for" in \
@@ -120,7 +104,7 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
     finally:
         pickle_path.unlink()
         kept.rename(pickle_path)
-    with _config("extraction", batch_size=50):
+    with luigi_config("extraction", batch_size=50):
         assert ran.build(**settings).scheduling_succeeded
     assert ran.runs() == [stalled.run_id]  # the others of its batch are not extracted again
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()

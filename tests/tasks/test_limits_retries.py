@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import threading
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import luigi
 import pytest
-from conftest import plr_settings
+from conftest import luigi_config, plr_settings
 
 from plr_luigi.store.inventory import run_fingerprint
 from plr_luigi.tasks import ExtractRun
@@ -20,21 +19,6 @@ from plr_luigi.tasks.run_inventory import run_decisions
 pytestmark = pytest.mark.slow
 STALLED = "TABM_eval-auc__MOMENT-embedding__CSDI__LOF"
 
-
-@contextlib.contextmanager
-def _config(section: str, **values):
-    config = luigi.configuration.get_config()
-    previous = {k: config.get(section, k, None) for k in values}
-    for key, value in values.items():
-        config.set(section, key, str(value))
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                config.remove_option(section, key)
-            else:
-                config.set(section, key, value)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +46,7 @@ def settings(sqlite_store, tmp_path):
     values = dict(tracking_uri=sqlite_store.tracking_uri, source_db=str(sqlite_store.source_db),
                   data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
     # Retries a second apart, so that the test does not wait luigi.cfg's 5 s.
-    with plr_settings(**values), _config("scheduler", retry_delay=1, retry_count=3):
+    with plr_settings(**values), luigi_config("scheduler", retry_delay=1, retry_count=3):
         yield tmp_path
 
 
@@ -81,7 +65,7 @@ def _failures(task_class) -> list[str]:
 def test_a_run_over_the_memory_limit_fails_naming_run_figure_and_limit(settings):
     task = _extract_task()
     failures = _failures(ExtractRun)
-    with _config("limits", memory_mb=1), _config("scheduler", retry_count=1):
+    with luigi_config("limits", memory_mb=1), luigi_config("scheduler", retry_count=1):
         assert not luigi.build([task], local_scheduler=True)
     name = next(d.run.run_name for d in run_decisions() if d.run.run_id == task.run_id)
     assert failures, "the task did not fail"
@@ -94,7 +78,7 @@ def test_a_run_whose_read_blocks_is_stopped_by_the_stall_timeout(settings):
     task = _extract_task(STALLED)
     failures = _failures(ExtractRun)
     started = time.monotonic()
-    with _config("limits", stall_seconds=2), _config("scheduler", retry_count=1):
+    with luigi_config("limits", stall_seconds=2), luigi_config("scheduler", retry_count=1):
         assert not luigi.build([task], local_scheduler=True)
     assert time.monotonic() - started < 120
     assert failures and f"ExtractRun {STALLED}: no progress for" in failures[-1]
