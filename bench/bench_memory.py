@@ -25,8 +25,8 @@ def accumulate_then_insert(store: Path, db_path: Path) -> int:
 
     from plr_luigi.extraction.run_tables import RunIdentity, extract_tables
     from plr_luigi.extraction.subjects import build_lookup, read_labelled_subjects
-    from plr_luigi.store.inventory import EXTRACT, decide_runs
     from plr_luigi.store.mlflow_store import list_runs, local_artifact, metrics_artifact_path
+    from plr_luigi.store.run_decisions import EXTRACT, decide_runs
     from plr_luigi.store.safe_pickle import load_pickle
     from plr_luigi.study import schema
     from plr_luigi.study.factors import load_factor_registry, parse_run_name

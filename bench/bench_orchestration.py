@@ -46,9 +46,9 @@ class BatchedTrivialRun(luigi.Task):
 
     @property
     def max_batch_size(self) -> int:
-        from plr_luigi.tasks.config import extraction
+        from plr_luigi.tasks.settings import ExtractionSettings
 
-        return extraction().runs_per_task(self.n)
+        return ExtractionSettings().runs_per_task(self.n)
 
     def output(self):
         targets = [luigi.LocalTarget(str(_ROOT["path"] / "runs" / f"{run_id}.txt"))

@@ -30,8 +30,8 @@ from bench import common
 def read_floor(store: Path) -> dict:
     """Seconds (wall and CPU) to read and unpickle the metrics pickle of every run the build
     extracts."""
-    from plr_luigi.store.inventory import EXTRACT, decide_runs
     from plr_luigi.store.mlflow_store import list_runs, local_artifact, metrics_artifact_path
+    from plr_luigi.store.run_decisions import EXTRACT, decide_runs
     from plr_luigi.study.factors import load_factor_registry
 
     runs = [d.run for d in decide_runs(list_runs(str(store / "mlruns"), common.CLASSIFICATION),

@@ -21,7 +21,8 @@ from plr_luigi.study import schema
 
 RELATIVE_TOLERANCE = 1e-12
 VOLATILE = {schema.PROVENANCE.name: {schema.PROV_CREATED_AT, schema.PROV_CODE_VERSION},
-            schema.EXTRACTION_REPORT.name: {"seconds", "rss_mb"}}
+            schema.EXTRACTION_REPORT.name: {"seconds", "rss_mb"},
+            schema.UPSTREAM_EXTRACTION_REPORT.name: {"seconds", "rss_mb"}}
 
 
 def _frame(con, table: schema.Table):

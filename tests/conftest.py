@@ -44,7 +44,7 @@ def luigi_config(section: str, **values):
 @contextlib.contextmanager
 def plr_settings(**values: str):
     """Override [plr] settings for in-process builds, restoring them afterwards."""
-    from plr_luigi.tasks.run_inventory import clear_run_decisions_cache
+    from plr_luigi.tasks.store_listing import clear_run_decisions_cache
 
     config = luigi.configuration.get_config()
     previous = {k: config.get("plr", k, None) for k in values}

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plr_luigi"
-# Earlier stages first. study and build are used by every stage and use no other.
-STAGES = ("study", "build", "store", "extraction", "database", "analysis", "figures", "report",
-          "tasks", "synth", "cli", "__init__")
-RANK = {"study": 0, "build": 0, **{s: i for i, s in enumerate(STAGES) if i >= 2}}
+# Earlier stages first. study and filesystem are used by every stage and use no other.
+STAGES = ("study", "filesystem", "monitoring", "store", "extraction", "database", "analysis",
+          "figures", "report", "task_graph", "tasks", "synth", "cli", "__init__")
+FOUNDATIONS = ("study", "filesystem")
+RANK = {s: 0 if s in FOUNDATIONS else i for i, s in enumerate(STAGES)}
 # Computation stages never import luigi (STYLE.md: two layers, one direction).
-WITHOUT_LUIGI = ("study", "build", "store", "extraction", "database", "analysis", "figures",
-                 "report", "synth")
+WITHOUT_LUIGI = ("study", "filesystem", "monitoring", "store", "extraction", "database",
+                 "analysis", "figures", "report", "task_graph", "synth")
 
 
 def module_name(path: Path) -> str:
@@ -67,7 +68,7 @@ def may_import(importer: str, imported: str) -> bool:
     """Whether a module of stage `importer` may import one of stage `imported`."""
     if importer == imported:
         return True
-    if importer in ("study", "build"):
+    if importer in FOUNDATIONS:
         return False  # used by every stage, they use none
     return RANK[imported] <= RANK[importer]
 
@@ -123,11 +124,37 @@ def test_the_checks_can_fail():
     """The checker itself: it finds a planted cycle and a planted backwards import."""
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
-    assert not may_import("store", "database") and not may_import("study", "build")
+    assert not may_import("store", "database") and not may_import("study", "filesystem")
+    assert not may_import("filesystem", "study") and may_import("monitoring", "filesystem")
     assert may_import("tasks", "store") and may_import("extraction", "study")
 
 
 def test_lazy_imports_inside_functions_are_seen(tmp_path):
     source = tmp_path / "m.py"
-    source.write_text("def f():\n    from plr_luigi.tasks import config\n    import luigi\n")
-    assert {"plr_luigi.tasks", "plr_luigi.tasks.config", "luigi"} <= imported_modules(source)
+    source.write_text("def f():\n    from plr_luigi.tasks import settings\n    import luigi\n")
+    assert {"plr_luigi.tasks", "plr_luigi.tasks.settings", "luigi"} <= imported_modules(source)
+
+
+def private_names_imported(path: Path) -> list[str]:
+    """`module._name` of every underscore name the file imports from another module of the
+    package: a private name is its module's own business."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                and node.module.startswith("plr_luigi"):
+            found += [f"{node.module}.{alias.name}" for alias in node.names
+                      if alias.name.startswith("_") and alias.name != "__version__"]
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_private_name_is_imported_from_another_module(module):
+    assert not private_names_imported(MODULES[module])
+
+
+def test_private_imports_are_seen(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("from plr_luigi.study.factors import _parse, FACTORS\n"
+                      "def f():\n    from plr_luigi.tasks import _hidden\n")
+    assert private_names_imported(source) == ["plr_luigi.study.factors._parse",
+                                               "plr_luigi.tasks._hidden"]

@@ -21,6 +21,7 @@ Choices (also in the README, "Decomposition grid"):
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -141,3 +142,32 @@ def decompose_category(signals: np.ndarray, time: np.ndarray, light: np.ndarray,
         waveforms = fit_waveforms(method, fit_rows, templates)
         result[method] = component_summary(binned, waveforms, rng)
     return result
+
+
+def decompose_categories(signals_database: Path, outlier_methods: list[str],
+                         categories: tuple[str, ...]) -> tuple[dict, dict]:
+    """Every category's decomposition from the private signals database: (grid, data).
+
+    grid[category] is decompose_category's result, or None where the category has fewer than
+    2 x N_COMPONENTS signals; data[category] is what the figure's JSON records of it (signal
+    count, outlier methods, and the rounded waveforms with their CIs). One category's signals
+    are in memory at a time."""
+    from plr_luigi.database.signals_database import read_signals
+    from plr_luigi.study.upstream_names import preprocessing_category
+
+    grid, data = {}, {}
+    for category in categories:
+        members = [m for m in outlier_methods if preprocessing_category(m) == category]
+        signals, time, light = read_signals(signals_database, members)
+        logger.info("decomposition: %s, %d signals", category, len(signals))
+        data[category] = {"n_signals": len(signals), "outlier_methods": members}
+        if len(signals) < 2 * N_COMPONENTS:
+            grid[category] = None
+            continue
+        grid[category] = decompose_category(signals, time, light)
+        data[category].update({
+            "time": grid[category]["time"].round(3).tolist(),
+            **{m: {k: v.round(4).tolist() for k, v in grid[category][m].items()}
+               for m in METHODS}})
+        del signals
+    return grid, data

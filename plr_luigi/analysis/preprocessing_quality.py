@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.analysis.numbers_tex import NumberSpec, format_p
+from plr_luigi.analysis.number_macros import NumberSpec, format_p
 from plr_luigi.study.unavailable import DataUnavailableError
 
 # The study's F1 is defined per method family (plain, thresholded, point-adjusted): pooling

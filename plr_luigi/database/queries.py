@@ -16,7 +16,7 @@ B = schema.BOOTSTRAP_AUROC
 FACTOR_COLUMNS = tuple(getattr(E, f) for f in FACTORS)
 
 
-def _where(subset: dict[str, str]) -> tuple[str, list[str]]:
+def subset_where(subset: dict[str, str]) -> tuple[str, list[str]]:
     for factor in subset:
         getattr(E, factor)  # an unknown factor name fails here, not as an empty result
     clause = " AND ".join(f"{factor} = ?" for factor in subset) or "TRUE"
@@ -41,7 +41,7 @@ def factor_comparison(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
     iterations are paired blocks across pipelines (the same treatment the Friedman test of the
     critical-difference diagrams relies on), so iteration b's level mean is one replicate.
     """
-    where, params = _where(subset)
+    where, params = subset_where(subset)
     return con.execute(_level_iterations_sql(factor, where) + """
         SELECT p.level, n.n_configurations, avg(p.auroc) AS auroc,
                quantile_cont(p.auroc, 0.025) AS auroc_ci_lo,
@@ -55,7 +55,7 @@ def factor_comparison(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
 
 def factor_summary(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
     """Per level of factor within subset: mean, SD, min, max AUROC and n configurations."""
-    where, params = _where(subset)
+    where, params = subset_where(subset)
     return con.execute(f"""
         SELECT {factor} AS level, avg({E.auroc}) AS mean, stddev_samp({E.auroc}) AS sd,
                min({E.auroc}) AS min, max({E.auroc}) AS max, count(*) AS n
@@ -67,7 +67,7 @@ def factor_summary(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
 def level_iterations(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
     """Per level of factor within subset and bootstrap iteration: the level's mean AUROC
     (level, iteration, auroc), the blocks x treatments input of a per-factor Friedman test."""
-    where, params = _where(subset)
+    where, params = subset_where(subset)
     return con.execute(_level_iterations_sql(factor, where) + f"""
         SELECT level, {B.iteration}, auroc FROM per_iteration ORDER BY level, {B.iteration}
     """, params).df()
@@ -98,7 +98,7 @@ def heatmap_cells(con, rows: str, columns: str, subset: dict[str, str]) -> pd.Da
     """Mean AUROC and configuration count per (rows level, columns level) within subset; cells
     without a configuration are absent, not zero."""
     getattr(E, rows), getattr(E, columns)
-    where, params = _where(subset)
+    where, params = subset_where(subset)
     return con.execute(f"""
         SELECT {rows} AS row_level, {columns} AS column_level, avg({E.auroc}) AS auroc,
                count(*) AS n
@@ -115,7 +115,7 @@ def find_pipelines(con, pipelines: dict[str, dict[str, str]]) -> tuple[pd.DataFr
         absent = [f for f in FACTOR_COLUMNS if f not in levels]
         if absent:  # a partial specification would match several configurations
             raise ValueError(f"standard pipeline {name!r} does not name {absent}")
-        where, params = _where({f: levels[f] for f in FACTOR_COLUMNS})
+        where, params = subset_where({f: levels[f] for f in FACTOR_COLUMNS})
         row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where}",
                           params).fetchone()
         if row is None:
@@ -158,3 +158,26 @@ def configuration_metrics(con, metrics: list[str]) -> pd.DataFrame:
     configurations, no subset: the raincloud shows their spread)."""
     columns = ", ".join([E.config_id, *FACTOR_COLUMNS, *(getattr(E, m) for m in metrics)])
     return con.execute(f"SELECT {columns} FROM {E.name} ORDER BY {E.config_id}").df()
+
+
+def extraction_reports(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The classification runs' extraction report and the upstream runs', every column."""
+    return (con.execute(f"SELECT * FROM {schema.EXTRACTION_REPORT.name}").df(),
+            con.execute(f"SELECT * FROM {schema.UPSTREAM_EXTRACTION_REPORT.name}").df())
+
+
+def every_extracted_run(con) -> pd.DataFrame:
+    """Every run of every experiment with its outcome (the extraction report's columns; the
+    upstream runs' experiment column left out), ordered by run name."""
+    columns = ", ".join(schema.EXTRACTION_REPORT.column_names)
+    return con.execute(
+        f"SELECT {columns} FROM {schema.EXTRACTION_REPORT.name} UNION ALL SELECT {columns} "
+        f"FROM {schema.UPSTREAM_EXTRACTION_REPORT.name} ORDER BY run_name, run_id").df()
+
+
+def failed_runs(con) -> list[tuple[str, str]]:
+    """(run name, reason) of every run whose extraction failed, classification and upstream."""
+    return con.execute(f"SELECT run_name, reason FROM {schema.EXTRACTION_REPORT.name} "
+                       "WHERE outcome = 'failed' UNION ALL SELECT run_name, reason FROM "
+                       f"{schema.UPSTREAM_EXTRACTION_REPORT.name} "
+                       "WHERE outcome = 'failed' ORDER BY run_name").fetchall()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.database.queries import _where
+from plr_luigi.database.queries import subset_where
 from plr_luigi.study import schema
 
 E = schema.ESSENTIAL
@@ -38,7 +38,7 @@ IMPUTATION_MAE_SQL = f"""
 def outlier_f1_vs_auroc(con, subset: dict[str, str]) -> pd.DataFrame:
     """One row per configuration of subset whose outlier method has an F1: config_id, levels,
     auroc, f1, f1_definition."""
-    where, args = _where(subset)
+    where, args = subset_where(subset)
     return con.execute(f"""
         WITH f1 AS ({OUTLIER_F1_SQL})
         SELECT e.{E.config_id}, e.{E.outlier_method}, e.{E.imputation_method}, e.{E.auroc},
@@ -53,7 +53,7 @@ def outlier_f1_vs_auroc(con, subset: dict[str, str]) -> pd.DataFrame:
 def imputation_mae_vs_auroc(con, subset: dict[str, str]) -> pd.DataFrame:
     """One row per configuration of subset whose (imputation, outlier) pair has an imputation
     run (or ground-truth imputation): config_id, levels, auroc, mae."""
-    where, args = _where(subset)
+    where, args = subset_where(subset)
     return con.execute(f"""
         WITH mae AS ({IMPUTATION_MAE_SQL})
         SELECT e.{E.config_id}, e.{E.outlier_method}, e.{E.imputation_method}, e.{E.auroc},

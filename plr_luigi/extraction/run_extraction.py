@@ -22,18 +22,18 @@ from pathlib import Path
 
 import psutil
 
-from plr_luigi.build.atomic import remove_stale_temporaries
 from plr_luigi.extraction.prediction_instability import MalformedPredictionsError
 from plr_luigi.extraction.run_file import tables_file, write_tables
 from plr_luigi.extraction.run_tables import MalformedRunError, RunIdentity, extract_tables
 from plr_luigi.extraction.subjects import UnknownSubjectError
-from plr_luigi.store.inventory import EXTRACT, FAILED
+from plr_luigi.filesystem.atomic import remove_stale_temporaries
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,
     RunSummary,
     local_artifact,
     metrics_artifact_path,
 )
+from plr_luigi.store.run_decisions import EXTRACT, FAILED
 from plr_luigi.store.safe_pickle import CorruptPickleError, UnsafePickleError, load_pickle
 from plr_luigi.study import schema
 from plr_luigi.study.factors import load_factor_registry, parse_run_name

@@ -34,15 +34,15 @@ from plr_luigi.extraction.run_extraction import (
 )
 from plr_luigi.extraction.run_tables import MalformedRunError
 from plr_luigi.extraction.subjects import UnknownSubjectError
-from plr_luigi.store.inventory import EXTRACT, FAILED
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,
     get_run_summary,
     local_artifact,
     make_client,
 )
+from plr_luigi.store.run_decisions import EXTRACT, FAILED
 from plr_luigi.store.safe_pickle import load_pickle
-from plr_luigi.store.upstream_inventory import IMPUTATION_EXPERIMENT, OUTLIER_EXPERIMENT
+from plr_luigi.store.upstream_run_decisions import IMPUTATION_EXPERIMENT, OUTLIER_EXPERIMENT
 from plr_luigi.study import schema
 from plr_luigi.study.upstream_names import (
     ImputationRunName,

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plr_luigi.build.atomic import atomic_paths
+from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.report.numbers_file import Number
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from plr_luigi.extraction.run_extraction import RunRecord
-from plr_luigi.store.inventory import EXTRACT, FAILED, RunDecision
+from plr_luigi.store.run_decisions import EXTRACT, FAILED, RunDecision
 from plr_luigi.study import schema
 
 EXTRACTED = "extracted"

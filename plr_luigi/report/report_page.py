@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from plr_luigi.analysis.figure_numbers import instability_macro
+from plr_luigi.analysis.figure_number_specs import instability_macro
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.report.build_history import Changes
 from plr_luigi.report.captions import figure_caption

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from plr_luigi.build.file_digest import stat_digest
+from plr_luigi.filesystem.digest import stat_digest
 from plr_luigi.study.subject_codes import ORIGINAL_CODE
 
 logger = logging.getLogger(__name__)

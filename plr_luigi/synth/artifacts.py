@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from plr_luigi.synth.bootstrap_metrics import METRICS, iteration_metrics, summarize
 from plr_luigi.synth.cohort import FEATURE_NAMES, Cohort
 from plr_luigi.synth.design import RunSpec
-from plr_luigi.synth.metrics import METRICS, iteration_metrics, summarize
 from plr_luigi.synth.predictions import SplitModel, simulate_predictions
 
 logger = logging.getLogger(__name__)

@@ -29,11 +29,11 @@ from plr_luigi.synth import writer
 from plr_luigi.synth.artifacts import build_run_payload, in_bag_mask
 from plr_luigi.synth.cohort import Cohort, make_cohort
 from plr_luigi.synth.design import RunSpec, build_run_list, count_valid_configurations, quirk_runs
+from plr_luigi.synth.pupil_traces import write_source_db
 from plr_luigi.synth.registry import load_levels
 from plr_luigi.synth.sizes import SIZES
-from plr_luigi.synth.traces import write_source_db
-from plr_luigi.synth.upstream import log_upstream
 from plr_luigi.synth.upstream_design import SHARED_IMPUTATION_PICKLES
+from plr_luigi.synth.upstream_runs import log_upstream
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from plr_luigi.synth.cohort import Cohort
-from plr_luigi.synth.traces import light_protocol, subject_traces
+from plr_luigi.synth.pupil_traces import light_protocol, subject_traces
 from plr_luigi.synth.upstream_design import UpstreamRun
 
 logger = logging.getLogger(__name__)

@@ -1,31 +1,42 @@
-"""Luigi tasks: thin wiring of the computation modules (`luigi --module plr_luigi ReproduceAll`)."""
+"""Luigi tasks: thin wiring of the computation modules (`luigi --module plr_luigi ReproduceAll`).
 
-from plr_luigi.tasks import heartbeat as _heartbeat  # noqa: F401 -- registers the heartbeat
-from plr_luigi.tasks import preload  # noqa: F401 -- registers the pre-fork import
-from plr_luigi.tasks.analysis import FactorTable, NumbersTex, TopPipelinesTable, VarianceTable
-from plr_luigi.tasks.audit import PrivacyAudit
-from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.database import MergeToDuckDB
-from plr_luigi.tasks.extraction import ExtractRun, SubjectLookup
+By kind: settings (the luigi.cfg sections), store_listing (the store's runs, listed once per
+process), base and output_base (the base classes), extraction, merge, figures, tables, numbers,
+reports (of the extraction), catalog (every output), publication (report page, privacy audit),
+hooks (heartbeat, pre-fork import) and reproduce (ReproduceAll)."""
+
+from plr_luigi.tasks import hooks  # noqa: F401 -- registers the heartbeat and pre-fork import
+from plr_luigi.tasks.extraction import (
+    ExtractRun,
+    ExtractUpstreamRun,
+    OutlierDifficultySubjects,
+    SubjectLookup,
+)
 from plr_luigi.tasks.figures import (
     AurocHeatmap,
     CriticalDifference,
+    DecompositionGrid,
     DemoTraces,
     ForestPlot,
+    MetricRaincloud,
+    OutlierDifficulty,
     PipelineCurves,
+    PredictionInstability,
+    PreprocessingQuality,
     SpecificationCurve,
     VarianceDecomposition,
 )
-from plr_luigi.tasks.main_figures import MetricRaincloud, PredictionInstability
-from plr_luigi.tasks.report import AllRunsExtracted, ExtractionReport, ReportPage
+from plr_luigi.tasks.merge import MergeSignals, MergeToDuckDB
+from plr_luigi.tasks.numbers import NumbersTex
+from plr_luigi.tasks.publication import PrivacyAudit, ReportPage
+from plr_luigi.tasks.reports import AllRunsExtracted, ExtractionReport
 from plr_luigi.tasks.reproduce import ReproduceAll
-from plr_luigi.tasks.upstream import ExtractUpstreamRun, MergeSignals
-from plr_luigi.tasks.upstream_outputs import (
-    DecompositionGrid,
-    OutlierDifficulty,
-    OutlierDifficultySubjects,
-    PreprocessingQuality,
+from plr_luigi.tasks.settings import plr
+from plr_luigi.tasks.tables import (
+    FactorTable,
     PreprocessingTable,
+    TopPipelinesTable,
+    VarianceTable,
 )
 
 __all__ = [

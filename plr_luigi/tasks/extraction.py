@@ -1,4 +1,6 @@
-"""SubjectLookup (private) and ExtractRun (one per classification run, run in batches)."""
+"""The extraction tasks: SubjectLookup (private), ExtractRun (one per classification run, run in
+batches), ExtractUpstreamRun (one per outlier-detection or imputation run) and
+OutlierDifficultySubjects (private, from the source database)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from typing import ClassVar
 
 import luigi
 
-from plr_luigi.store.inventory import EXTRACT
-from plr_luigi.tasks.config import extraction, plr
-from plr_luigi.tasks.run_inventory import run_decisions
-from plr_luigi.tasks.run_once import RunOnceTask
-from plr_luigi.tasks.task_guard import guarded
+from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
+from plr_luigi.store.upstream_run_decisions import IMPUTATION_EXPERIMENT, UPSTREAM_PARSERS
+from plr_luigi.tasks.base import RunOnceTask, guarded
+from plr_luigi.tasks.settings import ExtractionSettings, plr
+from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,7 @@ logger = logging.getLogger(__name__)
 # Luigi joins the parameters of a batch of ExtractRun tasks with this (run ids and
 # fingerprints are hex strings: it cannot occur in them).
 BATCH_SEPARATOR = ","
+UPSTREAM_EXPERIMENTS = tuple(UPSTREAM_PARSERS)
 
 
 class SubjectLookup(RunOnceTask):
@@ -48,27 +51,22 @@ class SubjectLookup(RunOnceTask):
             build_lookup(subjects).to_csv(tmp, index=False)
 
 
-class BatchExtractionError(RuntimeError):
-    """Runs of a batch that could not be extracted (not bad data, which is recorded per run)."""
-
-
 class ExtractRun(RunOnceTask):
     """Reads one classification run (params and metrics pickle, never the model pickle);
     writes its anonymised rows of every per-run table in one directory.
 
     The scheduler hands out ExtractRun tasks in batches ([extraction] batch_size): one task
-    whose parameters list several runs, extracted one after the other in one process, so that
-    a worker process and a scheduling round serve many runs. Each run still has its own
-    atomic directory: a killed batch resumes with the runs it had not finished, and a run that
-    cannot be extracted (stall, memory limit, store error) does not keep the others of its
-    batch from being extracted; the batch then fails naming it, and Luigi retries it.
+    whose parameters list several runs, extracted one after the other in one process
+    (plr_luigi.extraction.batch), so that a worker process and a scheduling round serve many
+    runs.
     """
 
     run_id = luigi.Parameter(description="MLflow run id of a classification run",
                              batch_method=BATCH_SEPARATOR.join)
     fingerprint = luigi.Parameter(
-        description="inventory.run_fingerprint of the run: a run changed in the store (finished "
-                    "later, renamed, deleted) or a changed table schema gets a new target",
+        description="run_decisions.run_fingerprint of the run: a run changed in the store "
+                    "(finished later, renamed, deleted) or a changed table schema gets a new "
+                    "target",
         batch_method=BATCH_SEPARATOR.join)
 
     # At most [resources] store_reader extraction batches read the store at once (luigi.cfg).
@@ -77,7 +75,7 @@ class ExtractRun(RunOnceTask):
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
         n_runs = sum(d.outcome == EXTRACT for d in run_decisions())
-        return extraction().runs_per_task(n_runs)
+        return ExtractionSettings().runs_per_task(n_runs)
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
@@ -96,47 +94,86 @@ class ExtractRun(RunOnceTask):
         return targets[0] if len(targets) == 1 else targets
 
     def run(self):
-        from plr_luigi.extraction.run_extraction import extract_run
+        from plr_luigi.extraction.batch import extract_batch
         from plr_luigi.extraction.subjects import read_lookup
         from plr_luigi.store.mlflow_store import run_page_url
 
         config = plr()
-        listed = {d.run.run_id: d.run for d in run_decisions()}
-        lookup = read_lookup(self.input().path)
-        todo = [(run_id, Path(plr().run_dir(run_id, fingerprint)))
-                for run_id, fingerprint in self.runs()]
-        failures = []
-        for done, (run_id, run_dir) in enumerate(todo):
-            if run_dir.is_dir():
-                continue  # extracted by an earlier attempt of this batch
-            run = listed.get(run_id)
-            name = f"ExtractRun {run.run_name if run else run_id}"
-            try:
-                if run is None:
-                    raise BatchExtractionError(f"{name}: the run is no longer in the store listing")
-                url = run_page_url(config.tracking_uri, run)
-                if url:
-                    self.set_tracking_url(url)
-                with guarded(self, name) as progress:
-                    extract_run(run, lookup, run_dir, config.scratch_dir(),
-                                progress=_in_batch(progress, done, len(todo)))
-            except Exception as err:  # the batch's other runs go on; raised below
-                if len(todo) == 1:
-                    raise
-                logger.error("%s failed: %s", name, err)
-                failures.append(str(err))
-        if failures:
-            raise BatchExtractionError(f"{len(failures)} of {len(todo)} runs of the batch could "
-                                       "not be extracted (the others were): "
-                                       + "; ".join(failures))
+
+        def show_run_page(run) -> None:
+            url = run_page_url(config.tracking_uri, run)
+            if url:
+                self.set_tracking_url(url)
+
+        extract_batch([(run_id, config.run_dir(run_id, fingerprint))
+                       for run_id, fingerprint in self.runs()],
+                      {d.run.run_id: d.run for d in run_decisions()},
+                      read_lookup(self.input().path), config.scratch_dir(),
+                      guard=lambda name: guarded(self, name), on_run=show_run_page)
 
 
-def _in_batch(progress, index: int, n_runs: int):
-    """progress(stage, percent) of the index-th of n_runs runs, as the batch's progress."""
-    if n_runs == 1:
-        return progress
+def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
+    """PRIVATE: an imputation run's directory holds per-subject signals."""
+    return Path(plr().data_dir) / "private" / "upstream" / experiment / run_id / fingerprint
 
-    def report(stage: str, percent: int) -> None:
-        progress(f"run {index + 1} of {n_runs}: {stage}", (100 * index + percent) // n_runs)
 
-    return report
+class ExtractUpstreamRun(RunOnceTask):
+    """Reads one outlier-detection or imputation run (metrics; an imputation run's pickle);
+    writes its public quality rows and, for imputation, its anonymised reconstructed signals
+    as Parquet files in one private directory."""
+
+    experiment = luigi.ChoiceParameter(choices=UPSTREAM_EXPERIMENTS,
+                                       description="the run's upstream experiment")
+    run_id = luigi.Parameter(description="MLflow run id")
+    fingerprint = luigi.Parameter(description="run_decisions.run_fingerprint of the run")
+
+    resources: ClassVar[dict[str, int]] = {"store_reader": 1}
+
+    def requires(self):
+        return SubjectLookup()
+
+    def output(self):
+        return luigi.LocalTarget(str(upstream_run_dir(self.experiment, self.run_id,
+                                                      self.fingerprint)))
+
+    def run(self):
+        import pandas as pd
+
+        from plr_luigi.extraction.upstream_extraction import extract_upstream_run
+
+        config = plr()
+        lookup = (pd.read_csv(self.input().path, dtype={"original_code": str})
+                  if self.experiment == IMPUTATION_EXPERIMENT else None)
+        with guarded(self, f"ExtractUpstreamRun {self.experiment} {self.run_id}") as progress:
+            extract_upstream_run(config.tracking_uri, self.experiment, self.run_id, lookup,
+                                 Path(self.output().path), config.scratch_dir(),
+                                 progress=progress)
+
+
+def upstream_extractions() -> list[ExtractUpstreamRun]:
+    """One task per upstream run to extract (MergeToDuckDB requires them)."""
+    return [ExtractUpstreamRun(experiment=e, run_id=d.run.run_id,
+                               fingerprint=run_fingerprint(d.run))
+            for e in UPSTREAM_EXPERIMENTS for d in upstream_decisions(e) if d.outcome == EXTRACT]
+
+
+class OutlierDifficultySubjects(RunOnceTask):
+    """Reads the PRIVATE source database and subject lookup; writes the per-subject easy/hard
+    outlier counts under public codes (PRIVATE: data/private/outlier_difficulty_subjects.csv)."""
+
+    def requires(self):
+        return SubjectLookup()
+
+    def output(self):
+        return luigi.LocalTarget(str(Path(plr().data_dir) / "private"
+                                     / "outlier_difficulty_subjects.csv"))
+
+    def run(self):
+        import pandas as pd
+
+        from plr_luigi.extraction.outlier_difficulty import per_subject_difficulty
+
+        lookup = pd.read_csv(self.input().path, dtype={"original_code": str})
+        subjects = per_subject_difficulty(Path(plr().source_db), lookup)
+        with self.output().temporary_path() as tmp:
+            subjects.to_csv(tmp, index=False)

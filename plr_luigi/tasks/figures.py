@@ -1,4 +1,5 @@
-"""Figure tasks: each reads the results database and writes one figure (PNG, PDF, JSON).
+"""Figure tasks: each reads the results database (and, for three, private data) and writes one
+figure (PNG, PDF, JSON), or its unavailable status with the reason (FigureOutput).
 
 Computation lives in plr_luigi.database.queries, plr_luigi.analysis and plr_luigi.figures;
 matplotlib, scipy and statsmodels are imported inside run(), so a build with nothing to do
@@ -7,7 +8,6 @@ never loads them.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -16,35 +16,31 @@ import luigi
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.database.results_database import read_provenance_of
 from plr_luigi.study.factors import FACTORS
-from plr_luigi.study.unavailable import require_rows, unavailable_status
-from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.database import MergeToDuckDB
-from plr_luigi.tasks.extraction import SubjectLookup
+from plr_luigi.study.unavailable import DataUnavailableError, require_rows
+from plr_luigi.tasks.extraction import OutlierDifficultySubjects, SubjectLookup
+from plr_luigi.tasks.merge import MergeSignals, MergeToDuckDB
 from plr_luigi.tasks.output_base import (
-    FIGURE_EXTENSIONS,
-    DatabaseOutput,
     FigureOutput,
     figure_data,
     save_figure,
     subset_for,
     subset_label,
-    write_text,
 )
+from plr_luigi.tasks.settings import plr
 
 logger = logging.getLogger(__name__)
 
 COMPARED_FACTORS = ("outlier_method", "imputation_method", "classifier")
 CURVE_KINDS = ("calibration", "decision_curve", "roc", "risk_coverage",
                "selective_classification", "probability_distributions")
-DEMO_TRACES = "demo_traces"
 TOP_PIPELINES = "top_pipelines"
+NO_SOURCE_DB = "no subject source database is configured ([plr] source_db)"
 
 
 def _use_agg() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-
 
 class ForestPlot(FigureOutput):
     """Reads essential metrics and bootstrap AUROCs; writes the forest plot of one factor."""
@@ -194,37 +190,116 @@ class PipelineCurves(FigureOutput):
                                      missing_pipelines=missing), self.output())
 
 
-class DemoTraces(DatabaseOutput):
+class PredictionInstability(FigureOutput):
+    """Reads prediction_instability for the standard CatBoost pipelines; writes each test
+    subject's bootstrap predictions against their mean, one panel per pipeline."""
+
+    def figure_name(self) -> str:
+        return "prediction_instability"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.analysis.figure_number_specs import catboost_pipelines
+        from plr_luigi.database import queries
+        from plr_luigi.figures.instability import (
+            mean_interval_widths,
+            plot_prediction_instability,
+        )
+        from plr_luigi.study import schema
+        from plr_luigi.study.configs import load_standard_pipelines
+
+        pipelines = catboost_pipelines(load_standard_pipelines())
+        with self.database() as (con, provenance):
+            rows, found, missing = queries.standard_pipeline_rows(
+                con, schema.PREDICTION_INSTABILITY, ("subject_code",), pipelines)
+        if missing:
+            logger.warning("prediction instability: pipelines not in the database: %s", missing)
+        fig = plot_prediction_instability(rows, pipelines, missing, is_synthetic(provenance))
+        save_figure(fig, figure_data(self.figure_name(), "queries.standard_pipeline_rows",
+                                     provenance, rows.to_dict(orient="records"),
+                                     table=schema.PREDICTION_INSTABILITY.name,
+                                     pipelines=found.to_dict(orient="records"),
+                                     missing_pipelines=missing,
+                                     mean_interval_width=mean_interval_widths(rows)),
+                    self.output())
+
+
+class MetricRaincloud(FigureOutput):
+    """Reads essential metrics; writes the raincloud of AUROC, Brier, calibration slope, O:E
+    and net benefit over all configurations, by factor level."""
+
+    def figure_name(self) -> str:
+        return "metric_raincloud"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.database import queries
+        from plr_luigi.figures.raincloud import plot_metric_raincloud
+        from plr_luigi.study.configs import load_figure_config
+
+        metrics = load_figure_config()["raincloud_metrics"]
+        with self.database() as (con, provenance):
+            frame = queries.configuration_metrics(con, list(metrics))
+        fig = plot_metric_raincloud(frame, metrics, is_synthetic(provenance))
+        save_figure(fig, figure_data(self.figure_name(), "queries.configuration_metrics",
+                                     provenance, frame.to_dict(orient="records"), subset={},
+                                     metrics=metrics), self.output())
+
+
+class PreprocessingQuality(FigureOutput):
+    """Reads the upstream quality tables and essential metrics; writes outlier F1 and
+    imputation MAE against the AUROC of the pipelines using each method (Pearson r, n, p)."""
+
+    def figure_name(self) -> str:
+        return "preprocessing_quality"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.analysis.preprocessing_quality import F1_FAMILY_NOTE, pearson
+        from plr_luigi.database import upstream_queries
+        from plr_luigi.figures.preprocessing_scatter import plot_preprocessing_quality
+
+        subset = subset_for("")
+        with self.database() as (con, provenance):
+            f1 = upstream_queries.outlier_f1_vs_auroc(con, subset)
+            mae = upstream_queries.imputation_mae_vs_auroc(con, subset)
+        stats = {}
+        for panel, frame, column in (("outlier", f1, "f1"), ("imputation", mae, "mae")):
+            try:
+                stats[panel] = pearson(frame, column)
+            except ValueError as err:
+                stats[panel] = {"unavailable": str(err)}
+        fig = plot_preprocessing_quality(f1, mae, stats, subset_label(subset), F1_FAMILY_NOTE,
+                                         is_synthetic(provenance))
+        data = {"outlier": f1.to_dict(orient="records"),
+                "imputation": mae.to_dict(orient="records")}
+        save_figure(fig, figure_data(
+            self.figure_name(), "upstream_queries.outlier_f1_vs_auroc, "
+            "upstream_queries.imputation_mae_vs_auroc -> scipy.stats.pearsonr", provenance,
+            data, subset=subset, pearson=stats, note=F1_FAMILY_NOTE), self.output())
+
+
+class DemoTraces(FigureOutput):
     """Reads the PRIVATE source database and subject lookup, and the results database's
     provenance; writes the light protocol and the demo subjects' traces under public codes.
-    Without a source database it writes only a status JSON saying the figure is unavailable
-    and why: nothing stands in for the missing traces."""
+    Unavailable without a source database: nothing stands in for the missing traces."""
+
+    def figure_name(self) -> str:
+        return "demo_traces"
 
     def requires(self):
         if not plr().source_db:  # the lookup would need the MLflow store, which need not exist
             return {"database": MergeToDuckDB()}
         return {"database": MergeToDuckDB(), "lookup": SubjectLookup()}
 
-    def output(self):
-        if not plr().source_db:
-            return {"status": luigi.LocalTarget(
-                str(plr().output_path("figures", f"{DEMO_TRACES}.unavailable.json")))}
-        stem = plr().output_path("figures", DEMO_TRACES)
-        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
-
     def run(self):
-        from plr_luigi.extraction import demo_subjects
-
         if not plr().source_db:
-            reason = "no subject source database is configured ([plr] source_db)"
-            logger.warning("%s: figure unavailable: %s", DEMO_TRACES, reason)
-            write_text(self.output()["status"],
-                        json.dumps(unavailable_status(reason), indent=1))
-            return
+            raise DataUnavailableError(NO_SOURCE_DB)
         _use_agg()
         import pandas as pd
 
-        from plr_luigi.figures.traces import plot_demo_traces
+        from plr_luigi.extraction import demo_subjects
+        from plr_luigi.figures.demo_traces import plot_demo_traces
         from plr_luigi.study.configs import load_figure_config
 
         rule = load_figure_config()["demo_subjects"]
@@ -236,6 +311,77 @@ class DemoTraces(DatabaseOutput):
         data = {"subjects": subjects.to_dict(orient="records"), "light": light.to_dict("list"),
                 "traces": {code: rows.drop(columns="subject_code").to_dict("list")
                            for code, rows in traces.groupby("subject_code")}}
-        save_figure(fig, figure_data(DEMO_TRACES, "demo_subjects.load_demo_subjects (private "
-                                     "source database)", provenance, data, rule=rule),
+        save_figure(fig, figure_data(self.figure_name(), "demo_subjects.load_demo_subjects "
+                                     "(private source database)", provenance, data, rule=rule),
                     self.output())
+
+
+class OutlierDifficulty(FigureOutput):
+    """Reads the private per-subject outlier difficulty and the results database's provenance;
+    writes the shares of easy and hard outliers by class (public). Unavailable without a
+    source database."""
+
+    def figure_name(self) -> str:
+        return "outlier_difficulty"
+
+    def requires(self):
+        if not plr().source_db:
+            return {"database": MergeToDuckDB()}
+        return {"database": MergeToDuckDB(), "subjects": OutlierDifficultySubjects()}
+
+    def run(self):
+        if not plr().source_db:
+            raise DataUnavailableError(NO_SOURCE_DB)
+        _use_agg()
+        import pandas as pd
+
+        from plr_luigi.extraction.outlier_difficulty import difficulty_shares
+        from plr_luigi.figures.outlier_difficulty_bars import plot_outlier_difficulty
+
+        shares = difficulty_shares(pd.read_csv(self.input()["subjects"].path))
+        provenance = read_provenance_of(self.database_path())
+        fig = plot_outlier_difficulty(shares, is_synthetic(provenance))
+        save_figure(fig, figure_data(self.figure_name(), "outlier_difficulty.difficulty_shares "
+                                     "of the private per-subject counts (source database)",
+                                     provenance, shares.to_dict(orient="records"),
+                                     rule="easy: |pupil_orig - pupil_gt| > 3 SD of the "
+                                          "subject's pupil_gt"), self.output())
+
+
+class DecompositionGrid(FigureOutput):
+    """Reads the PRIVATE signals database (and the results database's provenance); writes the
+    5 methods x 5 categories decomposition grid (public component waveforms). Unavailable
+    without an MLflow store: there are no signals."""
+
+    def figure_name(self) -> str:
+        return "decomposition_grid"
+
+    def requires(self):
+        if not plr().tracking_uri:
+            return {"database": MergeToDuckDB()}
+        return {"database": MergeToDuckDB(), "signals": MergeSignals()}
+
+    def run(self):
+        if not plr().tracking_uri:
+            raise DataUnavailableError(
+                "no MLflow store is configured ([plr] tracking_uri): the private signals "
+                "database of the imputation runs cannot be built")
+        _use_agg()
+        from plr_luigi.analysis import decomposition
+        from plr_luigi.figures.decomposition_grid import plot_decomposition_grid
+        from plr_luigi.study.factors import load_factor_registry
+        from plr_luigi.study.upstream_names import CATEGORIES
+
+        grid, data = decomposition.decompose_categories(
+            Path(self.input()["signals"].path),
+            sorted(load_factor_registry().valid["outlier_method"]), CATEGORIES)
+        provenance = read_provenance_of(self.database_path())
+        fig = plot_decomposition_grid(grid, decomposition.METHODS, decomposition.METHOD_LABELS,
+                                      CATEGORIES, is_synthetic(provenance))
+        save_figure(fig, figure_data(
+            self.figure_name(), "signals_database.read_signals (private) -> "
+            "decomposition.decompose_category", provenance, data,
+            choices={"bin_samples": decomposition.BIN_SAMPLES,
+                     "max_fit_signals": decomposition.MAX_FIT_SIGNALS,
+                     "n_bootstrap": decomposition.N_BOOTSTRAP,
+                     "templates": decomposition.TEMPLATE_NAMES}), self.output())

@@ -13,19 +13,19 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.build.atomic import atomic_paths
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.database.results_database import (
     connect_read_only,
     read_provenance,
     read_provenance_of,
 )
+from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR
 from plr_luigi.study.unavailable import DataUnavailableError, unavailable_status
-from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.database import MergeToDuckDB
-from plr_luigi.tasks.run_once import RunOnceTask
+from plr_luigi.tasks.base import RunOnceTask
+from plr_luigi.tasks.merge import MergeToDuckDB
+from plr_luigi.tasks.settings import plr
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import luigi
 
-from plr_luigi.tasks.audit import PrivacyAudit
-from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.report import AllRunsExtracted, public_outputs
-from plr_luigi.tasks.upstream import MergeSignals
+from plr_luigi.tasks.merge import MergeSignals
+from plr_luigi.tasks.publication import PrivacyAudit, public_outputs
+from plr_luigi.tasks.reports import AllRunsExtracted
+from plr_luigi.tasks.settings import plr
 
 
 class ReproduceAll(luigi.WrapperTask):

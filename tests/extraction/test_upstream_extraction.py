@@ -85,8 +85,7 @@ def test_no_original_code_in_public_upstream_tables(con):
 
 
 def _build(store, work: Path) -> luigi.execution_summary.LuigiRunResult:
-    from plr_luigi.tasks.database import MergeToDuckDB
-    from plr_luigi.tasks.upstream import MergeSignals
+    from plr_luigi.tasks.merge import MergeSignals, MergeToDuckDB
 
     with plr_settings(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
                       data_dir=str(work / "data"), output_dir=str(work / "outputs")):
@@ -151,7 +150,7 @@ def test_memory_is_one_pickle_whatever_the_number_of_runs(built, tmp_path):
     """Python-side peak allocation (tracemalloc sees numpy's buffers) of extracting every
     imputation run in one process is that of the largest single run, and about one pickle."""
     from plr_luigi.extraction.upstream_extraction import extract_upstream_run
-    from plr_luigi.tasks.run_inventory import upstream_decisions
+    from plr_luigi.tasks.store_listing import upstream_decisions
 
     settings = built["settings"]
     lookup = pd.read_csv(Path(settings["data_dir"]) / "private" / "subject_lookup.csv",

@@ -76,7 +76,7 @@ def _add_runs(tracking_uri: str, tmp) -> tuple[str, str]:
 def _diff(settings: dict) -> str:
     overrides = [arg for key, value in settings.items()
                  for arg in (f"--plr-{key.replace('_', '-')}", value)]
-    done = subprocess.run([sys.executable, "-m", "plr_luigi.cli", "diff", *overrides],
+    done = subprocess.run([sys.executable, "-m", "plr_luigi.cli.main", "diff", *overrides],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -86,7 +86,7 @@ def _diff(settings: dict) -> str:
 def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(tmp_path, recorder):
     from plr_luigi.synth import generate_store
     from plr_luigi.tasks import ReportPage
-    from plr_luigi.tasks.run_inventory import clear_run_decisions_cache
+    from plr_luigi.tasks.store_listing import clear_run_decisions_cache
 
     store = generate_store(tmp_path / "store", **SMALL_STORE)
     settings = dict(tracking_uri=store.tracking_uri, source_db=str(store.source_db),

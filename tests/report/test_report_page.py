@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from servers import ROOT
 
-from plr_luigi.analysis.numbers_tex import render_numbers_tex
+from plr_luigi.analysis.number_macros import render_numbers_tex
 from plr_luigi.report.numbers_file import read_numbers
 from plr_luigi.report.report_page import render_report_html, section_for
 

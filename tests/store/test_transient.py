@@ -78,7 +78,7 @@ def test_a_late_tracking_server_is_waited_for_and_its_missing_artifacts_named(
     from plr_luigi.synth import generate_store
     from plr_luigi.synth.design import run_spec
     from plr_luigi.synth.registry import load_levels
-    from plr_luigi.tasks.run_inventory import run_decisions
+    from plr_luigi.tasks.store_listing import run_decisions
 
     backend = f"sqlite:///{tmp_path}/store/mlflow.db"
     runs = [run_spec(load_levels(), ("LOF", "SAITS", "CatBoost", "simple1.0"), seed=1)]

@@ -53,7 +53,7 @@ def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, st
     from plr_luigi.database.results_database import validate
     from plr_luigi.study import schema
     from plr_luigi.tasks import PrivacyAudit, ReproduceAll
-    from plr_luigi.tasks.report import manuscript_outputs
+    from plr_luigi.tasks.catalog import manuscript_outputs
 
     db = Path(settings["data_dir"]) / "public" / "plr_results.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:

@@ -160,7 +160,7 @@ def test_a_store_path_that_does_not_exist_stops_the_build_before_anything_is_wri
     result = _luigi_exit(tmp_path, str(tmp_path / "no" / "mlruns"))
     assert result.returncode == 35, result.stderr[-3000:]  # [retcode] scheduling_error
     assert f"MLflow store path does not exist: {tmp_path / 'no' / 'mlruns'}" in result.stderr
-    # Nothing but the build lock (plr_luigi.build.build_lock) was written.
+    # Nothing but the build lock (plr_luigi.filesystem.lock_files) was written.
     assert [p.name for p in (tmp_path / "data").rglob("*")] == [".build.lock"]
     assert not (tmp_path / "outputs").exists()
 

@@ -81,7 +81,7 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
     settings = _settings(small_store, tmp_path)
     with plr_settings(**settings):
         from plr_luigi.store.mlflow_store import local_artifact, metrics_artifact_path
-        from plr_luigi.tasks.run_inventory import run_decisions
+        from plr_luigi.tasks.store_listing import run_decisions
 
         to_extract = {d.run.run_id for d in run_decisions() if d.outcome == "extract"}
         stalled = next(d.run for d in run_decisions() if d.outcome == "extract")

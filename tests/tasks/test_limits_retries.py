@@ -12,9 +12,9 @@ import luigi
 import pytest
 from conftest import luigi_config, plr_settings
 
-from plr_luigi.store.inventory import run_fingerprint
+from plr_luigi.store.run_decisions import run_fingerprint
 from plr_luigi.tasks import ExtractRun
-from plr_luigi.tasks.run_inventory import run_decisions
+from plr_luigi.tasks.store_listing import run_decisions
 
 pytestmark = pytest.mark.slow
 STALLED = "TABM_eval-auc__MOMENT-embedding__CSDI__LOF"

@@ -15,7 +15,7 @@ import pytest
 from conftest import write_luigi_cfg
 from servers import BIN, ROOT
 
-from plr_luigi.tasks.periodic import ALERT_STATE_NAME, try_periodic_lock
+from plr_luigi.cli.periodic import ALERT_STATE_NAME, try_periodic_lock
 
 pytestmark = pytest.mark.slow
 DEPLOY = ROOT / "deploy"

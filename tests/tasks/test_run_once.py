@@ -9,7 +9,7 @@ import luigi
 from conftest import plr_settings
 
 import plr_luigi.tasks as tasks
-from plr_luigi.tasks.run_once import RunOnceTask
+from plr_luigi.tasks.base import RunOnceTask
 
 
 def test_every_task_of_the_package_checks_completeness_at_the_start_of_its_run():
@@ -30,7 +30,7 @@ def test_a_task_handed_out_again_after_it_completed_leaves_its_outputs_alone(bui
                  next(iter(luigi.task.flatten(tasks.MergeToDuckDB().requires())))]
         outputs = [t.path for task in again for t in luigi.task.flatten(task.output())]
         before = {p: os.stat(p).st_mtime_ns for p in outputs}
-        with caplog.at_level(logging.INFO, logger="plr_luigi.tasks.run_once"):
+        with caplog.at_level(logging.INFO, logger="plr_luigi.tasks.base"):
             for task in again:
                 assert task.complete(), task
                 task.run()

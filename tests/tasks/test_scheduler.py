@@ -26,7 +26,7 @@ from servers import (
     tasks_run,
 )
 
-from plr_luigi.build.graph_status import walk_graph, would_run
+from plr_luigi.task_graph.status import walk_graph, would_run
 from plr_luigi.tasks import ReproduceAll
 
 pytestmark = pytest.mark.slow

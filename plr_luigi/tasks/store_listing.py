@@ -11,12 +11,12 @@ from pathlib import Path
 
 import luigi.worker
 
-from plr_luigi.build.build_lock import hold_build_lock
-from plr_luigi.store.inventory import RunDecision, decide_runs
+from plr_luigi.filesystem.lock_files import hold_build_lock
+from plr_luigi.store.run_decisions import RunDecision, decide_runs
 from plr_luigi.store.run_list_cache import cached_run_list
 from plr_luigi.store.transient import call_with_backoff
 from plr_luigi.study.factors import load_factor_registry
-from plr_luigi.tasks.config import plr, store_retry
+from plr_luigi.tasks.settings import StoreRetrySettings, plr
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def luigi_worker_threads() -> list[threading.Thread]:
 @lru_cache(maxsize=8)
 def _decisions(tracking_uri: str, experiment: str, cache: Path,
                keep_subject_codes: bool) -> tuple[RunDecision, ...]:
-    retry = store_retry()
+    retry = StoreRetrySettings()
     runs = call_with_backoff(lambda: cached_run_list(tracking_uri, experiment, cache),
                              f"listing the runs of {experiment} in {tracking_uri}",
                              retry.attempts, retry.first_delay_seconds)
@@ -41,7 +41,7 @@ def _decisions(tracking_uri: str, experiment: str, cache: Path,
 
 
 def hold_this_builds_lock() -> None:
-    """Take the data folder's build lock for this build (plr_luigi.build.build_lock), waiting
+    """Take the data folder's build lock for this build (plr_luigi.filesystem.lock_files), waiting
     while another build holds it; a no-op outside a build and once held."""
     hold_build_lock(Path(plr().data_dir), luigi_worker_threads())
 
@@ -49,7 +49,7 @@ def hold_this_builds_lock() -> None:
 def run_decisions() -> tuple[RunDecision, ...]:
     """What to do with each run of the configured experiment: listed once per process, since
     Luigi asks requires() and complete() repeatedly. The first call takes the data folder's
-    build lock (plr_luigi.build.build_lock): a concurrent build waits here."""
+    build lock (plr_luigi.filesystem.lock_files): a concurrent build waits here."""
     config = plr()
     if not config.tracking_uri:
         raise RuntimeError("no MLflow store is configured ([plr] tracking_uri is empty) and "
@@ -68,7 +68,7 @@ def clear_run_decisions_cache() -> None:
 @lru_cache(maxsize=8)
 def _upstream(tracking_uri: str, experiment: str, cache: Path) -> tuple[RunDecision, ...]:
     from plr_luigi.store.mlflow_store import StoreError
-    from plr_luigi.store.upstream_inventory import decide_upstream_runs
+    from plr_luigi.store.upstream_run_decisions import decide_upstream_runs
 
     try:
         runs = cached_run_list(tracking_uri, experiment, cache)

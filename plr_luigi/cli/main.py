@@ -40,7 +40,7 @@ def _ensure_demo_store(args: argparse.Namespace) -> int:
     A user who points luigi.cfg (or LUIGI_CONFIG_PATH) at a real store gets nothing generated.
     """
     from plr_luigi.store.mlflow_store import normalise_tracking_uri
-    from plr_luigi.tasks.config import plr
+    from plr_luigi.tasks.settings import plr
 
     configured = normalise_tracking_uri(plr().tracking_uri)
     default = normalise_tracking_uri(str(DEFAULT_SYNTHETIC_DIR / "mlruns"))
@@ -58,7 +58,7 @@ def _ensure_demo_store(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     """What the report page's "What changed" section shows, in the terminal."""
     from plr_luigi.report.build_history import changes_text, compare, latest_pair
-    from plr_luigi.tasks.config import plr
+    from plr_luigi.tasks.settings import plr
 
     previous, latest = latest_pair(plr().history_path())
     print(changes_text(compare(previous, latest) if previous and latest else None), end="")
@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "last two builds")
     diff.set_defaults(handler=_diff, accepts_plr_overrides=True)
 
-    from plr_luigi.tasks.graph_commands import register_commands
-    from plr_luigi.tasks.periodic import register_command as register_periodic
+    from plr_luigi.cli.graph_commands import register_commands
+    from plr_luigi.cli.periodic import register_command as register_periodic
 
     register_commands(commands)
     register_periodic(commands)
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         if not getattr(args, "accepts_plr_overrides", False):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        from plr_luigi.tasks.graph_commands import apply_plr_overrides
+        from plr_luigi.cli.graph_commands import apply_plr_overrides
 
         apply_plr_overrides(extra)
     return args.handler(args)

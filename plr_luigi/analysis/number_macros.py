@@ -43,7 +43,7 @@ def format_p(p: float) -> str:
     return "$<$0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _camel(text: str) -> str:
+def camel_case(text: str) -> str:
     return "".join(part.capitalize() for part in re.split("[^A-Za-z]+", text))
 
 
@@ -109,7 +109,7 @@ def _statistic_specs(top_n: int, alpha: float) -> list[NumberSpec]:
                     f"ORDER BY e.{E.config_id}, b.{B.iteration}")
     variance = ("statistics.bootstrap_variance_decomposition", _variance_shares)
     for factor in (*FACTORS, SHARED, RESIDUAL):
-        name = _camel(factor)
+        name = camel_case(factor)
         specs += [
             NumberSpec(f"etaSq{name}", f"eta squared of {factor} (share of AUROC variance)",
                        variance_sql, three, (*variance, f"{factor}:eta_sq")),
@@ -156,7 +156,7 @@ def number_specs(classifiers: list[str], top_n: int, alpha: float) -> list[Numbe
         NumberSpec("groundTruthAurocCiHi", "its CI upper bound",
                    _best(_gt_where(), E.auroc_ci_hi), three),
     ]
-    specs += [NumberSpec(f"n{_camel(factor)}Levels", f"levels of {factor} in the database",
+    specs += [NumberSpec(f"n{camel_case(factor)}Levels", f"levels of {factor} in the database",
                          f"SELECT count(DISTINCT {factor}) FROM {E.name}") for factor in FACTORS]
     specs += [NumberSpec(f"bestAuroc{re.sub('[^A-Za-z]', '', cls)}", f"best AUROC with {cls}",
                          f"SELECT max({E.auroc}) FROM {E.name} WHERE {E.classifier} = '{cls}'",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from plr_luigi.store.inventory import EXTRACT, SKIPPED, RunDecision
 from plr_luigi.store.mlflow_store import RunSummary
+from plr_luigi.store.run_decisions import EXTRACT, SKIPPED, RunDecision
 from plr_luigi.study.upstream_names import (
     UnparsableRunNameError,
     parse_imputation_run_name,

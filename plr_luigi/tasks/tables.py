@@ -1,4 +1,5 @@
-"""Analysis outputs: numbers.tex and the LaTeX tables, each read from the results database."""
+"""Table tasks: each reads the results database and writes one LaTeX table under tables/, or, when
+the data cannot support it, a .tex file printing n/a with the reason (TexTableOutput)."""
 
 from __future__ import annotations
 
@@ -7,46 +8,12 @@ import luigi
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.study.factors import FACTORS
 from plr_luigi.study.unavailable import require_rows
-from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.output_base import (
-    DatabaseOutput,
-    TexTableOutput,
-    subset_for,
-    subset_label,
-    write_text,
-)
+from plr_luigi.tasks.output_base import TexTableOutput, subset_for, subset_label, write_text
+from plr_luigi.tasks.settings import plr
 
 
 def _table_target(name: str) -> luigi.LocalTarget:
     return luigi.LocalTarget(str(plr().output_path("tables", f"{name}.tex")))
-
-
-class NumbersTex(DatabaseOutput):
-    """Reads the database; writes numbers.tex, one macro per number the text quotes."""
-
-    def output(self):
-        return luigi.LocalTarget(str(plr().output_path("numbers.tex")))
-
-    def run(self):
-        from plr_luigi.analysis import figure_numbers, numbers_tex
-        from plr_luigi.analysis.preprocessing_quality import quality_number_specs
-        from plr_luigi.database.provenance import provenance_line
-        from plr_luigi.database.queries import find_pipelines
-        from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
-
-        cd = load_figure_config()["critical_difference"]
-        with self.database() as (con, provenance):
-            specs = numbers_tex.number_specs(numbers_tex.classifiers_in(con), cd["top_n"],
-                                             cd["alpha"])
-            specs += quality_number_specs(subset_for(""))
-            catboost = figure_numbers.catboost_pipelines(load_standard_pipelines())
-            found = set(find_pipelines(con, catboost)[0]["pipeline"])
-            specs += figure_numbers.instability_specs(
-                {name: spec for name, spec in catboost.items() if name in found})
-            specs += figure_numbers.raincloud_specs(load_figure_config()["raincloud_metrics"])
-            values = numbers_tex.compute_numbers(con, specs)
-        write_text(self.output(), numbers_tex.render_numbers_tex(
-            values, is_synthetic(provenance), provenance_line(provenance)))
 
 
 class FactorTable(TexTableOutput):
@@ -103,3 +70,22 @@ class VarianceTable(TexTableOutput):
             frame = variance_table(con)
         write_text(self.output(), variance_latex(frame, is_synthetic(provenance),
                                                   label="tab:variance_decomposition"))
+
+
+class PreprocessingTable(TexTableOutput):
+    """Reads the upstream quality tables; writes tables/preprocessing.tex (F1 with CI per
+    outlier method, MAE with CI per imputer on the ground-truth outlier masks)."""
+
+    def output(self):
+        return _table_target("preprocessing")
+
+    def run(self):
+        from plr_luigi.analysis.preprocessing_quality import F1_FAMILY_NOTE
+        from plr_luigi.analysis.preprocessing_table import preprocessing_latex
+        from plr_luigi.database import upstream_queries
+
+        with self.database() as (con, provenance):
+            outlier = upstream_queries.outlier_method_quality(con)
+            imputers = upstream_queries.imputer_quality(con)
+        write_text(self.output(), preprocessing_latex(outlier, imputers,
+                                                       is_synthetic(provenance), F1_FAMILY_NOTE))

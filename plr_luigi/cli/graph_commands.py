@@ -6,7 +6,7 @@
 
 They read the same configuration as a build (luigi.cfg, then LUIGI_CONFIG_PATH), and take
 `--plr-<setting> VALUE` overrides like `luigi` does (`--plr-tracking-uri sqlite:///x.db`).
-The logic lives in plr_luigi.build.graph_status and plr_luigi.build.graph_render; this module
+The logic lives in plr_luigi.task_graph.status and plr_luigi.task_graph.render; this module
 only wires them to the tasks and the command line.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.build.graph_render import family_edges, render_picture, render_tree
-from plr_luigi.build.graph_status import (
+from plr_luigi.task_graph.render import family_edges, render_picture, render_tree
+from plr_luigi.task_graph.status import (
     UnknownTaskError,
     delete_paths,
     graph_status,
@@ -36,7 +36,7 @@ DEFAULT_ROOT = "ReproduceAll"
 
 def apply_plr_overrides(extra: list[str]) -> None:
     """`--plr-tracking-uri X` / `--plr-tracking-uri=X` set [plr] tracking_uri, as in luigi."""
-    from plr_luigi.tasks.run_inventory import clear_run_decisions_cache
+    from plr_luigi.tasks.store_listing import clear_run_decisions_cache
 
     config = luigi.configuration.get_config()
     args = iter(extra)
@@ -97,7 +97,7 @@ def _graph_command(args: argparse.Namespace) -> int:
     else:
         print(render_tree(graph))
     if args.picture is not None:
-        from plr_luigi.tasks.config import plr
+        from plr_luigi.tasks.settings import plr
 
         picture = Path(args.picture or plr().output_path("graph", "task_graph.svg"))
         renderer = render_picture(graph, picture.with_suffix(".dot"), picture)

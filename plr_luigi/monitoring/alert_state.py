@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from plr_luigi.build.atomic import atomic_paths
+from plr_luigi.filesystem.atomic import atomic_paths
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

@@ -1,4 +1,7 @@
-"""The build's heartbeat: one log line every `[heartbeat] interval` seconds while runs are
+"""Event handlers of the build, registered when the package is imported: the heartbeat and the
+pre-fork import.
+
+The heartbeat: one log line every `[heartbeat] interval` seconds while runs are
 extracted and merged (runs done / total, rate, ETA, memory of the build's process tree).
 
 It runs as a thread of the process that schedules the build, because with several workers
@@ -6,10 +9,22 @@ Luigi runs each task in a child process and no single task sees the whole build.
 the first dependency Luigi discovers for MergeToDuckDB (fired only when the database must be
 built), counts finished run directories on disk, and stops once the database is rebuilt or
 the Luigi worker that scheduled it has ended (its keep-alive thread is gone).
+
+The pre-fork import: loading the extraction's libraries once, in the scheduling process, when
+there is work.
+
+ExtractRun imports pandas, scipy, statsmodels and pyarrow inside run(), so that a build with
+nothing to do never loads them (< 3 s, BENCHMARKS.md). With more than one worker Luigi runs
+each task in a fresh fork of the scheduling process, which had never imported them: every
+ExtractRun paid ~3 s of imports for ~0.15 s of work (2 workers: 3.1 s per run). Luigi calls
+DEPENDENCY_DISCOVERED in the scheduling process only for tasks that are not complete, so
+importing there costs nothing when everything is done and is inherited by every fork.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
 import os
 import threading
@@ -18,11 +33,11 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.store.inventory import EXTRACT, run_fingerprint
-from plr_luigi.tasks.config import heartbeat, plr
-from plr_luigi.tasks.database import MergeToDuckDB
-from plr_luigi.tasks.run_inventory import luigi_worker_threads, run_decisions
-from plr_luigi.tasks.upstream import upstream_extractions
+from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
+from plr_luigi.tasks.extraction import ExtractRun, upstream_extractions
+from plr_luigi.tasks.merge import MergeToDuckDB
+from plr_luigi.tasks.settings import HeartbeatSettings, plr
+from plr_luigi.tasks.store_listing import luigi_worker_threads, run_decisions
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +48,7 @@ _running: threading.Thread | None = None
 @MergeToDuckDB.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
 def _start_heartbeat(*_args) -> None:
     global _running
-    interval = heartbeat().interval
+    interval = HeartbeatSettings().interval
     if interval <= 0:
         return
     with _lock:
@@ -64,7 +79,7 @@ def _show_logs() -> None:
 
 def _beat(interval: float, run_dirs: list[Path], database: Path,
           workers: list[threading.Thread]) -> None:
-    from plr_luigi.build.monitor import Progress, format_heartbeat, tree_rss_mb
+    from plr_luigi.monitoring.task_guard import Progress, format_heartbeat, tree_rss_mb
 
     started, started_wall = time.monotonic(), time.time()
     done_at_start = sum(d.is_dir() for d in run_dirs)
@@ -88,3 +103,19 @@ def _beat(interval: float, run_dirs: list[Path], database: Path,
                             "database written" if merged else "build ended")
                 return
         logger.info("heartbeat: %s", line())
+
+
+# What ExtractRun.run() loads, its lazy imports included (metrics imports scipy and
+# statsmodels inside functions; run_file imports pyarrow inside its functions).
+EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "statsmodels.api",
+                      "pyarrow.ipc", "pyarrow.dataset")
+
+
+@ExtractRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
+def import_extraction_modules(task, dependency) -> None:
+    for module in EXTRACTION_MODULES:
+        importlib.import_module(module)  # a no-op after the first time
+    # What the scheduling process holds now (modules, the run list) lives for the build: out of
+    # the collector's reach, a forked task process's collections do not write to (and so copy)
+    # those pages.
+    gc.freeze()

@@ -1,22 +1,25 @@
-"""RunOnceTask: the base of every task of the package, so that a task handed out twice does its
-work once (gokart's TaskOnKart does the same check at the start of run()), and so that no
-completeness is judged before this build holds the data folder's build lock."""
+"""The base of every task of the package (RunOnceTask) and the guard a task's work runs under
+(`guarded`: the [limits] memory limit and stall timeout, progress shown in luigid)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+from collections.abc import Callable, Iterator
 
 import luigi
 
-from plr_luigi.tasks.run_inventory import hold_this_builds_lock
+from plr_luigi.tasks.settings import LimitSettings
+from plr_luigi.tasks.store_listing import hold_this_builds_lock
 
 logger = logging.getLogger(__name__)
 
 
 class RunOnceTask(luigi.Task):
     """A task whose run() first asks complete() and returns at once when it is, and whose
-    complete() is asked only once this build holds the build lock.
+    complete() is asked only once this build holds the build lock (gokart's TaskOnKart does
+    the same check at the start of run()).
 
     Two worker processes on one luigid can both be handed a task: the scheduler hands a task
     out again when the other worker, still planning, re-adds it as pending after the first
@@ -57,3 +60,21 @@ def _skip_when_complete(run):
         return run(self)
 
     return run_unless_complete
+
+
+@contextlib.contextmanager
+def guarded(task: luigi.Task, name: str) -> Iterator[Callable[[str, int], None]]:
+    """Run the block under the [limits] memory limit and stall timeout; yields the progress
+    callback, which also shows stage, percentage and memory in luigid's UI."""
+    from plr_luigi.monitoring.task_guard import TaskGuard, process_rss_mb
+
+    settings = LimitSettings()
+    with TaskGuard(name, settings.memory_mb, settings.stall_seconds) as guard:
+        def progress(stage: str, percent: int) -> None:
+            guard.progress(stage)
+            task.set_status_message(f"{stage}; RSS {process_rss_mb():.0f} MB "
+                                    f"(limit {settings.memory_mb:g} MB)")
+            task.set_progress_percentage(percent)
+
+        yield progress
+        progress("done", 100)

@@ -6,7 +6,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from plr_luigi.analysis.numbers_tex import NumberSpec, compute_numbers, format_p, render_numbers_tex
+from plr_luigi.analysis.number_macros import (
+    NumberSpec,
+    compute_numbers,
+    format_p,
+    render_numbers_tex,
+)
 from plr_luigi.study.unavailable import DataUnavailableError
 
 

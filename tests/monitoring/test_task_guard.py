@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from plr_luigi.build.monitor import (
+from plr_luigi.monitoring.task_guard import (
     MemoryLimitError,
     Progress,
     StallError,

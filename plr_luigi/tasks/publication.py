@@ -1,4 +1,5 @@
-"""PrivacyAudit: the last check before anything is shared."""
+"""The last steps before anything is shared: ReportPage (report.html, the page that shows every
+output of the catalog) and PrivacyAudit (no original subject code in any public output)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,40 @@ from pathlib import Path
 
 import luigi
 
-from plr_luigi.build.file_digest import stat_digest
-from plr_luigi.tasks.config import plr
-from plr_luigi.tasks.database import MergeToDuckDB
-from plr_luigi.tasks.report import public_outputs
-from plr_luigi.tasks.run_once import RunOnceTask
+from plr_luigi.filesystem.digest import stat_digest
+from plr_luigi.tasks.base import RunOnceTask
+from plr_luigi.tasks.catalog import manuscript_outputs
+from plr_luigi.tasks.merge import MergeToDuckDB
+from plr_luigi.tasks.output_base import DatabaseOutput, write_text
+from plr_luigi.tasks.settings import plr
+
+
+class ReportPage(DatabaseOutput):
+    """Reads every manuscript output, the database's provenance and extraction report and the
+    build history; writes report.html (self-contained) and adds this build to the history."""
+
+    def requires(self):
+        return {"database": MergeToDuckDB(), "outputs": manuscript_outputs()}
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("report.html")))
+
+    def run(self):
+        from plr_luigi.database.queries import every_extracted_run
+        from plr_luigi.report.report_build import build_report
+        from plr_luigi.report.report_page import section_for
+
+        sections = [section_for(task.published_files()) for task in self.requires()["outputs"]]
+        with self.database() as (con, provenance):
+            report = every_extracted_run(con)
+        write_text(self.output(), build_report(sections, provenance, self.database_path(),
+                                               report, plr().history_path()))
+
+
+def public_outputs() -> list[luigi.Task]:
+    """Everything a build publishes besides the database: the manuscript's outputs and the
+    report page (what the privacy audit reads)."""
+    return [*manuscript_outputs(), ReportPage()]
 
 
 class PrivacyLeakError(RuntimeError):

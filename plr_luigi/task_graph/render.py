@@ -16,7 +16,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from plr_luigi.build.graph_status import COMPLETE, MISSING, STALE, TaskGraph
+from plr_luigi.task_graph.status import COMPLETE, MISSING, STALE, TaskGraph
 
 logger = logging.getLogger(__name__)
 

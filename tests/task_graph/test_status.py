@@ -1,4 +1,4 @@
-"""plr_luigi.build.graph_status and graph_render on a small fake graph (no luigi, no store)."""
+"""plr_luigi.task_graph.status and .render on a small fake graph (no luigi, no store)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plr_luigi.build import graph_render
-from plr_luigi.build.graph_status import (
+from plr_luigi.task_graph import render as graph_render
+from plr_luigi.task_graph.status import (
     COMPLETE,
     MISSING,
     STALE,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from plr_luigi.store.inventory import EXTRACT, FAILED, SKIPPED, decide_runs
 from plr_luigi.store.mlflow_store import RunSummary
+from plr_luigi.store.run_decisions import EXTRACT, FAILED, SKIPPED, decide_runs
 from plr_luigi.study.factors import UnknownFactorLevelError, load_factor_registry, parse_run_name
 
 REGISTRY = load_factor_registry()

@@ -4,7 +4,7 @@ mean per-subject 95% bootstrap interval width (prediction instability)."""
 
 from __future__ import annotations
 
-from plr_luigi.analysis.numbers_tex import NumberSpec, _camel
+from plr_luigi.analysis.number_macros import NumberSpec, camel_case
 from plr_luigi.study import schema
 from plr_luigi.study.factors import FACTORS
 
@@ -32,7 +32,7 @@ def instability_width_sql(spec: dict[str, str]) -> str:
 
 def instability_macro(pipeline: str) -> str:
     """The numbers.tex macro of a pipeline's mean 95% interval width."""
-    return f"instabilityWidth{_camel(pipeline)}"
+    return f"instabilityWidth{camel_case(pipeline)}"
 
 
 def instability_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:

@@ -1,5 +1,10 @@
-"""The `[plr]`, `[heartbeat]` and `[limits]` sections of luigi.cfg, and the paths every target
-derives from them. Settings only: the run decisions they lead to are in run_inventory."""
+"""The sections of luigi.cfg this package reads ([plr], [heartbeat], [limits], [store_retry],
+[extraction]) and the paths every target derives from [plr]. Settings only: the run decisions
+they lead to are in store_listing.
+
+Luigi names a config section after its class; the classes other than `plr` are named for what
+they are and keep their section's name through `section()`, so that no class reads like a
+module (`extraction`) of the package."""
 
 from __future__ import annotations
 
@@ -50,13 +55,32 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
         return Path(self.output_dir).joinpath(*parts)
 
 
-class heartbeat(luigi.Config):  # noqa: N801 -- the [heartbeat] section
+class SectionSettings(luigi.Config):
+    """A luigi.cfg section read by a class of another name (Luigi takes the section's name from
+    the task family)."""
+
+    section_name = ""
+
+    @classmethod
+    def get_task_family(cls):
+        return cls.section_name or super().get_task_family()
+
+
+class HeartbeatSettings(SectionSettings):
+    """[heartbeat]: the build's progress lines."""
+
+    section_name = "heartbeat"
+
     interval = luigi.FloatParameter(
         default=10.0, description="seconds between heartbeat lines during extraction and merge; "
                                   "0: none")
 
 
-class limits(luigi.Config):  # noqa: N801 -- the [limits] section
+class LimitSettings(SectionSettings):
+    """[limits]: when a running extraction or merge is stopped."""
+
+    section_name = "limits"
+
     memory_mb = luigi.FloatParameter(
         default=4096.0, description="resident memory (MB) an ExtractRun or MergeToDuckDB may use "
                                     "before it is stopped; 0: no limit")
@@ -65,13 +89,23 @@ class limits(luigi.Config):  # noqa: N801 -- the [limits] section
                                    "progress before it is stopped; 0: never")
 
 
-class store_retry(luigi.Config):  # noqa: N801 -- the [store_retry] section
+class StoreRetrySettings(SectionSettings):
+    """[store_retry]: listing the store again after a transient error."""
+
+    section_name = "store_retry"
+
     attempts = luigi.IntParameter(
         default=5, description="tries of listing the store's runs while the graph is planned, "
                                "while it fails transiently (server unreachable); 1: no retry")
     first_delay_seconds = luigi.FloatParameter(
         default=2.0, description="wait before the second try; doubled before each further one")
-class extraction(luigi.Config):  # noqa: N801 -- the [extraction] section
+
+
+class ExtractionSettings(SectionSettings):
+    """[extraction]: how many runs one ExtractRun task extracts."""
+
+    section_name = "extraction"
+
     batch_size = luigi.IntParameter(
         default=0, description="runs one ExtractRun task extracts in one go (Luigi's batching: "
                                "one process, one scheduling round per batch); 0: automatic, "

@@ -8,7 +8,7 @@
 - Otherwise it builds ReproduceAll with the local scheduler: whatever is complete stays, so a
   new run in the store costs its extraction and what is built from the database.
 - Failures are e-mailed through Luigi's own [email] settings, once per failure
-  (plr_luigi.build.alert_state), not once per period: Luigi's own e-mails are turned off for
+  (plr_luigi.monitoring.alert_state), not once per period: Luigi's own e-mails are turned off for
   this build and one summary is sent when the failures differ from the last ones alerted.
 """
 
@@ -23,9 +23,9 @@ import luigi
 import luigi.notifications
 import luigi.retcodes
 
-from plr_luigi.build.alert_state import alerted_failure, is_new_failure, record_build
-from plr_luigi.build.build_lock import try_lock_file
-from plr_luigi.tasks.config import plr
+from plr_luigi.filesystem.lock_files import try_lock_file
+from plr_luigi.monitoring.alert_state import alerted_failure, is_new_failure, record_build
+from plr_luigi.tasks.settings import plr
 
 logger = logging.getLogger(__name__)
 

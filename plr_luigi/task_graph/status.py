@@ -2,7 +2,7 @@
 
 Works on any objects shaped like Luigi tasks (`task_id`, `task_family`, `requires()`,
 `output()`, `complete()`), without importing luigi, so that it is unit-tested on small fakes.
-The `plr-luigi status | invalidate | graph` commands (plr_luigi.cli) are thin wrappers.
+The `plr-luigi status | invalidate | graph` commands (plr_luigi.cli.main) are thin wrappers.
 
 A task's state:
 - complete: `complete()` is True;

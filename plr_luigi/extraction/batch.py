@@ -1,0 +1,70 @@
+"""Extracting a batch of runs in one process, one after the other, each into its own directory.
+
+A batch is what one ExtractRun task hands over ([extraction] batch_size). Each run keeps its
+own atomic directory, so a killed batch resumes with the runs it had not finished, and a run
+that cannot be extracted (stall, memory limit, store error) does not keep the others of its
+batch from being extracted: the batch then fails naming it, and Luigi retries it. (Bad data is
+not such a failure: extract_run records it in the run's directory.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from plr_luigi.extraction.run_extraction import extract_run
+from plr_luigi.store.mlflow_store import RunSummary
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]
+
+
+class BatchExtractionError(RuntimeError):
+    """Runs of a batch that could not be extracted (not bad data, which is recorded per run)."""
+
+
+def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
+                  lookup: dict[str, str], scratch_dir: Path,
+                  guard: Callable[[str], contextlib.AbstractContextManager[Progress]],
+                  on_run: Callable[[RunSummary], None] = lambda run: None) -> None:
+    """Extract each (run id, run directory) of todo whose directory does not exist yet.
+
+    guard(name) runs one run's extraction under the task's limits and yields its progress
+    callback; on_run(run) is called before each run (the task shows its MLflow page). A single
+    run's error is raised as it is; in a batch of several the others go on and one
+    BatchExtractionError names every run that failed."""
+    failures = []
+    for done, (run_id, run_dir) in enumerate(todo):
+        if run_dir.is_dir():
+            continue  # extracted by an earlier attempt of this batch
+        run = listed.get(run_id)
+        name = f"ExtractRun {run.run_name if run else run_id}"
+        try:
+            if run is None:
+                raise BatchExtractionError(f"{name}: the run is no longer in the store listing")
+            on_run(run)
+            with guard(name) as progress:
+                extract_run(run, lookup, run_dir, scratch_dir,
+                            progress=_in_batch(progress, done, len(todo)))
+        except Exception as err:  # the batch's other runs go on; raised below
+            if len(todo) == 1:
+                raise
+            logger.error("%s failed: %s", name, err)
+            failures.append(str(err))
+    if failures:
+        raise BatchExtractionError(f"{len(failures)} of {len(todo)} runs of the batch could "
+                                   "not be extracted (the others were): " + "; ".join(failures))
+
+
+def _in_batch(progress: Progress, index: int, n_runs: int) -> Progress:
+    """progress(stage, percent) of the index-th of n_runs runs, as the batch's progress."""
+    if n_runs == 1:
+        return progress
+
+    def report(stage: str, percent: int) -> None:
+        progress(f"run {index + 1} of {n_runs}: {stage}", (100 * index + percent) // n_runs)
+
+    return report

@@ -1,0 +1,1 @@
+"""Files written safely: atomic writes (temporary path, then rename), file digests, lock files."""

@@ -1,0 +1,138 @@
+"""The merge tasks: MergeToDuckDB, the single writer of the public results database, and
+MergeSignals, the writer of the private signals database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import luigi
+
+from plr_luigi.store.run_decisions import EXTRACT, inventory_digest, run_fingerprint
+from plr_luigi.store.upstream_run_decisions import IMPUTATION_EXPERIMENT
+from plr_luigi.study import schema
+from plr_luigi.tasks.base import RunOnceTask, guarded
+from plr_luigi.tasks.extraction import (
+    UPSTREAM_EXPERIMENTS,
+    ExtractRun,
+    ExtractUpstreamRun,
+    upstream_extractions,
+)
+from plr_luigi.tasks.settings import plr
+from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
+
+
+class MergeToDuckDB(RunOnceTask):
+    """Reads every ExtractRun directory; writes the validated public DuckDB database with the
+    extraction report and provenance. Complete while the database was built from the store's
+    current runs: a new, finished or changed run makes it stale."""
+
+    # The single writer of the database, whatever the number of workers or machines.
+    resources: ClassVar[dict[str, int]] = {"duckdb_writer": 1}
+
+    def requires(self):
+        return [*(ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))
+                  for d in run_decisions() if d.outcome == EXTRACT), *upstream_extractions()]
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().database_path()))
+
+    def complete(self):
+        from plr_luigi.database.results_database import read_provenance_of
+
+        db = Path(self.output().path)
+        if not db.is_file():
+            return False
+        if not plr().tracking_uri:
+            return True  # no store configured: the database is the source (a checkpoint)
+        recorded = read_provenance_of(db).get(schema.PROV_INVENTORY_DIGEST)
+        return recorded == inventory_digest([*run_decisions(), *all_upstream_decisions()])
+
+    def run(self):
+        from plr_luigi.database.provenance import build_provenance
+        from plr_luigi.database.results_database import build_database
+        from plr_luigi.extraction.run_extraction import RunRecord
+        from plr_luigi.filesystem.atomic import atomic_paths
+        from plr_luigi.report.extraction_report import extraction_report
+
+        config = plr()
+        decisions = list(run_decisions())
+        tasks, targets = self.requires(), self.input()
+        by_dir = {Path(t.path): RunRecord.read(Path(t.path))
+                  for task, t in zip(tasks, targets, strict=True) if isinstance(task, ExtractRun)}
+        upstream_records, upstream_files = upstream_merge_inputs(tasks, targets)
+        extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
+        provenance = build_provenance(
+            config.tracking_uri, config.experiment,
+            synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
+            n_configurations=len(extracted), source_db_used=bool(config.source_db),
+            inventory=inventory_digest([*decisions, *all_upstream_decisions()]))
+        report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
+        with guarded(self, "MergeToDuckDB") as progress, \
+                atomic_paths({"db": Path(self.output().path)}) as tmp:
+            build_database(tmp["db"], extracted, report, provenance, progress=progress,
+                           upstream_files=upstream_files,
+                           upstream_report=upstream_report(upstream_records))
+
+
+def all_upstream_decisions() -> list:
+    return [d for e in UPSTREAM_EXPERIMENTS for d in upstream_decisions(e)]
+
+
+def upstream_report(records: dict):
+    """The upstream_extraction_report rows: every upstream run, with its experiment."""
+    import pandas as pd
+
+    from plr_luigi.report.extraction_report import extraction_report
+
+    frames = [extraction_report(list(upstream_decisions(e)), records).assign(experiment=e)
+              for e in UPSTREAM_EXPERIMENTS]
+    return pd.concat(frames, ignore_index=True)[schema.UPSTREAM_EXTRACTION_REPORT.column_names]
+
+
+def upstream_merge_inputs(tasks: list, targets: list) -> tuple[dict, dict[str, list[Path]]]:
+    """The records of the upstream runs among the merge's requirements, and per public table
+    the Parquet files to load."""
+    from plr_luigi.extraction.run_extraction import RunRecord
+
+    records, files = {}, {t.name: [] for t in schema.UPSTREAM_TABLES}
+    for task, target in zip(tasks, targets, strict=True):
+        if not isinstance(task, ExtractUpstreamRun):
+            continue
+        record = RunRecord.read(Path(target.path))
+        records[record.run_id] = record
+        for name in files:
+            if record.rows.get(name):
+                files[name].append(Path(target.path) / f"{name}.parquet")
+    return records, files
+
+
+class MergeSignals(RunOnceTask):
+    """Reads every imputation run's signal files; writes the PRIVATE signals database
+    (data/private/plr_signals.duckdb: reconstructed_signals, signal_time)."""
+
+    resources: ClassVar[dict[str, int]] = {"signals_writer": 1}
+
+    def requires(self):
+        return [t for t in upstream_extractions() if t.experiment == IMPUTATION_EXPERIMENT]
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().signals_database_path()))
+
+    def inventory(self) -> str:
+        return inventory_digest(list(upstream_decisions(IMPUTATION_EXPERIMENT)))
+
+    def complete(self):
+        """Complete while built from the store's current imputation runs."""
+        from plr_luigi.database.signals_database import signals_inventory
+
+        return signals_inventory(Path(self.output().path)) == self.inventory()
+
+    def run(self):
+        from plr_luigi.database.signals_database import build_signals_database
+        from plr_luigi.filesystem.atomic import atomic_paths
+
+        run_dirs = [Path(t.path) for t in self.input()]
+        with guarded(self, "MergeSignals") as progress, \
+                atomic_paths({"db": Path(self.output().path)}) as tmp:
+            build_signals_database(tmp["db"], run_dirs, self.inventory(), progress=progress)

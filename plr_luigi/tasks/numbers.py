@@ -1,0 +1,37 @@
+"""NumbersTex: every number the manuscript's text quotes, one LaTeX macro each (numbers.tex)."""
+
+from __future__ import annotations
+
+import luigi
+
+from plr_luigi.database.provenance import is_synthetic
+from plr_luigi.tasks.output_base import DatabaseOutput, subset_for, write_text
+from plr_luigi.tasks.settings import plr
+
+
+class NumbersTex(DatabaseOutput):
+    """Reads the database; writes numbers.tex, one macro per number the text quotes."""
+
+    def output(self):
+        return luigi.LocalTarget(str(plr().output_path("numbers.tex")))
+
+    def run(self):
+        from plr_luigi.analysis import figure_number_specs, number_macros
+        from plr_luigi.analysis.preprocessing_quality import quality_number_specs
+        from plr_luigi.database.provenance import provenance_line
+        from plr_luigi.database.queries import find_pipelines
+        from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
+
+        cd = load_figure_config()["critical_difference"]
+        with self.database() as (con, provenance):
+            specs = number_macros.number_specs(number_macros.classifiers_in(con), cd["top_n"],
+                                             cd["alpha"])
+            specs += quality_number_specs(subset_for(""))
+            catboost = figure_number_specs.catboost_pipelines(load_standard_pipelines())
+            found = set(find_pipelines(con, catboost)[0]["pipeline"])
+            specs += figure_number_specs.instability_specs(
+                {name: spec for name, spec in catboost.items() if name in found})
+            specs += figure_number_specs.raincloud_specs(load_figure_config()["raincloud_metrics"])
+            values = number_macros.compute_numbers(con, specs)
+        write_text(self.output(), number_macros.render_numbers_tex(
+            values, is_synthetic(provenance), provenance_line(provenance)))
