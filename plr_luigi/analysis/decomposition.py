@@ -1,7 +1,8 @@
 """The decomposition grid: 5 methods x 5 preprocessing categories, 3 components each, from the
 imputation runs' reconstructed signals (private signals database).
 
-Choices (also in the README, "Decomposition grid"):
+Choices (also in docs/statistics-and-figures.md, "Preprocessing quality, outlier difficulty,
+decomposition"):
 - Signals of a category (the imputation runs whose outlier source is in it, train and test
   pooled, every subject) are averaged in bins of BIN_SAMPLES samples (0.5 s) and corrected by
   their own pre-stimulus baseline (mean before the first light onset).

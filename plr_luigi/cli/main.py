@@ -4,7 +4,7 @@
     plr-luigi ensure-demo-store      # synthesise the default store if luigi.cfg points at it
     plr-luigi status | invalidate TASK [--downstream] [--dry-run] | graph [--picture]
     plr-luigi diff                   # what changed between the last two builds
-    plr-luigi periodic [--workers N]  # the build cron / a systemd timer runs (README)
+    plr-luigi periodic [--workers N]  # the build cron / a systemd timer runs (docs/operations.md)
 
 The build itself is `luigi --module plr_luigi ReproduceAll` (see the README).
 """
