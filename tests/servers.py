@@ -94,7 +94,7 @@ def running_luigid(tmp: Path) -> Iterator[Luigid]:
         proc = subprocess.Popen(
             [str(BIN / "luigid"), "--address", "127.0.0.1", "--port", str(port),
              "--state-path", str(state)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env=_env(None), start_new_session=True)
+            env=build_env(None), start_new_session=True)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/api/task_list", proc, 30, log)
         yield Luigid(port, proc, state)
@@ -112,7 +112,7 @@ def start_mlflow_server(tmp: Path, port: int, backend: str | None = None) -> sub
              "--backend-store-uri", backend or f"sqlite:///{tmp / 'mlflow.db'}",
              "--artifacts-destination", str(tmp / "artifacts"), "--serve-artifacts",
              "--workers", "1"],
-            cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=_env(None),
+            cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=build_env(None),
             start_new_session=True)
 
 
@@ -129,7 +129,7 @@ def running_mlflow_server(tmp: Path) -> Iterator[str]:
         stop(proc)
 
 
-def _env(cfg: Path | None) -> dict[str, str]:
+def build_env(cfg: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "LUIGI_CONFIG_PATH"}
     env["MLFLOW_ALLOW_FILE_STORE"] = "true"
     if cfg is not None:
@@ -141,7 +141,7 @@ def start_build(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
     """`luigi --module plr_luigi ...` in the background, its output in log."""
     with open(log, "w") as out:
         return subprocess.Popen([str(BIN / "luigi"), "--module", "plr_luigi", *args], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, env=_env(cfg),
+                                stdout=out, stderr=subprocess.STDOUT, env=build_env(cfg),
                                 start_new_session=True)
 
 

@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Luigi adds a handler of its own when a build starts (`periodic`): its lines then came out
+    # twice, through that handler and through this one.
+    import luigi.configuration
+
+    luigi.configuration.get_config().set("core", "no_configure_logging", "true")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
