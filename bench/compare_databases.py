@@ -7,7 +7,7 @@ previous code is compared with one built by the new code from the same store. Ro
 after sorting on every column that is not DOUBLE; DOUBLE columns must be equal to within
 RELATIVE_TOLERANCE (float rounding: a few units in the last place), NULL matching NULL. What a
 build legitimately changes is left out: when and by which code it was built (provenance) and
-how long each run took (extraction_report.seconds, rss_mb).
+how long each run took (extraction_report.seconds, rss_growth_mb).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from plr_luigi.study import schema
 
 RELATIVE_TOLERANCE = 1e-12
 VOLATILE = {schema.PROVENANCE.name: {schema.PROV_CREATED_AT, schema.PROV_CODE_VERSION},
-            schema.EXTRACTION_REPORT.name: {"seconds", "rss_mb"},
-            schema.UPSTREAM_EXTRACTION_REPORT.name: {"seconds", "rss_mb"}}
+            schema.EXTRACTION_REPORT.name: {"seconds", "rss_growth_mb"},
+            schema.UPSTREAM_EXTRACTION_REPORT.name: {"seconds", "rss_growth_mb"}}
 
 
 def _frame(con, table: schema.Table):

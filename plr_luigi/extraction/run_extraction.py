@@ -52,13 +52,22 @@ class RunRecord:
     run_name: str
     outcome: str  # EXTRACT (= extracted) or FAILED
     reason: str
-    seconds: float
-    rss_mb: float
+    seconds: float  # this run's own extraction, in a batch too
+    rss_growth_mb: float  # schema.EXTRACTION_REPORT's rss_growth_mb
     rows: dict[str, int]
 
     @classmethod
     def read(cls, run_dir: Path) -> RunRecord:
         return cls(**json.loads((run_dir / RECORD_FILE).read_text(encoding="utf-8")))
+
+
+def process_rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def rss_growth_mb(rss_before_mb: float) -> float:
+    """How much the process's resident memory grew since rss_before_mb (never negative)."""
+    return round(max(0.0, process_rss_mb() - rss_before_mb), 1)
 
 
 def _ignore_progress(stage: str, percent: int) -> None:
@@ -71,7 +80,7 @@ def extract_run(run: RunSummary, subject_lookup: dict[str, str], run_dir: Path,
     """Extract the run into run_dir (atomically); returns what happened. The run's metadata is
     the store listing's (read once per build, not again per run). progress(stage, percent) is
     called as it goes (Luigi's status message and the stall guard)."""
-    started = time.monotonic()
+    started, rss_before = time.monotonic(), process_rss_mb()
     run_id = run.run_id
     progress(f"{run.run_name}: reading metrics pickle", 10)
     rows: dict[str, int] = {}
@@ -95,7 +104,7 @@ def extract_run(run: RunSummary, subject_lookup: dict[str, str], run_dir: Path,
             outcome, reason, rows = FAILED, str(err), {}
         record = RunRecord(run_id, run.run_name, outcome, reason,
                            round(time.monotonic() - started, 6),  # a failed read takes < 1 ms
-                           round(psutil.Process().memory_info().rss / 2**20, 1), rows)
+                           rss_growth_mb(rss_before), rows)
         return publish_run_dir(tmp_dir, run_dir, record)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)

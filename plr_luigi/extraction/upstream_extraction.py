@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 
 from plr_luigi.extraction.run_extraction import (
     RUN_DATA_ERRORS,
     RunRecord,
     fresh_temporary_dir,
+    process_rss_mb,
     publish_run_dir,
+    rss_growth_mb,
 )
 from plr_luigi.extraction.run_tables import MalformedRunError
 from plr_luigi.extraction.subjects import UnknownSubjectError
@@ -210,7 +211,7 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
                          progress: Callable[[str, int], None] = _ignore_progress) -> RunRecord:
     """Extract one upstream run into run_dir (atomically); returns what happened. `lookup`
     (SubjectLookup's frame) is needed for imputation runs only."""
-    started = time.monotonic()
+    started, rss_before = time.monotonic(), process_rss_mb()
     progress(f"{run_id}: reading run metadata", 5)
     client = make_client(tracking_uri)
     mlflow_run = client.get_run(run_id)
@@ -260,7 +261,7 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
                 parquet.unlink()
             outcome, reason, rows = FAILED, str(err), {}
         record = RunRecord(run_id, run_name, outcome, reason, round(time.monotonic() - started, 3),
-                           round(psutil.Process().memory_info().rss / 2**20, 1), rows)
+                           rss_growth_mb(rss_before), rows)
         return publish_run_dir(tmp_dir, run_dir, record)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)

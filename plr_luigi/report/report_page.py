@@ -267,7 +267,10 @@ def _extraction_html(report: pd.DataFrame) -> str:
     if len(failed):
         parts.append(_unavailable_html(f"{len(failed)} runs are", "extraction failed; see "
                                        "below"))
-    shown = report[["run_name", "status", "outcome", "reason"]].fillna("")
+    # Blank where nothing applies (a skipped run's time, an extracted run's reason).
+    shown = report[["run_name", "status", "outcome", "reason"]].fillna("").assign(
+        seconds=report["seconds"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        rss_growth_mb=report["rss_growth_mb"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"))
     parts.append(f"<details{' open' if len(failed) else ''}><summary>every run "
                  f"({len(report)})</summary>" + shown.to_html(index=False, classes="grid",
                                                                border=0) + "</details>")

@@ -310,8 +310,9 @@ EXTRACTION_REPORT = Table(
         _c("outcome", "VARCHAR", "extracted, skipped or failed"),
         _c("reason", "VARCHAR", required=False),
         _c("seconds", "DOUBLE", "extraction time (extracted or failed runs)", required=False),
-        _c("rss_mb", "DOUBLE", "resident memory of the extracting process at its end, MB",
-           required=False),
+        _c("rss_growth_mb", "DOUBLE", "growth of the extracting process's resident memory "
+           "while this run was extracted, MB: what the run needed beyond what the process "
+           "already held (a batch's runs share one process; 0: it fit)", required=False),
     ),
     "every run of the experiment and what extraction did with it",
 )

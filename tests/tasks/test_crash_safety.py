@@ -73,7 +73,8 @@ def _tables(db: Path) -> dict[str, pd.DataFrame]:
     frames[schema.PROVENANCE.name] = frames[schema.PROVENANCE.name].query("key not in @VOLATILE")
     for table in (schema.EXTRACTION_REPORT, schema.UPSTREAM_EXTRACTION_REPORT):
         report = frames[table.name]
-        report[["seconds", "rss_mb"]] = report[["seconds", "rss_mb"]].notna()  # timings vary
+        timings = ["seconds", "rss_growth_mb"]
+        report[timings] = report[timings].notna()  # timings vary
     return {name: frame.sort_values(list(frame.columns)).reset_index(drop=True)
             for name, frame in frames.items()}
 
