@@ -1,8 +1,16 @@
-"""Finding original subject codes (PLR followed by digits) where they must never be.
+"""Finding what must never be published: original subject codes (PLR followed by digits),
+credentials and the operator's private paths.
 
 Besides the codes themselves, the names of the run params that hold them (`codes_train`,
 `codes_test`, and the dictArrays' `subject_codes_train` / `_test`) must not appear in a public
 output either: where they appear, their content was copied along.
+
+Credentials are found by their shape, wherever a tracking URI, an error message or a log line
+may have carried them: user info in a URI (`https://user:token@host`), a token or password
+assigned (`token=...`, `"password": ...`), an Authorization header, the key shapes of common
+services (AWS, GitHub, Slack, OpenAI-style `sk-`, Databricks) and PEM private keys. Private paths
+are the configured ones (the data folder's private/, the store, the source database), found as
+absolute paths. Matches are never quoted: the messages go to logs and CI.
 """
 
 from __future__ import annotations
@@ -16,6 +24,18 @@ from plr_luigi.study.subject_codes import CODE_PARAM_REGEX, ORIGINAL_CODE_REGEX
 
 ORIGINAL_CODE_BYTES = re.compile(ORIGINAL_CODE_REGEX.encode())
 CODE_PARAM_BYTES = re.compile(CODE_PARAM_REGEX.encode())
+
+# (regex, what it is), in a syntax both Python and DuckDB (RE2) read.
+CREDENTIAL_REGEXES = (
+    (r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@\"'<>]+@", "user info in a URI"),
+    (r"(?i)\b(?:access_token|token|password|passwd|secret|api[_-]?key|client[_-]?secret)"
+     r"[\"']?\s*[:=]\s*[\"']?[^\s\"'&,;<>]{3,}", "a token or password"),
+    (r"(?i)authorization\"?\s*:\s*\"?(?:bearer|basic|token)\s+\S", "an Authorization header"),
+    (r"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|"
+     r"xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|dapi[0-9a-f]{32})\b", "an API key"),
+    (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key"),
+)
+_CREDENTIAL_BYTES = [(re.compile(regex.encode()), what) for regex, what in CREDENTIAL_REGEXES]
 
 
 # A base64 data URI (the report page embeds its figures so): its text is random letters and
@@ -40,34 +60,50 @@ def _scanned_parts(content: bytes) -> list[tuple[str, int, bytes]]:
     return parts
 
 
-def find_leaks_in_files(paths: list[Path]) -> list[str]:
-    """One line per file whose bytes hold an original subject code or a code param's name."""
+def _private_path_patterns(private_paths: dict[str, Path]) -> list[tuple[re.Pattern, str]]:
+    """private_paths: what each is ("the source database") -> its path, as absolute bytes."""
+    return [(re.compile(re.escape(str(Path(path).expanduser().resolve()).encode())),
+             f"the private path of {name}") for name, path in private_paths.items()]
+
+
+def find_leaks_in_files(paths: list[Path],
+                        private_paths: dict[str, Path] | None = None) -> list[str]:
+    """One line per file and kind of leak: an original subject code, a code param's name,
+    credential-shaped text, a configured private path (private_paths: see above)."""
+    patterns = [(ORIGINAL_CODE_BYTES, "an original subject code"),
+                (CODE_PARAM_BYTES, "a subject-code run param"), *_CREDENTIAL_BYTES,
+                *_private_path_patterns(private_paths or {})]
     leaks = []
     for path in paths:
         parts = _scanned_parts(path.read_bytes())
-        for pattern, what in ((ORIGINAL_CODE_BYTES, "an original subject code"),
-                              (CODE_PARAM_BYTES, "a subject-code run param")):
+        for pattern, what in patterns:
             found = next(((where, offset + m.start()) for where, offset, part in parts
                           if (m := pattern.search(part))), None)
             if found:
-                # The code itself is never quoted: the message goes to logs and CI.
+                # What was found is never quoted: the message goes to logs and CI.
                 leaks.append(f"{path}: holds {what} at {found[0]} {found[1]}")
     return leaks
 
 
-def find_leaks_in_database(con) -> list[str]:
+def find_leaks_in_database(con, private_paths: dict[str, Path] | None = None) -> list[str]:
     """One line per VARCHAR column of any table (not only the schema's) that holds an original
-    subject code or a code param's name, with the number of rows."""
+    subject code or a code param's name, and one per column holding credential-shaped text or
+    a configured private path, with the number of rows."""
     columns = con.execute("SELECT table_name, column_name FROM information_schema.columns "
                           "WHERE data_type = 'VARCHAR' ORDER BY table_name, column_name"
                           ).fetchall()
+    secrets = [regex for regex, _ in CREDENTIAL_REGEXES]
+    paths = [str(Path(path).expanduser().resolve()) for path in (private_paths or {}).values()]
     leaks = []
     for table, column in columns:
-        rows = con.execute(
-            f'SELECT count(*) FROM "{table}" WHERE regexp_matches("{column}", ?) '
-            f'OR regexp_matches("{column}", ?)',
-            [ORIGINAL_CODE_REGEX, CODE_PARAM_REGEX]).fetchall()[0][0]
-        if rows:
-            leaks.append(f"table {table}, column {column}: {rows} values hold an original "
-                         "subject code or a subject-code run param")
+        for regexes, substrings, what in (
+                ([ORIGINAL_CODE_REGEX, CODE_PARAM_REGEX], [],
+                 "an original subject code or a subject-code run param"),
+                (secrets, paths, "credential-shaped text or a configured private path")):
+            matches = " OR ".join([f'regexp_matches("{column}", ?)'] * len(regexes)
+                                  + [f'contains("{column}", ?)'] * len(substrings))
+            rows = con.execute(f'SELECT count(*) FROM "{table}" WHERE {matches}',
+                               [*regexes, *substrings]).fetchall()[0][0]
+            if rows:
+                leaks.append(f"table {table}, column {column}: {rows} values hold {what}")
     return leaks

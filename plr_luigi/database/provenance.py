@@ -1,4 +1,9 @@
-"""Provenance of a build: code version, time, source, and whether the data is synthetic."""
+"""Provenance of a build: code version, time, source, and whether the data is synthetic.
+
+The provenance is published (database, figures' JSON, report page): the store is described
+(`describe_store`), never copied as configured, since a tracking URI may carry a user name and
+a token, and a local store's path the operator's home folder.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from plr_luigi.study import schema
 
@@ -24,13 +30,32 @@ def code_version() -> str:
     return f"plr_luigi {metadata.version('plr_luigi')}"
 
 
+def describe_store(tracking_uri: str) -> str:
+    """The store's kind and where it is, as far as that is not private: `file store mlruns`
+    (the folder's name), `sqlite store mlflow.db` (the file's name), `https://host:port/path`
+    (host, port and the path's last part: no user info, password, query or fragment)."""
+    if tracking_uri.startswith("databricks"):
+        return "databricks"  # databricks://<profile>: a profile name says nothing public
+    parsed = urlparse(tracking_uri)
+    if len(parsed.scheme) <= 1 or parsed.scheme == "file":  # a bare path (C:\\ included)
+        path = unquote(parsed.path) if parsed.scheme == "file" else tracking_uri
+        return f"file store {Path(path).expanduser().resolve().name}"
+    if parsed.scheme == "sqlite":
+        return f"sqlite store {Path(unquote(parsed.path)).name}"
+    if not parsed.hostname:
+        return parsed.scheme
+    port = f":{parsed.port}" if parsed.port else ""
+    last = parsed.path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{parsed.scheme}://{parsed.hostname}{port}" + (f"/{last}" if last else "")
+
+
 def build_provenance(tracking_uri: str, experiment: str, synthetic: bool, n_runs_seen: int,
                      n_configurations: int, source_db_used: bool,
                      inventory: str) -> dict[str, str]:
     return {
         schema.PROV_INVENTORY_DIGEST: inventory,
         schema.PROV_CREATED_AT: datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        schema.PROV_TRACKING_URI: tracking_uri,
+        schema.PROV_STORE: describe_store(tracking_uri),
         schema.PROV_EXPERIMENT: experiment,
         schema.PROV_CODE_VERSION: code_version(),
         schema.PROV_SYNTHETIC: "true" if synthetic else "false",

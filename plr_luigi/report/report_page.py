@@ -92,7 +92,8 @@ def _unavailable_html(what: str, reason: str) -> str:
 
 def _provenance_html(provenance: dict[str, str], database: Path,
                      outcomes: dict[str, int]) -> str:
-    rows = {"results database": str(database), **provenance,
+    # The folder and file name: the database's absolute path may name the operator's home.
+    rows = {"results database": f"{database.parent.name}/{database.name}", **provenance,
             **{f"runs {outcome}": str(n) for outcome, n in sorted(outcomes.items())}}
     return ('<h2 id="provenance">Provenance</h2><table class="kv">'
             + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows.items())

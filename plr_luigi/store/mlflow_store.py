@@ -79,6 +79,15 @@ def _local_store_path(uri: str) -> Path | None:
     return None
 
 
+def local_store_path(tracking_uri: str) -> Path | None:
+    """The absolute folder of a file store or file of a SQLite store; None for a server."""
+    uri = normalise_tracking_uri(tracking_uri)
+    if uri.startswith("sqlite:///"):
+        return Path(unquote(uri.removeprefix("sqlite:///"))).expanduser().resolve()
+    local = _local_store_path(uri)
+    return local.resolve() if local is not None else None
+
+
 def make_client(tracking_uri: str):
     """An MlflowClient for the store; a local file store that does not exist is an error
     (MLflow would silently create an empty one)."""

@@ -288,7 +288,9 @@ PROVENANCE = Table(
 )
 # Keys of the provenance table.
 PROV_CREATED_AT = "created_at"
-PROV_TRACKING_URI = "tracking_uri"
+# The store, described without user info, password, token or absolute path
+# (provenance.describe_store): the provenance is published.
+PROV_STORE = "store"
 PROV_EXPERIMENT = "experiment"
 PROV_CODE_VERSION = "code_version"
 PROV_SYNTHETIC = "synthetic"

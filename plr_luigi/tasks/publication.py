@@ -1,5 +1,6 @@
 """The last steps before anything is shared: ReportPage (report.html, the page that shows every
-output of the catalog) and PrivacyAudit (no original subject code in any public output)."""
+output of the catalog) and PrivacyAudit (no original subject code, credential or private path in
+any public output)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,29 @@ def public_outputs() -> list[luigi.Task]:
 
 
 class PrivacyLeakError(RuntimeError):
-    """A public output holds an original subject code."""
+    """A public output holds an original subject code, a credential or a private path."""
+
+
+def _private_paths() -> dict[str, Path]:
+    """The configured paths no public output may name (plr_luigi.database.privacy_scan)."""
+    from plr_luigi.store.mlflow_store import local_store_path
+
+    config = plr()
+    paths = {"the data folder's private/": Path(config.data_dir) / "private"}
+    store = local_store_path(config.tracking_uri) if config.tracking_uri else None
+    if store is not None:
+        paths["the MLflow store"] = store
+    if config.source_db:
+        paths["the source database"] = Path(config.source_db)
+    return paths
+
+
+def _published_name(path: Path) -> str:
+    """A public file's path under outputs/, or the database as public/<name>."""
+    output_dir = Path(plr().output_dir)
+    if path.is_relative_to(output_dir):
+        return str(path.relative_to(output_dir))
+    return f"{path.parent.name}/{path.name}"
 
 
 def _public_files() -> list[Path]:
@@ -57,7 +80,8 @@ def _public_files() -> list[Path]:
 
 class PrivacyAudit(RunOnceTask):
     """Reads every public output (the database's text columns, every file under outputs/);
-    writes privacy_audit.json listing what was checked, or fails naming each leaking file.
+    writes privacy_audit.json listing what was checked, or fails naming each leaking file and
+    what it holds (an original subject code, credential-shaped text, a configured private path).
     Complete while the public files are the ones last audited."""
 
     # A leak stays a leak until the output is fixed: retrying within the build only waits.
@@ -83,16 +107,19 @@ class PrivacyAudit(RunOnceTask):
         from plr_luigi.database.privacy_scan import find_leaks_in_database, find_leaks_in_files
         from plr_luigi.database.results_database import connect_read_only
 
-        files = _public_files()
+        files, private = _public_files(), _private_paths()
         con = connect_read_only(plr().database_path())
         try:
-            leaks = [f"{plr().database_path()}: {leak}" for leak in find_leaks_in_database(con)]
+            leaks = [f"{plr().database_path()}: {leak}"
+                     for leak in find_leaks_in_database(con, private)]
         finally:
             con.close()
-        leaks += find_leaks_in_files(files)
+        leaks += find_leaks_in_files(files, private)
         if leaks:
-            raise PrivacyLeakError("original subject codes in public outputs:\n  "
+            raise PrivacyLeakError("public outputs hold what must not be published:\n  "
                                    + "\n  ".join(leaks))
         with self.output().open("w") as fh:
-            json.dump({"files_digest": stat_digest(files), "clean": [str(p) for p in files]},
-                      fh, indent=1)
+            # Named as a reader of the outputs finds them: this file is published too, and
+            # the absolute paths may name the operator's home.
+            json.dump({"files_digest": stat_digest(files),
+                       "clean": [_published_name(p) for p in files]}, fh, indent=1)

@@ -81,8 +81,14 @@ def test_unavailable_outputs_show_with_their_reason(tmp_path):
         section_for(tmp_path / "tables" / "top_pipelines.tex"),  # never written
     ]
     report = pd.DataFrame({"run_id": ["r1"], "run_name": ["A"], "status": ["FINISHED"],
-                           "outcome": ["extracted"], "reason": [None]})
-    page = render_report_html(sections, PROVENANCE, Path("db.duckdb"), report, None)
+                           "outcome": ["extracted"], "reason": [None], "seconds": [0.0312],
+                           "rss_growth_mb": [float("nan")]})
+    page = render_report_html(sections, PROVENANCE, Path("/home/someone/data/public/db.duckdb"),
+                              report, None)
+    # The run's own seconds, blanks where nothing applies; the database by folder and name.
+    assert "<td>A</td>\n      <td>FINISHED</td>\n      <td>extracted</td>\n      <td></td>\n" \
+           "      <td>0.031</td>\n      <td></td>" in page
+    assert "<td>public/db.duckdb</td>" in page and "/home/someone" not in page
     for reason in ("no subject source database is configured",
                    "only one classifier in the database", "the output file is missing",
                    "needs 3 treatments", "no residual degrees of freedom"):

@@ -136,7 +136,7 @@ def test_bad_runs_fail_alone_and_the_exit_code_says_so(tmp_path):
     assert CORRUPT in (tmp_path / "outputs" / "extraction_report.md").read_text()
     # The audit and the report page ran over what was published, failed runs named on it.
     audit = json.loads((tmp_path / "outputs" / "privacy_audit.json").read_text())
-    assert str(tmp_path / "outputs" / "report.html") in audit["clean"]
+    assert "report.html" in audit["clean"] and "public/plr_results.duckdb" in audit["clean"]
     page = (tmp_path / "outputs" / "report.html").read_text()
     assert "4 runs failed extraction" in page and "refused to load posix.system" in page
     # No half-written run directory or database is left behind.
