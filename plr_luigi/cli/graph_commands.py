@@ -1,13 +1,15 @@
-"""`plr-luigi status | invalidate | graph`: the graph under ReproduceAll, inspected and pruned.
+"""`plr-luigi status | invalidate | graph | gc`: the graph under ReproduceAll, inspected and
+pruned.
 
     plr-luigi status [--list]                  # per family: complete, missing, stale, would run
     plr-luigi invalidate TASK... [--downstream] [--dry-run]
     plr-luigi graph [--edges] [--picture outputs/graph/task_graph.svg]
+    plr-luigi gc [--yes]                       # run folders and outputs no task needs any more
 
 They read the same configuration as a build (luigi.cfg, then LUIGI_CONFIG_PATH), and take
 `--plr-<setting> VALUE` overrides like `luigi` does (`--plr-tracking-uri sqlite:///x.db`).
-The logic lives in plr_luigi.task_graph.status and plr_luigi.task_graph.render; this module
-only wires them to the tasks and the command line.
+The logic lives in plr_luigi.task_graph (status, render, garbage); this module only wires
+them to the tasks and the command line.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pathlib import Path
 
 import luigi
 
+from plr_luigi.task_graph.garbage import find_garbage
 from plr_luigi.task_graph.render import family_edges, render_picture, render_tree
 from plr_luigi.task_graph.status import (
     UnknownTaskError,
     delete_paths,
     graph_status,
     invalidation_plan,
+    output_paths,
     render_status,
     walk_graph,
     would_run,
@@ -105,6 +109,46 @@ def _graph_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _needed_paths(task) -> list[Path]:
+    """What a task of the graph writes now or may write: its targets, a database output's stamp,
+    a figure's unavailable-status file."""
+    from plr_luigi.tasks.output_base import DatabaseOutput, FigureOutput
+
+    paths = output_paths(task)
+    if isinstance(task, DatabaseOutput):
+        paths.append(task.stamp_path())
+    if isinstance(task, FigureOutput):
+        paths.append(task.unavailable_path())
+    return paths
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from plr_luigi.store.mlflow_store import local_store_path
+    from plr_luigi.tasks.settings import plr
+
+    graph = _graph(args)  # lists the store (and waits for a running build's lock) first
+    config = plr()
+    store = local_store_path(config.tracking_uri) if config.tracking_uri else None
+    upstream = Path(config.data_dir) / "private" / "upstream"
+    runs_roots = [config.interim_dir() / "runs",
+                  *(sorted(p for p in upstream.iterdir() if p.is_dir())
+                    if upstream.is_dir() else [])]
+    garbage = find_garbage(
+        needed=[p for task in graph.tasks.values() for p in _needed_paths(task)],
+        runs_roots=runs_roots, output_dir=Path(config.output_dir),
+        # the picture `plr-luigi graph --picture` draws: no task's target, still wanted
+        kept_outputs=[config.output_path("graph")],
+        protected=[p for p in (store, config.database_path()) if p is not None])
+    verb = "removing" if args.yes else "would remove (again with --yes to do it)"
+    print(f"{len(garbage)} paths no task of {args.root} needs; {verb}:" if garbage
+          else f"nothing to remove: every run folder and output is needed by {args.root}")
+    for path in garbage:
+        print(f"  {path}")
+    if args.yes:
+        delete_paths(garbage)
+    return 0
+
+
 def register_commands(commands) -> None:
     """Add status, invalidate and graph to the `plr-luigi` sub-command parser."""
     def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
@@ -123,6 +167,10 @@ def register_commands(commands) -> None:
     invalidate.add_argument("--downstream", action="store_true",
                             help="also everything built from them (tasks that require them)")
     invalidate.add_argument("--dry-run", action="store_true", help="only list what would go")
+
+    gc = add("gc", _gc, "list (and with --yes remove) run folders and outputs that no task of "
+                        "the graph needs any more")
+    gc.add_argument("--yes", action="store_true", help="remove them")
 
     graph = add("graph", _graph_command, "the dependency graph as text and as a picture")
     graph.add_argument("--edges", action="store_true",
