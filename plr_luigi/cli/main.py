@@ -3,6 +3,7 @@
     plr-luigi synth --out DIR --size demo|paper --seed N [--tracking-uri URI] [--runs N]
     plr-luigi ensure-demo-store      # synthesise the default store if luigi.cfg points at it
     plr-luigi status | invalidate TASK [--downstream] [--dry-run] | graph [--picture]
+    plr-luigi gc [--yes]             # run folders and outputs no task needs any more
     plr-luigi diff                   # what changed between the last two builds
     plr-luigi periodic [--workers N]  # the build cron / a systemd timer runs (docs/operations.md)
 
