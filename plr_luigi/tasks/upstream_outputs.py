@@ -19,6 +19,7 @@ from plr_luigi.tasks.output_base import (
     FIGURE_EXTENSIONS,
     DatabaseOutput,
     FigureOutput,
+    TexTableOutput,
     figure_data,
     save_figure,
     subset_for,
@@ -68,23 +69,23 @@ class PreprocessingQuality(FigureOutput):
             data, subset=subset, pearson=stats, note=F1_FAMILY_NOTE), self.output())
 
 
-class PreprocessingTable(DatabaseOutput):
+class PreprocessingTable(TexTableOutput):
     """Reads the upstream quality tables; writes tables/preprocessing.tex (F1 with CI per
     outlier method, MAE with CI per imputer on the ground-truth outlier masks)."""
 
-    def output(self):
-        return luigi.LocalTarget(str(plr().output_path("tables", "preprocessing.tex")))
+    def table_name(self) -> str:
+        return "preprocessing"
 
     def run(self):
         from plr_luigi.analysis.preprocessing_quality import F1_FAMILY_NOTE
-        from plr_luigi.analysis.preprocessing_table import preprocessing_latex
+        from plr_luigi.analysis.preprocessing_table import preprocessing_table
         from plr_luigi.database import upstream_queries
 
         with self.database() as (con, provenance):
             outlier = upstream_queries.outlier_method_quality(con)
             imputers = upstream_queries.imputer_quality(con)
-        write_text(self.output(), preprocessing_latex(outlier, imputers,
-                                                       is_synthetic(provenance), F1_FAMILY_NOTE))
+        self.write_table(preprocessing_table(outlier, imputers, is_synthetic(provenance),
+                                             F1_FAMILY_NOTE))
 
 
 
