@@ -134,11 +134,6 @@ def summary_lines(numbers: dict[str, dict]) -> list[tuple[str, str]]:
     return lines
 
 
-def raw_value(value) -> str:
-    """A number's value as numbers.json holds it (text without quotes)."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def changed_lists(changes: Changes) -> list[tuple[str, list[str]]]:
     """(title, items) of each kind of change besides the moved numbers."""
     return [("Runs added", changes.runs_added), ("Runs removed", changes.runs_removed),
@@ -171,9 +166,11 @@ def _table_view(section: Section) -> dict:
 
 
 def _number_view(number: dict) -> dict:
+    """A numbers.json entry with its value as shown (display names) beside the text its macro
+    prints."""
     available = not number["unavailable"]
     return {**number, "shown": display_text(number["display"]) if available else None,
-            "raw": raw_value(number["value"]) if available else ""}
+            "raw": number["latex"] if available else ""}
 
 
 @functools.cache

