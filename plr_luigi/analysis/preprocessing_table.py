@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.analysis.latex_tables import SYNTHETIC_NOTE
+from plr_luigi.analysis.latex_tables import EMPTY_CELL, TableFile, TablePart
 from plr_luigi.study.display import display_name
 
 CI_NOTE = ("CIs are the 0.05th and 99.95th percentiles of the subject-wise values, as the "
            "study's training code logs them.")
 
 
-def _escape_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """LaTeX-escape the underscores of text cells (imputer names hold them). By dtype kind, not
-    `== object`: pandas' string dtype is not object."""
-    return frame.apply(lambda col: col.str.replace("_", r"\_")
-                       if pd.api.types.is_string_dtype(col) else col)
-
-
 def _interval(value: float, lo: float, hi: float) -> str:
     if pd.isna(lo) or pd.isna(hi):
         return f"{value:.3f}"
-    return f"{value:.3f} ({lo:.3f}--{hi:.3f})"
+    return f"{value:.3f} ({lo:.3f}{EMPTY_CELL}{hi:.3f})"
 
 
-def preprocessing_latex(outlier: pd.DataFrame, imputers: pd.DataFrame, synthetic: bool,
-                        f1_note: str) -> str:
+def preprocessing_table(outlier: pd.DataFrame, imputers: pd.DataFrame, synthetic: bool,
+                        f1_note: str) -> TableFile:
     """outlier: upstream_queries.outlier_method_quality; imputers: imputer_quality."""
     outlier_rows = pd.DataFrame({
         "Outlier detection": [display_name("outlier_method", m)
@@ -40,13 +33,11 @@ def preprocessing_latex(outlier: pd.DataFrame, imputers: pd.DataFrame, synthetic
         "MAE (CI)": [_interval(*v) for v in
                      imputers[["mae", "mae_ci_lo", "mae_ci_hi"]].to_numpy()],
     })
-    tail = f" {SYNTHETIC_NOTE}" if synthetic else ""
-    first = _escape_cells(outlier_rows).to_latex(
-        index=False, escape=False, position="htbp", label="tab:preprocessing_outlier",
-        caption=f"Outlier detection quality (outlier\\_test F1, best run per method). "
-                f"{f1_note} {CI_NOTE}{tail}")
-    second = _escape_cells(imputer_rows).to_latex(
-        index=False, escape=False, position="htbp", label="tab:preprocessing_imputation",
-        caption=f"Imputation quality (test MAE in standardised units) of each imputer on the "
-                f"ground-truth outlier masks. {CI_NOTE}{tail}")
-    return first + "\n" + second
+    return TableFile("preprocessing", (
+        TablePart(outlier_rows, f"Outlier detection quality (outlier_test F1, best run per "
+                                f"method). {f1_note} {CI_NOTE}", "tab:preprocessing_outlier",
+                  "upstream_queries.outlier_method_quality"),
+        TablePart(imputer_rows, "Imputation quality (test MAE in standardised units) of each "
+                                f"imputer on the ground-truth outlier masks. {CI_NOTE}",
+                  "tab:preprocessing_imputation", "upstream_queries.imputer_quality"),
+    ), synthetic)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plr_luigi.filesystem.atomic import atomic_paths
-from plr_luigi.report.numbers_file import Number
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +54,17 @@ def output_digest(path: Path) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def make_snapshot(numbers: list[Number], runs: list[dict], figures: dict[str, Path],
+def make_snapshot(numbers: list[dict], runs: list[dict], figures: dict[str, Path],
                   tables: dict[str, Path], provenance: dict[str, str]) -> dict:
-    """numbers: read from numbers.tex; runs: run_id, run_name, outcome, reason of each run;
-    figures / tables: name -> the file holding its data (JSON, status JSON or .tex)."""
+    """numbers: the entries of numbers.json; runs: run_id, run_name, outcome, reason of each
+    run; figures / tables: name -> the file holding its data (JSON, status JSON or .tex)."""
     return {
         "built_at": provenance.get("created_at", ""),
         "code_version": provenance.get("code_version", ""),
-        "numbers": {n.macro: {"text": n.text, "description": n.description,
-                              "unavailable": n.unavailable} for n in numbers},
+        # A number's text is its macro's LaTeX body, as earlier builds recorded it.
+        "numbers": {n["macro"]: {"text": "" if n["unavailable"] else n["latex"],
+                                 "description": n["description"],
+                                 "unavailable": n["unavailable"]} for n in numbers},
         "runs": {r["run_id"]: {"run_name": r["run_name"], "outcome": r["outcome"],
                                "reason": r["reason"] or ""} for r in runs},
         "figures": {name: output_digest(p) for name, p in figures.items() if p.is_file()},

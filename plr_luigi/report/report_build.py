@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from plr_luigi.report import build_history
-from plr_luigi.report.numbers_file import read_numbers
 from plr_luigi.report.report_page import Section, render_report_html
 
 
@@ -18,7 +17,7 @@ def build_report(sections: list[Section], provenance: dict[str, str], database: 
     numbers = next((s for s in sections if s.kind == "numbers"
                     and s.unavailable_reason() is None), None)
     snapshot = build_history.make_snapshot(
-        read_numbers(numbers.files["tex"].read_text(encoding="utf-8")) if numbers else [],
+        numbers.twin()["numbers"] if numbers else [],
         extraction_report[["run_id", "run_name", "outcome", "reason"]].fillna("")
         .to_dict(orient="records"),
         {s.name: s.data_file() for s in sections if s.kind == "figure"},

@@ -369,7 +369,7 @@ ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT, *UP
                                  UPSTREAM_EXTRACTION_REPORT)
 
 # PRIVATE: per-subject reconstructed signals of the imputation runs. They live in their own
-# database under data/private/ (tasks.config.plr.signals_database_path), never in the public one.
+# database under data/private/ (tasks.settings.plr.signals_database_path), never in the public one.
 RECONSTRUCTED_SIGNALS = Table(
     "reconstructed_signals",
     (

@@ -1,23 +1,29 @@
-"""NumbersTex: every number the manuscript's text quotes, one LaTeX macro each (numbers.tex)."""
+"""NumbersTex: every number the manuscript's text quotes, one LaTeX macro each (numbers.tex), and
+its JSON twin (numbers.json)."""
 
 from __future__ import annotations
 
 import luigi
 
 from plr_luigi.database.provenance import is_synthetic
-from plr_luigi.tasks.output_base import DatabaseOutput, subset_for, write_text
+from plr_luigi.tasks.output_base import DatabaseOutput, subset_for
 from plr_luigi.tasks.settings import plr
 
 
 class NumbersTex(DatabaseOutput):
-    """Reads the database; writes numbers.tex, one macro per number the text quotes."""
+    """Reads the database; writes numbers.tex, one macro per number the text quotes, and its
+    JSON twin numbers.json."""
 
     def output(self):
-        return luigi.LocalTarget(str(plr().output_path("numbers.tex")))
+        from plr_luigi.analysis.twins import twin_paths
+
+        return {kind: luigi.LocalTarget(str(path))
+                for kind, path in twin_paths(plr().output_path("numbers.tex")).items()}
 
     def run(self):
         from plr_luigi.analysis import figure_number_specs, number_macros
         from plr_luigi.analysis.preprocessing_quality import quality_number_specs
+        from plr_luigi.analysis.twins import write_with_twin
         from plr_luigi.database.provenance import provenance_line
         from plr_luigi.database.queries import find_pipelines
         from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
@@ -33,5 +39,6 @@ class NumbersTex(DatabaseOutput):
                 {name: spec for name, spec in catboost.items() if name in found})
             specs += figure_number_specs.raincloud_specs(load_figure_config()["raincloud_metrics"])
             values = number_macros.compute_numbers(con, specs)
-        write_text(self.output(), number_macros.render_numbers_tex(
-            values, is_synthetic(provenance), provenance_line(provenance)))
+        write_with_twin(self.published_files(), number_macros.render_numbers_tex(
+            values, is_synthetic(provenance), provenance_line(provenance)),
+            number_macros.numbers_twin(values, is_synthetic(provenance), provenance))

@@ -10,6 +10,7 @@ from plr_luigi.analysis.number_macros import (
     NumberSpec,
     compute_numbers,
     format_p,
+    numbers_twin,
     render_numbers_tex,
 )
 from plr_luigi.study.unavailable import DataUnavailableError
@@ -59,21 +60,29 @@ def test_a_defect_in_a_statistic_still_fails(con):
                                          ("broken", broken, "p"))])
 
 
-def test_p_values_below_a_thousandth_are_bounded_not_rounded_to_zero():
-    assert format_p(0.0) == "$<$0.001" and format_p(0.0123) == "0.012"
+def test_p_values_below_a_thousandth_are_bounded_not_rounded_to_zero(con):
+    assert format_p(0.0) == "<0.001" and format_p(0.0123) == "0.012"
+    numbers = compute_numbers(con, [NumberSpec("pTiny", "p", "SELECT 0.0", format_p)])
+    assert "\\newcommand{\\pTiny}{$<$0.001}" in render_numbers_tex(numbers, False, "x")
 
 
-def test_the_report_page_lists_numbers_and_those_left_undefined(con):
-    from plr_luigi.report.numbers_file import read_numbers
-
-    specs = [NumberSpec("nRows", "rows", "SELECT count(*) FROM t"),
-             NumberSpec("pX", "a p-value", "SELECT x FROM t", format_p,
-                        ("friedman", _refuse, "p"))]
-    tex = render_numbers_tex(compute_numbers(con, specs), synthetic=True, provenance_line="x")
-    numbers = read_numbers(tex)
-    # Each row is described by its own comment line, not by the header above it.
-    assert [(n.macro, n.text, n.description) for n in numbers if not n.unavailable] == [
-        ("dataIsSynthetic", "true", "SYNTHETIC DATA (not study results)"),
-        ("nRows", "2", "rows")]
-    assert [(n.macro, n.unavailable) for n in numbers if n.unavailable] == [
-        ("pX", "friedman not computable: needs >= 3 treatments")]
+def test_the_twin_lists_every_macro_in_the_files_order_with_value_and_reason(con):
+    specs = [NumberSpec("pX", "a p-value", "SELECT x FROM t", format_p,
+                        ("friedman", _refuse, "p")),
+             NumberSpec("meanX", "mean x", "SELECT avg(x) FROM t", "{:.2f}")]
+    numbers = compute_numbers(con, specs)
+    tex = render_numbers_tex(numbers, synthetic=True, provenance_line="x")
+    twin = numbers_twin(numbers, synthetic=True, provenance={"experiment": "X"})
+    macros = [entry["macro"] for entry in twin["numbers"]]
+    # numbers.tex defines them in this order: available first, the n/a ones after.
+    assert macros == ["dataIsSynthetic", "meanX", "pX"]
+    assert [tex.index("{\\" + macro + "}") for macro in macros] == sorted(
+        tex.index("{\\" + macro + "}") for macro in macros)
+    synthetic, mean, p = twin["numbers"]
+    assert (synthetic["value"], synthetic["sql"]) == (True, None)
+    assert mean == {"macro": "meanX", "description": "mean x", "value": pytest.approx(0.6),
+                    "display": "0.60", "latex": "0.60", "sql": "SELECT avg(x) FROM t",
+                    "statistic": None, "unavailable": None}
+    assert (p["value"], p["display"], p["latex"]) == (None, "n/a", "\\textit{n/a}")
+    assert p["unavailable"] == "friedman not computable: needs >= 3 treatments"
+    assert p["statistic"] == "friedman" and twin["provenance"] == {"experiment": "X"}

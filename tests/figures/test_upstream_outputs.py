@@ -69,6 +69,11 @@ def test_preprocessing_table_lists_every_method_and_imputer(built, con):
     assert imputers
     for imputer, value in imputers:
         assert imputer.replace("_", r"\_") in tex and f"{value:.3f}" in tex
+    # Its JSON twin: the same two tables, names as they are (not LaTeX).
+    twin = json.loads((built["outputs"] / "tables" / "preprocessing.json").read_text())
+    outlier, imputation = twin["tables"]
+    assert len(outlier["rows"]) == len(f1) and outlier["label"] == "tab:preprocessing_outlier"
+    assert sorted(row["Imputer"] for row in imputation["rows"]) == sorted(i for i, _ in imputers)
 
 
 def test_outlier_difficulty_per_subject_is_private_and_shares_are_its_sums(built, small_store):

@@ -17,15 +17,16 @@ import pytest
 from conftest import SMALL_STORE, plr_settings
 
 from plr_luigi.report.build_history import compare, record_build
-from plr_luigi.report.numbers_file import Number, read_numbers
 
 NEW_CONFIGS = [f"CATBOOST_eval-auc__simple1.0__{imputation}__{outlier}"
                for imputation in ("CSDI", "SAITS", "TimesNet", "MOMENT-finetune")
                for outlier in ("LOF", "SubPCA", "PROPHET", "OneClassSVM")]
 
 
-def _numbers(numbers_tex: str) -> dict[str, str]:
-    return {n.macro: n.text for n in read_numbers(numbers_tex)}
+def _numbers(numbers_json: str) -> dict[str, str]:
+    """macro -> the text its LaTeX macro prints ("" when unavailable), as the history holds."""
+    return {n["macro"]: "" if n["unavailable"] else n["latex"]
+            for n in json.loads(numbers_json)["numbers"]}
 
 
 def _moved(changes_html: str) -> dict[str, tuple[str | None, str | None]]:
@@ -95,14 +96,14 @@ def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(tmp_path, 
     with plr_settings(**settings):
         recorder.build([ReportPage()])
         first = page_path.read_text()
-        before = _numbers((tmp_path / "outputs" / "numbers.tex").read_text())
+        before = _numbers((tmp_path / "outputs" / "numbers.json").read_text())
         assert "No earlier build is recorded" in first
         assert "No earlier build is recorded" in _diff(settings)
         better, broken = _add_runs(store.tracking_uri, tmp_path)
         clear_run_decisions_cache()
         recorder.build([ReportPage()])
     page = page_path.read_text()
-    after = _numbers((tmp_path / "outputs" / "numbers.tex").read_text())
+    after = _numbers((tmp_path / "outputs" / "numbers.json").read_text())
     changes = page.split('<h2 id="changes">')[1].split('<p class="contents">')[0]
     moved = _moved(changes)
     assert moved["nConfigurations"] == (before["nConfigurations"], after["nConfigurations"])
@@ -135,9 +136,8 @@ def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(tmp_path, 
 
 
 def _snapshot(n: str, runs: dict, figure: str) -> dict:
-    number = Number("nConfigurations", n, "configurations", "SELECT 1")
-    return {"built_at": n, "numbers": {number.macro: {"text": n, "description": "c",
-                                                      "unavailable": None}},
+    return {"built_at": n, "numbers": {"nConfigurations": {"text": n, "description": "c",
+                                                           "unavailable": None}},
             "runs": runs, "figures": {"roc": figure}, "tables": {}}
 
 

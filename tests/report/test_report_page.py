@@ -16,52 +16,46 @@ import pandas as pd
 import pytest
 from servers import ROOT
 
-from plr_luigi.analysis.number_macros import render_numbers_tex
-from plr_luigi.report.numbers_file import read_numbers
+from plr_luigi.analysis.latex_tables import unavailable_table
+from plr_luigi.analysis.number_macros import numbers_twin, render_numbers_tex
+from plr_luigi.analysis.twins import twin_paths, write_with_twin
 from plr_luigi.report.report_page import render_report_html, section_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PROVENANCE = {"created_at": "2026-01-01T00:00:00+00:00", "synthetic": "true",
               "code_version": "git abc", "n_configurations": "2", "experiment": "X"}
-def _number(macro, description, sql, text=None, statistic=None, unavailable=None) -> dict:
-    return {"macro": macro, "description": description, "sql": sql, "text": text,
-            "statistic": statistic, "unavailable": unavailable}
+def _number(macro, description, sql, value=None, text=None, statistic=None,
+            unavailable=None) -> dict:
+    """A number as compute_numbers returns it."""
+    return {"macro": macro, "description": description, "sql": sql, "value": value,
+            "text": text, "statistic": statistic, "unavailable": unavailable}
 
 
-# Written by the real writer: the reader is checked against the file NumbersTex produces.
-NUMBERS_TEX = render_numbers_tex([
+NUMBERS = [
     _number("nConfigurations", "configurations in the results database",
-            "SELECT count(*) FROM essential_metrics", "2"),
+            "SELECT count(*) FROM essential_metrics", 2, "2"),
     _number("bestOutlierMethod", "outlier method of the best configuration",
             "SELECT outlier_method FROM essential_metrics",
-            "ensemble-LOF-MOMENT-OneClassSVM-PROPHET-SubPCA-TimesNet-UniTS-gt-finetune"),
-    _number("friedmanPTop", "its p-value", "SELECT x FROM bootstrap_auroc", "$<$0.001",
+            *["ensemble-LOF-MOMENT-OneClassSVM-PROPHET-SubPCA-TimesNet-UniTS-gt-finetune"] * 2),
+    _number("friedmanPTop", "its p-value", "SELECT x FROM bootstrap_auroc", 0.0002, "<0.001",
             statistic="statistics.friedman_nemenyi(alpha=0.05)"),
     _number("nemenyiCdTop", "critical difference", "SELECT x FROM bootstrap_auroc",
             unavailable="statistics.friedman_nemenyi not computable: needs 3 treatments"),
     _number("etaSqClassifier", "eta squared of the classifier", "SELECT 1",
             unavailable="no residual degrees of freedom"),
-], synthetic=True, provenance_line="SYNTHETIC data; 2 configurations from experiment X")
+]
+
+
+def _write_numbers(folder: Path) -> dict[str, Path]:
+    """numbers.tex and numbers.json as NumbersTex writes them."""
+    paths = twin_paths(folder / "numbers.tex")
+    write_with_twin(paths, render_numbers_tex(NUMBERS, True, "SYNTHETIC data"),
+                    numbers_twin(NUMBERS, True, PROVENANCE))
+    return paths
 
 
 def _figures(built) -> list[str]:
     return sorted(p.stem for p in (built["outputs"] / "figures").glob("*.png"))
-
-
-def test_the_numbers_file_is_read_line_by_line_not_across_the_header():
-    numbers = read_numbers(NUMBERS_TEX)
-    assert [n.macro for n in numbers] == ["dataIsSynthetic", "nConfigurations",
-                                          "bestOutlierMethod", "friedmanPTop", "nemenyiCdTop",
-                                          "etaSqClassifier"]
-    first = numbers[0]
-    assert (first.description, first.text, first.sql) == ("SYNTHETIC DATA (not study results)",
-                                                           "true", "")
-    assert numbers[1].description == "configurations in the results database"
-    assert numbers[1].sql == "SELECT count(*) FROM essential_metrics"
-    assert numbers[3].statistic == "statistics.friedman_nemenyi(alpha=0.05)"
-    assert numbers[4].unavailable == ("statistics.friedman_nemenyi not computable: needs 3 "
-                                      "treatments")
-    assert "no residual degrees of freedom" in numbers[5].unavailable
 
 
 def test_unavailable_outputs_show_with_their_reason(tmp_path):
@@ -71,14 +65,18 @@ def test_unavailable_outputs_show_with_their_reason(tmp_path):
         {"status": "unavailable", "reason": "no subject source database is configured"}))
     (figures / "forest_classifier.unavailable.json").write_text(json.dumps(
         {"status": "unavailable", "reason": "only one classifier in the database"}))
-    (tmp_path / "numbers.tex").write_text(NUMBERS_TEX)
+    variance = twin_paths(tmp_path / "tables" / "variance_decomposition.tex")
+    table = unavailable_table("variance_decomposition", "the factors cannot be separated",
+                              True, "VarianceTable")
+    write_with_twin(variance, table.latex(), table.twin())
     sections = [
-        section_for(tmp_path / "numbers.tex"),
+        section_for(_write_numbers(tmp_path)),
         section_for({"status": figures / "demo_traces.unavailable.json"}),
         # a figure task that kept its usual targets but wrote a status instead
         section_for({ext: figures / f"forest_classifier.{ext}" for ext in ("png", "pdf",
                                                                            "json")}),
-        section_for(tmp_path / "tables" / "top_pipelines.tex"),  # never written
+        section_for(twin_paths(tmp_path / "tables" / "top_pipelines.tex")),  # never written
+        section_for(variance),
     ]
     report = pd.DataFrame({"run_id": ["r1"], "run_name": ["A"], "status": ["FINISHED"],
                            "outcome": ["extracted"], "reason": [None], "seconds": [0.0312],
@@ -86,17 +84,18 @@ def test_unavailable_outputs_show_with_their_reason(tmp_path):
     page = render_report_html(sections, PROVENANCE, Path("/home/someone/data/public/db.duckdb"),
                               report, None)
     # The run's own seconds, blanks where nothing applies; the database by folder and name.
-    assert "<td>A</td>\n      <td>FINISHED</td>\n      <td>extracted</td>\n      <td></td>\n" \
-           "      <td>0.031</td>\n      <td></td>" in page
+    assert ("<tr><td>A</td><td>FINISHED</td><td>extracted</td><td></td><td>0.031</td><td></td>"
+            "</tr>") in page
     assert "<td>public/db.duckdb</td>" in page and "/home/someone" not in page
     for reason in ("no subject source database is configured",
                    "only one classifier in the database", "the output file is missing",
-                   "needs 3 treatments", "no residual degrees of freedom"):
+                   "needs 3 treatments", "no residual degrees of freedom",
+                   "the factors cannot be separated"):
         assert re.search(r'class="unavailable">.{0,200}' + re.escape(reason), page), reason
     assert "SYNTHETIC DATA" in page and "<img" not in page
     # Display names, the raw value kept beside them.
     assert "<td>Ensemble (all)</td><td><code>ensemble-LOF-MOMENT" in page
-    assert "&lt;0.001" in page
+    assert "<td>&lt;0.001</td><td><code>$&lt;$0.001</code>" in page  # as shown, as printed
     assert "No earlier build is recorded" in page
 
 
@@ -113,8 +112,11 @@ def test_the_built_page_embeds_every_figure_table_and_number(built):
         < page.index('<h2 id="figures">')
     tables = re.findall(r'<section class="table" id="(\w+)">.*?<table', page, re.DOTALL)
     assert sorted(tables) == sorted(p.stem for p in (built["outputs"] / "tables").glob("*.tex"))
-    tex = (built["outputs"] / "numbers.tex").read_text()
-    macros = re.findall(r"\\newcommand\{\\(\w+)\}", tex)
+    macros = [n["macro"] for n in json.loads((built["outputs"] / "numbers.json").read_text())
+              ["numbers"]]
+    # The twin lists exactly the macros numbers.tex defines, in its order.
+    assert macros == re.findall(r"\\newcommand\{\\(\w+)\}",
+                                (built["outputs"] / "numbers.tex").read_text())
     assert all(f"<code>\\{m}</code>" in page for m in macros)
     assert page.count("<summary>SQL</summary>") == len(macros) - 1  # all but dataIsSynthetic
     assert "Figure 3." in page and "Figure 7." in page

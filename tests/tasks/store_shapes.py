@@ -84,6 +84,9 @@ def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, st
                 assert path.is_file() and path.stat().st_size > 0, path
                 if path.suffix == ".tex" and "% unavailable: " in path.read_text():
                     unavailable[path.name] = path.read_text().split("% unavailable: ")[1]
+                    # Its JSON twin gives the same reason, for readers that never parse LaTeX.
+                    reason = json.loads(path.with_suffix(".json").read_text())["unavailable"]
+                    assert " ".join(reason.split()) in unavailable[path.name], reason
             assert task.complete(), task
         # The audit ran over every public file, the report page and the numbers too.
         audit = json.loads(Path(PrivacyAudit().output().path).read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from conftest import plr_settings
 
-from plr_luigi.cli.main import main as plr_luigi_main
+from plr_luigi.cli import main as cli
 from plr_luigi.tasks import ReproduceAll
 from plr_luigi.tasks import output_base as output_tasks
 
@@ -18,7 +18,7 @@ N_FOREST_PLOTS = 3  # by outlier method, imputation method, classifier
 
 def _status(capsys, *args: str) -> dict[str, dict[str, int]]:
     """`plr-luigi status` parsed: family -> {complete, missing, stale, would run}."""
-    assert plr_luigi_main(["status", *args]) == 0
+    assert cli.main(["status", *args]) == 0
     lines = capsys.readouterr().out.splitlines()
     table = {}
     for line in lines[1:lines.index("")]:
@@ -65,12 +65,12 @@ def test_invalidate_the_database_downstream_then_rebuild_only_that(built, capsys
     db = built / "data" / "public" / "plr_results.duckdb"
     png = built / "outputs" / "figures" / "forest_outlier_method.png"
 
-    assert plr_luigi_main(["invalidate", "MergeToDuckDB", "--downstream", "--dry-run"]) == 0
+    assert cli.main(["invalidate", "MergeToDuckDB", "--downstream", "--dry-run"]) == 0
     listed = capsys.readouterr().out
     assert "would delete" in listed and str(db) in listed and str(png) in listed
     assert db.is_file() and png.is_file()
 
-    assert plr_luigi_main(["invalidate", "MergeToDuckDB", "--downstream"]) == 0
+    assert cli.main(["invalidate", "MergeToDuckDB", "--downstream"]) == 0
     capsys.readouterr()
     assert not db.exists() and not png.exists()
     status = _status(capsys)
@@ -81,14 +81,14 @@ def test_invalidate_the_database_downstream_then_rebuild_only_that(built, capsys
     ran = recorder.build([ReproduceAll()])
     assert "ExtractRun" not in ran and "MergeToDuckDB" in ran and "ForestPlot" in ran
 
-    assert plr_luigi_main(["invalidate", "ForestPlot", "--downstream"]) == 0
+    assert cli.main(["invalidate", "ForestPlot", "--downstream"]) == 0
     # 3 forest plots, the report page, the privacy audit, the wrapper; their PNG/PDF/JSON
     # files, report.html and privacy_audit.json.
     assert "6 tasks selected, deleting 11 targets" in capsys.readouterr().out
     # The forest plots, then what shows or audits them, and the wrapper.
     assert recorder.build([ReproduceAll()]) == [
         *["ForestPlot"] * N_FOREST_PLOTS, "PrivacyAudit", "ReportPage", "ReproduceAll"]
-    assert plr_luigi_main(["invalidate", "NoSuchTask"]) == 2
+    assert cli.main(["invalidate", "NoSuchTask"]) == 2
 
 
 def test_overrides_and_the_graph_picture(built, capsys):
@@ -98,12 +98,12 @@ def test_overrides_and_the_graph_picture(built, capsys):
     assert status["MergeToDuckDB"]["complete"] == 1
 
     picture = built / "graph" / "task_graph.svg"
-    assert plr_luigi_main(["graph", "--edges", "--picture", str(picture)]) == 0
+    assert cli.main(["graph", "--edges", "--picture", str(picture)]) == 0
     out = capsys.readouterr().out
     assert "MergeToDuckDB -> ExtractRun (x" in out and "ReproduceAll -> ForestPlot" in out
     assert picture.with_suffix(".dot").read_text().startswith("digraph")
     assert picture.stat().st_size > 1000
-    assert plr_luigi_main(["graph"]) == 0
+    assert cli.main(["graph"]) == 0
     assert capsys.readouterr().out.startswith("ReproduceAll__")
 
 
@@ -115,7 +115,7 @@ def test_status_and_invalidate_cover_the_upstream_tasks(built, small_store, caps
     for family in ("MergeSignals", "PreprocessingQuality", "PreprocessingTable",
                    "OutlierDifficulty", "OutlierDifficultySubjects", "DecompositionGrid"):
         assert table[family]["complete"] == 1, family
-    assert plr_luigi_main(["invalidate", "MergeSignals", "--downstream"]) == 0
+    assert cli.main(["invalidate", "MergeSignals", "--downstream"]) == 0
     capsys.readouterr()
     after = _status(capsys)
     assert after["MergeSignals"]["missing"] == 1 and after["DecompositionGrid"]["would_run"] == 1

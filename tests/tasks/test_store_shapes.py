@@ -50,6 +50,10 @@ def test_two_configurations_of_one_classifier_build_what_they_can(tmp_path):
         in numbers
     page = (outputs / "report.html").read_text()
     assert "This figure is unavailable:</b> Friedman test needs &gt;= 3 treatments" in page
+    # An unavailable table too, its reason read from the table's JSON twin.
+    table = page.split('<section class="table" id="variance_decomposition">')[1]
+    assert "This table is unavailable:</b> " in table.split("</section>")[0]
+    assert "cannot separate" in table.split("</section>")[0]
 
 
 def test_a_store_without_the_compared_subset_or_any_standard_pipeline(tmp_path):
