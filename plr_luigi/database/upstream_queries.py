@@ -2,9 +2,9 @@
 imputation_metrics), alone and joined to the pipelines that used each method.
 
 Choices (docs/statistics-and-figures.md, "Preprocessing quality"): a method's quality is its
-best run's (the highest `outlier_test/f1` of the method, the lowest `test/mae` of an imputer on an outlier source, as
-the study's `OutlierBest_f1` param is); ground truth is F1 1 and MAE 0 by definition, as the
-classification runs' `Outlier_f1` / `Imputation_mae` params record it.
+best run's (the highest `outlier_test/f1` of the method, the lowest `test/mae` of an imputer on
+an outlier source, as the study's `OutlierBest_f1` param is); ground truth is F1 1 and MAE 0 by
+definition, as the classification runs' `Outlier_f1` / `Imputation_mae` params record it.
 """
 
 from __future__ import annotations
