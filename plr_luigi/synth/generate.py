@@ -85,7 +85,10 @@ def _build_run(index: int, run: RunSpec) -> BuiltRun:
         local = ctx.scratch / str(index) / folder / file_name
         local.parent.mkdir(parents=True, exist_ok=True)
         with open(local, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            if isinstance(obj, bytes):  # pickled already (a model pickle in the study's shape)
+                fh.write(obj)
+            else:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
         files.append((local, folder))
     return payload.params, payload.metrics, files
 
