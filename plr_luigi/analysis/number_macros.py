@@ -215,6 +215,14 @@ def compute_numbers(con, specs: list[NumberSpec]) -> list[dict]:
     return numbers
 
 
+def unavailable_numbers(specs: list[NumberSpec], reason: str) -> list[dict]:
+    """The records compute_numbers gives, for numbers whose data does not exist at all (their
+    query would name a missing database): each n/a with the reason."""
+    logger.warning("numbers: %s unavailable: %s", ", ".join(s.macro for s in specs), reason)
+    return [{"macro": s.macro, "description": s.description, "sql": s.sql, "statistic": None,
+             "unavailable": reason} for s in specs]
+
+
 def _tex_escape(text: str) -> str:
     return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%") \
         .replace("&", r"\&").replace("#", r"\#")
