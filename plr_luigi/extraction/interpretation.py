@@ -140,24 +140,30 @@ def interpret_run(run: RunSummary, study_ensemble_class: str, scratch_dir: Path,
     dict_arrays pickle; a model pickle that cannot be used gives outcome FAILED with the
     reason."""
     started = time.perf_counter()
-    with local_artifact(run, dict_arrays_artifact_path(run.run_name), scratch_dir) as path:
-        arrays = load_pickle(path)
-    features = [str(f) for f in arrays["feature_names"]]
-    vif = variance_inflation(run.run_id, np.asarray(arrays["x_train"], dtype=float), features)
-    x_test = np.asarray(arrays["x_test"], dtype=float)
     peak = process_rss_mb()
 
-    def failed(reason: str) -> Interpretation:
+    def failed(reason: str, vif: pd.DataFrame) -> Interpretation:
         logger.warning("SHAP of %s (%s) failed: %s", run.run_name, run.run_id, reason)
         return Interpretation(pd.DataFrame(columns=S.column_names), vif, FAILED, reason, 0,
                               time.perf_counter() - started, max(peak, process_rss_mb()))
+
+    try:
+        with local_artifact(run, dict_arrays_artifact_path(run.run_name), scratch_dir) as path:
+            arrays = load_pickle(path)
+        features = [str(f) for f in arrays["feature_names"]]
+        x_train = np.asarray(arrays["x_train"], dtype=float)
+        x_test = np.asarray(arrays["x_test"], dtype=float)
+    except (UnsafePickleError, CorruptPickleError, MissingArtifactError, KeyError) as err:
+        return failed(f"dict_arrays unusable: {type(err).__name__}: {err}",
+                      pd.DataFrame(columns=V.column_names))
+    vif = variance_inflation(run.run_id, x_train, features)
 
     progress(f"{run.run_name}: reading the model pickle", 5)
     try:
         with local_artifact(run, model_artifact_path(run.run_name), scratch_dir) as path:
             models = load_model_pickle(path, study_ensemble_class)
     except (UnsafePickleError, CorruptPickleError, MissingArtifactError) as err:
-        return failed(str(err))
+        return failed(str(err), vif)
     peak = max(peak, process_rss_mb())
     n_models = len(models) if isinstance(models, list) else 0
 
@@ -171,7 +177,7 @@ def interpret_run(run: RunSummary, study_ensemble_class: str, scratch_dir: Path,
     try:
         per_model = mean_abs_shap_per_model(models, x_test, on_model)
     except ModelShapeError as err:
-        return failed(str(err))
+        return failed(str(err), vif)
     return Interpretation(summarise_importance(run.run_id, per_model, features), vif, EXPLAINED,
                           None, n_models, time.perf_counter() - started, peak)
 
@@ -188,7 +194,7 @@ def write_interpretation(result: Interpretation, paths: dict[str, Path]) -> None
     shap = result.shap.astype({S.mean_abs_shap: float, S.ci_lo: float, S.ci_hi: float,
                                S.n_models: "int32"})
     shap.to_parquet(paths["shap"], index=False)
-    result.vif.to_parquet(paths["vif"], index=False)
+    result.vif.astype({V.vif: float}).to_parquet(paths["vif"], index=False)
     paths["outcome"].write_text(json.dumps({
         "outcome": result.outcome, "reason": result.reason, "n_models": result.n_models,
         "seconds": round(result.seconds, 3), "peak_rss_mb": round(result.peak_rss_mb, 1)},

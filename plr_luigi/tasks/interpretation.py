@@ -191,6 +191,9 @@ def _shap_inputs(con):
 
 
 def _no_shap_reason(report) -> str:
+    if report.empty:
+        return ("no configuration was selected for SHAP: none of the population or the "
+                "standard pipelines (configs/models.yaml) is in the results database")
     failed = report[report["outcome"] != "explained"]
     reasons = "; ".join(f"{r.run_name}: {r.reason}" for r in failed.head(3).itertuples())
     return (f"no configuration's SHAP could be computed ({len(failed)} of {len(report)} "
