@@ -10,7 +10,7 @@ WORKERS ?= 1
 SCHEDULER_HOST ?= 127.0.0.1
 SCHEDULER_PORT ?= 8082
 # make bench BENCH=memory runs one benchmark (memory speed merge orchestration analysis imputation
-# reproduce); empty: all of them. See BENCHMARKS.md.
+# reproduce shap); empty: all of them. See BENCHMARKS.md.
 BENCH ?=
 # reproduce-from-checkpoint: an existing public results database.
 DB ?= data/public/plr_results.duckdb

@@ -120,9 +120,10 @@ def _models(rng: np.random.Generator, n_boot: int, total_bytes: int) -> list[dic
 
 
 def build_run_payload(run: RunSpec, cohort: Cohort, in_bag: np.ndarray, seed: int, n_boot: int,
-                      model_bytes: int) -> RunPayload:
+                      model_bytes: int, model_iterations: int | None = None) -> RunPayload:
     """Everything logged for one run. A FAILED run stops after its data preparation: params
-    and the dict_arrays pickle, no metrics and no model."""
+    and the dict_arrays pickle, no metrics and no model. model_iterations: trees per CatBoost
+    model (None: configs/models.yaml's)."""
     rng = np.random.default_rng([seed, run.seed_key])
     payload = RunPayload(_params(run, cohort, rng))
     payload.pickles["dict_arrays"] = (f"dictArrays_{run.name}.pickle", _dict_arrays(cohort, rng))
@@ -151,7 +152,7 @@ def build_run_payload(run: RunSpec, cohort: Cohort, in_bag: np.ndarray, seed: in
     if run.classifier == "CatBoost":  # as the study's: bootstrap ensembles of CatBoost models
         arrays = payload.pickles["dict_arrays"][1]
         models = dump_study_models(train_bootstrap_ensembles(
-            arrays["x_train"], arrays["y_train"], in_bag, rng))
+            arrays["x_train"], arrays["y_train"], in_bag, rng, model_iterations))
     else:
         models = _models(rng, n_boot, model_bytes)
     payload.pickles["model"] = (f"model_{run.name}.pickle", models)

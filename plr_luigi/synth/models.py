@@ -58,12 +58,16 @@ def dump_study_models(models: list[StudyEnsemble]) -> bytes:
 
 
 def train_bootstrap_ensembles(x_train: np.ndarray, y_train: np.ndarray, in_bag: np.ndarray,
-                              rng: np.random.Generator) -> list[StudyEnsemble]:
+                              rng: np.random.Generator,
+                              iterations: int | None = None) -> list[StudyEnsemble]:
     """One two-member ensemble per bootstrap iteration (column of in_bag), each member a
-    CatBoostClassifier fitted on that iteration's in-bag subjects with its own seed."""
+    CatBoostClassifier fitted on that iteration's in-bag subjects with its own seed.
+    `iterations` (trees per member) replaces configs/models.yaml's: larger, study-sized models
+    for the SHAP benchmark."""
     from catboost import CatBoostClassifier
 
-    settings = load_model_config()["synthetic"]
+    settings = {**load_model_config()["synthetic"], **({"iterations": iterations}
+                                                        if iterations else {})}
     seeds = rng.integers(0, 2**31 - 1, size=(in_bag.shape[1], ENSEMBLE_SIZE))
     models = []
     for b in range(in_bag.shape[1]):
