@@ -171,8 +171,11 @@ def interpret_run(run: RunSummary, study_ensemble_class: str, scratch_dir: Path,
         nonlocal peak
         if b % 50 == 0 or b == n_models - 1:
             peak = max(peak, process_rss_mb())
-            progress(f"{run.run_name}: explained {b + 1} of {n_models} bootstrap models",
-                     10 + 85 * (b + 1) // n_models)
+            stage = f"{run.run_name}: explained {b + 1} of {n_models} bootstrap models"
+            # a line in the build's log too: progress and memory of the heaviest read
+            logger.info("%s (%.1f s, peak RSS %.0f MB)", stage, time.perf_counter() - started,
+                        peak)
+            progress(stage, 10 + 85 * (b + 1) // n_models)
 
     try:
         per_model = mean_abs_shap_per_model(models, x_test, on_model)
