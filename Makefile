@@ -10,7 +10,7 @@ WORKERS ?= 1
 SCHEDULER_HOST ?= 127.0.0.1
 SCHEDULER_PORT ?= 8082
 # make bench BENCH=memory runs one benchmark (memory speed merge orchestration analysis imputation
-# reproduce); empty: all of them. See BENCHMARKS.md.
+# reproduce shap); empty: all of them. See BENCHMARKS.md.
 BENCH ?=
 # reproduce-from-checkpoint: an existing public results database.
 DB ?= data/public/plr_results.duckdb
@@ -41,11 +41,14 @@ reproduce: install
 	$(LUIGI) ReproduceAll
 
 # Every output from an existing public database: no MLflow store is configured, so the
-# database is taken as it is and nothing tries to read a store.
+# database is taken as it is and nothing tries to read a store. The interpretation database
+# beside it (SHAP, VIF), if there is one, comes along; without it those outputs are n/a.
 reproduce-from-checkpoint: install
 	@test -f "$(DB)" || { echo "no results database at $(DB) (set DB=...)"; exit 2; }
 	@if [ "$(DB)" != "data/public/plr_results.duckdb" ]; then \
-		mkdir -p data/public && cp "$(DB)" data/public/plr_results.duckdb; fi
+		mkdir -p data/public && cp "$(DB)" data/public/plr_results.duckdb; \
+		if [ -f "$(dir $(DB))plr_interpretation.duckdb" ]; then \
+			cp "$(dir $(DB))plr_interpretation.duckdb" data/public/; fi; fi
 	$(LUIGI) ReproduceAll --plr-tracking-uri "" --plr-source-db ""
 
 extract: install

@@ -1,7 +1,7 @@
 """`make bench [BENCH=name]`: run every benchmark (or one) and rewrite the summary table of
 BENCHMARKS.md from bench/results/*.json.
 
-    python -m bench.run [memory speed merge orchestration analysis reproduce imputation]
+    python -m bench.run [memory speed merge orchestration analysis reproduce imputation shap]
     python -m bench.run --summary-only
 """
 
@@ -12,7 +12,8 @@ import sys
 
 from bench import summary
 
-ORDER = ("memory", "speed", "merge", "orchestration", "analysis", "reproduce", "imputation")
+ORDER = ("memory", "speed", "merge", "orchestration", "analysis", "reproduce", "imputation",
+         "shap")
 
 
 def main(argv=None) -> int:

@@ -216,6 +216,14 @@ def compute_numbers(con, specs: list[NumberSpec]) -> list[dict]:
     return numbers
 
 
+def unavailable_numbers(specs: list[NumberSpec], reason: str) -> list[dict]:
+    """The records compute_numbers gives, for numbers whose data does not exist at all (their
+    query would name a missing database): each n/a with the reason."""
+    logger.warning("numbers: %s unavailable: %s", ", ".join(s.macro for s in specs), reason)
+    return [{"macro": s.macro, "description": s.description, "sql": s.sql, "statistic": None,
+             "unavailable": reason} for s in specs]
+
+
 SYNTHETIC_MACRO = "dataIsSynthetic"  # defined (as "true") only when the data is synthetic
 SYNTHETIC_DESCRIPTION = "SYNTHETIC DATA (not study results)"
 

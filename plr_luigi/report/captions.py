@@ -38,6 +38,16 @@ _FIXED = {
                                 "retained.",
     "probability_distributions": "Predicted probabilities of glaucoma by true class, per "
                                  "standard pipeline.",
+    "shap_importance": "Figure 5. Mean |SHAP| per handcrafted feature (exact TreeSHAP of member "
+                       "0 of each bootstrap ensemble on the test subjects; bar: mean over the "
+                       "bootstrap models, whiskers: 2.5-97.5 percentiles), A ground truth, B "
+                       "best ensemble; colour: stimulus; *: VIF > 10 in the training data; "
+                       "diamond: the same for the ensemble's mean over both members.",
+    "shap_configurations": "S7. Mean |SHAP| per handcrafted feature for each standard pipeline "
+                           "and the mean over the best configurations by AUROC (whiskers: "
+                           "range of their means).",
+    "feature_vif": "Extended. Variance inflation factor of each handcrafted feature in the "
+                   "training data of every explained configuration; dashed: 10.",
     "demo_traces": "The light protocol and the pupil traces of the demo subjects (public "
                    "codes), from the private source database.",
 }

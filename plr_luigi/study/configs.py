@@ -15,6 +15,7 @@ CONFIGS_DIR = Path(__file__).resolve().parent.parent.parent / "configs"
 FACTOR_REGISTRY_PATH = CONFIGS_DIR / "factors.yaml"
 FIGURE_CONFIG_PATH = CONFIGS_DIR / "figures.yaml"
 PIPELINES_CONFIG_PATH = CONFIGS_DIR / "pipelines.yaml"
+MODELS_CONFIG_PATH = CONFIGS_DIR / "models.yaml"
 
 
 def load_yaml(path: Path) -> dict:
@@ -31,3 +32,10 @@ def load_figure_config(path: Path = FIGURE_CONFIG_PATH) -> dict:
 def load_standard_pipelines(path: Path = PIPELINES_CONFIG_PATH) -> dict[str, dict[str, str]]:
     """name -> label, category and the four factor levels, in the file's order."""
     return load_yaml(path)["standard_pipelines"]
+
+
+@lru_cache(maxsize=4)
+def load_model_config(path: Path = MODELS_CONFIG_PATH) -> dict:
+    """The model pickles' accepted class path, the SHAP configurations and rules
+    (configs/models.yaml)."""
+    return load_yaml(path)

@@ -397,6 +397,60 @@ SIGNAL_TIME = Table(
 # The private signals database: these tables and a provenance table (its inventory digest).
 SIGNAL_TABLES: tuple[Table, ...] = (RECONSTRUCTED_SIGNALS, SIGNAL_TIME)
 
+# The public interpretation database (data/public/plr_interpretation.duckdb): SHAP importance
+# and VIF of the configurations explained (configs/models.yaml). Its own file, written by its
+# own task after the results database: explaining the bootstrap models is the heaviest and
+# least trusted read of the build and optional (a checkpoint has no model pickles), so the
+# results database never waits for it or goes stale because of it. No per-subject values.
+MEMBER_RULES = {
+    "member0": "SHAP of member 0 of each bootstrap ensemble (the study's rule)",
+    "ensemble_mean": "SHAP of the ensemble's mean raw score, the mean of both members' SHAP "
+                     "values (the model the study's predictions come from)",
+}
+SHAP_IMPORTANCE = Table(
+    "shap_importance",
+    (
+        CONFIG_ID,
+        _c("feature", "VARCHAR", "handcrafted feature (Blue_* / Red_*: the stimulus)"),
+        _c("member_rule", "VARCHAR", "which model is explained: " + "; ".join(
+            f"{k}: {v}" for k, v in MEMBER_RULES.items())),
+        _c("mean_abs_shap", "DOUBLE", "mean over the bootstrap models of each model's mean "
+           "|SHAP| over the test subjects (log-odds units; CatBoost's exact TreeSHAP)"),
+        _c("ci_lo", "DOUBLE", "2.5th percentile over the bootstrap models"),
+        _c("ci_hi", "DOUBLE", "97.5th percentile over the bootstrap models"),
+        _c("n_models", "INTEGER", "bootstrap models explained"),
+    ),
+    "per explained configuration, feature and member rule: mean |SHAP| with its bootstrap "
+    "interval (Fig 5, S7)",
+)
+VIF = Table(
+    "vif",
+    (
+        CONFIG_ID,
+        _c("feature", "VARCHAR"),
+        _c("vif", "DOUBLE", "variance inflation factor of the feature in the run's x_train "
+           "(statsmodels, with an intercept)"),
+    ),
+    "per explained configuration and feature: collinearity of the training features",
+)
+SHAP_REPORT = Table(
+    "shap_report",
+    (
+        CONFIG_ID,
+        _c("run_name", "VARCHAR"),
+        _c("selection", "VARCHAR", "why it is explained: its AUROC rank in the population, "
+           "or the standard pipeline it is"),
+        _c("outcome", "VARCHAR", "explained or failed"),
+        _c("reason", "VARCHAR", "why SHAP failed (a refused or missing model pickle)",
+           required=False),
+        _c("n_models", "INTEGER", "bootstrap models explained (0 when failed)"),
+        _c("seconds", "DOUBLE", "time to read and explain the run's models"),
+        _c("peak_rss_mb", "DOUBLE", "peak resident memory of the explaining process, MB"),
+    ),
+    "every configuration selected for SHAP and what became of it",
+)
+INTERPRETATION_TABLES: tuple[Table, ...] = (SHAP_IMPORTANCE, VIF, SHAP_REPORT, PROVENANCE)
+
 
 def _schema_digest() -> str:
     """Changes whenever a table, a column or a grid of the per-run tables changes, so that every

@@ -1,7 +1,8 @@
 """Contents of one classification run: params, MLflow metrics and the three pickles.
 
-Everything is plain dicts, lists, str, int, float and numpy arrays, so that a restricted
-unpickler can load it. Metrics are computed from the per-iteration predictions themselves, so
+The metrics and dict_arrays pickles are plain dicts, lists, str, int, float and numpy arrays,
+so that a restricted unpickler can load them; a CatBoost run's model pickle has the study's
+shape (synth.models). Metrics are computed from the per-iteration predictions themselves, so
 every stored number is consistent with the stored predictions.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 from plr_luigi.synth.bootstrap_metrics import METRICS, iteration_metrics, summarize
 from plr_luigi.synth.cohort import FEATURE_NAMES, Cohort
 from plr_luigi.synth.design import RunSpec
+from plr_luigi.synth.models import dump_study_models, train_bootstrap_ensembles
 from plr_luigi.synth.predictions import SplitModel, simulate_predictions
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ HPARAMS = {
 class RunPayload:
     params: dict[str, str]
     metrics: dict[str, float] = field(default_factory=dict)
-    # artifact folder -> (file name, object to pickle)
+    # artifact folder -> (file name, object to pickle, or the pickle's bytes)
     pickles: dict[str, tuple[str, object]] = field(default_factory=dict)
 
 
@@ -111,15 +113,17 @@ def _dict_arrays(cohort: Cohort, rng: np.random.Generator) -> dict:
 
 
 def _models(rng: np.random.Generator, n_boot: int, total_bytes: int) -> list[dict]:
-    """Stand-ins for the bootstrap models: incompressible, so reading them costs real I/O."""
+    """Stand-ins for the other classifiers' bootstrap models: incompressible, so reading them
+    costs real I/O."""
     per_model = max(1, total_bytes // (8 * n_boot))
     return [{"iteration": b, "weights": rng.random(per_model)} for b in range(n_boot)]
 
 
 def build_run_payload(run: RunSpec, cohort: Cohort, in_bag: np.ndarray, seed: int, n_boot: int,
-                      model_bytes: int) -> RunPayload:
+                      model_bytes: int, model_iterations: int | None = None) -> RunPayload:
     """Everything logged for one run. A FAILED run stops after its data preparation: params
-    and the dict_arrays pickle, no metrics and no model."""
+    and the dict_arrays pickle, no metrics and no model. model_iterations: trees per CatBoost
+    model (None: configs/models.yaml's)."""
     rng = np.random.default_rng([seed, run.seed_key])
     payload = RunPayload(_params(run, cohort, rng))
     payload.pickles["dict_arrays"] = (f"dictArrays_{run.name}.pickle", _dict_arrays(cohort, rng))
@@ -145,5 +149,11 @@ def build_run_payload(run: RunSpec, cohort: Cohort, in_bag: np.ndarray, seed: in
             payload.metrics[f"{split}/{metric}_CI_hi"] = float(summary["ci"][1])
     payload.pickles["metrics"] = (f"metrics_{run.name}.pickle", {
         "metrics_iter": iteration, "metrics_stats": stats, "subjectwise_stats": subjectwise})
-    payload.pickles["model"] = (f"model_{run.name}.pickle", _models(rng, n_boot, model_bytes))
+    if run.classifier == "CatBoost":  # as the study's: bootstrap ensembles of CatBoost models
+        arrays = payload.pickles["dict_arrays"][1]
+        models = dump_study_models(train_bootstrap_ensembles(
+            arrays["x_train"], arrays["y_train"], in_bag, rng, model_iterations))
+    else:
+        models = _models(rng, n_boot, model_bytes)
+    payload.pickles["model"] = (f"model_{run.name}.pickle", models)
     return payload

@@ -62,6 +62,7 @@ class _BuildContext:
     n_boot: int
     model_bytes: int
     scratch: Path
+    model_iterations: int | None
 
 
 _context: _BuildContext | None = None
@@ -79,13 +80,17 @@ BuiltRun = tuple[dict[str, str], dict[str, float], list[tuple[Path, str]]]
 def _build_run(index: int, run: RunSpec) -> BuiltRun:
     """Build one run and write its pickles to scratch; returns params, metrics and files."""
     ctx = _context
-    payload = build_run_payload(run, ctx.cohort, ctx.in_bag, ctx.seed, ctx.n_boot, ctx.model_bytes)
+    payload = build_run_payload(run, ctx.cohort, ctx.in_bag, ctx.seed, ctx.n_boot, ctx.model_bytes,
+                                ctx.model_iterations)
     files = []
     for folder, (file_name, obj) in payload.pickles.items():
         local = ctx.scratch / str(index) / folder / file_name
         local.parent.mkdir(parents=True, exist_ok=True)
         with open(local, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            if isinstance(obj, bytes):  # pickled already (a model pickle in the study's shape)
+                fh.write(obj)
+            else:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
         files.append((local, folder))
     return payload.params, payload.metrics, files
 
@@ -100,9 +105,11 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
                    tracking_uri: str | None = None, n_runs: int | None = None,
                    n_bootstrap: int | None = None,
                    model_pickle_bytes: int | None = None,
-                   runs: list[RunSpec] | None = None) -> SynthSummary:
+                   runs: list[RunSpec] | None = None,
+                   model_iterations: int | None = None) -> SynthSummary:
     """Write the synthetic store (out_dir/mlruns, or `tracking_uri`) and out_dir/subjects.sqlite.
-    `runs` (design.run_spec) replaces the standard run list: a store of any shape, for tests."""
+    `runs` (design.run_spec) replaces the standard run list: a store of any shape, for tests.
+    `model_iterations`: trees per CatBoost model (default configs/models.yaml's, small)."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {sorted(SIZES)}")
     spec = SIZES[size]
@@ -125,7 +132,7 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
 
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir))
     in_bag = in_bag_mask(seed, len(cohort.train_codes), n_boot)
-    context = _BuildContext(cohort, in_bag, seed, n_boot, model_bytes, scratch)
+    context = _BuildContext(cohort, in_bag, seed, n_boot, model_bytes, scratch, model_iterations)
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1))
     # Forked before MLflow is touched here, and bounded to a few runs ahead so that scratch
     # never holds more than a handful of runs' pickles.

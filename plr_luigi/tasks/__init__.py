@@ -2,8 +2,9 @@
 
 By kind: settings (the luigi.cfg sections), store_listing (the store's runs, listed once per
 process), base and output_base (the base classes), extraction, merge, figures, tables, numbers,
-reports (of the extraction), catalog (every output), publication (report page, privacy audit),
-hooks (heartbeat, pre-fork import) and reproduce (ReproduceAll)."""
+interpretation (SHAP and VIF), reports (of the extraction), catalog (every output),
+publication (report page, privacy audit), hooks (heartbeat, pre-fork import) and reproduce
+(ReproduceAll)."""
 
 from plr_luigi.tasks import hooks  # noqa: F401 -- registers the heartbeat and pre-fork import
 from plr_luigi.tasks.extraction import (
@@ -25,6 +26,13 @@ from plr_luigi.tasks.figures import (
     PreprocessingQuality,
     SpecificationCurve,
     VarianceDecomposition,
+)
+from plr_luigi.tasks.interpretation import (
+    FeatureVif,
+    MergeInterpretation,
+    ShapConfigurations,
+    ShapForConfig,
+    ShapImportance,
 )
 from plr_luigi.tasks.merge import MergeSignals, MergeToDuckDB
 from plr_luigi.tasks.numbers import NumbersTex
@@ -49,7 +57,9 @@ __all__ = [
     "ExtractUpstreamRun",
     "ExtractionReport",
     "FactorTable",
+    "FeatureVif",
     "ForestPlot",
+    "MergeInterpretation",
     "MergeSignals",
     "MergeToDuckDB",
     "MetricRaincloud",
@@ -63,6 +73,9 @@ __all__ = [
     "PrivacyAudit",
     "ReportPage",
     "ReproduceAll",
+    "ShapConfigurations",
+    "ShapForConfig",
+    "ShapImportance",
     "SpecificationCurve",
     "SubjectLookup",
     "TopPipelinesTable",

@@ -25,6 +25,7 @@ from plr_luigi.tasks.figures import (
     SpecificationCurve,
     VarianceDecomposition,
 )
+from plr_luigi.tasks.interpretation import FeatureVif, ShapConfigurations, ShapImportance
 from plr_luigi.tasks.numbers import NumbersTex
 from plr_luigi.tasks.reports import ExtractionReport
 from plr_luigi.tasks.tables import (
@@ -48,6 +49,9 @@ def manuscript_outputs() -> list[luigi.Task]:
         NumbersTex(),
         MetricRaincloud(),
         PredictionInstability(),
+        ShapImportance(),
+        ShapConfigurations(),
+        FeatureVif(),
         *(ForestPlot(factor=f) for f in COMPARED_FACTORS),
         AurocHeatmap(),
         SpecificationCurve(),

@@ -6,13 +6,14 @@ from __future__ import annotations
 import luigi
 
 from plr_luigi.database.provenance import is_synthetic
-from plr_luigi.tasks.output_base import DatabaseOutput, subset_for
+from plr_luigi.tasks.interpretation import InterpretationOutput
+from plr_luigi.tasks.output_base import subset_for
 from plr_luigi.tasks.settings import plr
 
 
-class NumbersTex(DatabaseOutput):
-    """Reads the database; writes numbers.tex, one macro per number the text quotes, and its
-    JSON twin numbers.json."""
+class NumbersTex(InterpretationOutput):
+    """Reads the results database and, where it exists, the interpretation database; writes
+    numbers.tex, one macro per number the text quotes, and its JSON twin numbers.json."""
 
     def output(self):
         from plr_luigi.analysis.twins import twin_paths
@@ -31,7 +32,7 @@ class NumbersTex(DatabaseOutput):
         cd = load_figure_config()["critical_difference"]
         with self.database() as (con, provenance):
             specs = number_macros.number_specs(number_macros.classifiers_in(con), cd["top_n"],
-                                             cd["alpha"])
+                                               cd["alpha"])
             specs += quality_number_specs(subset_for(""))
             catboost = figure_number_specs.catboost_pipelines(load_standard_pipelines())
             found = set(find_pipelines(con, catboost)[0]["pipeline"])
@@ -39,6 +40,23 @@ class NumbersTex(DatabaseOutput):
                 {name: spec for name, spec in catboost.items() if name in found})
             specs += figure_number_specs.raincloud_specs(load_figure_config()["raincloud_metrics"])
             values = number_macros.compute_numbers(con, specs)
+        values += self.interpretation_numbers(catboost)
         write_with_twin(self.published_files(), number_macros.render_numbers_tex(
             values, is_synthetic(provenance), provenance_line(provenance)),
             number_macros.numbers_twin(values, is_synthetic(provenance), provenance))
+
+    def interpretation_numbers(self, pipelines: dict[str, dict]) -> list[dict]:
+        """SHAP and VIF numbers of the standard CatBoost pipelines; n/a with the reason
+        without an interpretation database."""
+        from plr_luigi.analysis import number_macros
+        from plr_luigi.analysis.interpretation_summary import interpretation_number_specs
+        from plr_luigi.study.configs import load_model_config
+        from plr_luigi.study.unavailable import DataUnavailableError
+
+        specs = interpretation_number_specs(pipelines,
+                                            load_model_config()["shap"]["vif_threshold"])
+        try:
+            with self.interpretation() as (con, _):
+                return number_macros.compute_numbers(con, specs)
+        except DataUnavailableError as unavailable:
+            return number_macros.unavailable_numbers(specs, str(unavailable))

@@ -75,7 +75,13 @@ def _public_files() -> list[Path]:
     config = plr()
     audit = plr().output_path("privacy_audit.json")
     files = [p for p in Path(config.output_dir).rglob("*") if p.is_file() and p != audit]
-    return sorted([config.database_path(), *files])
+    return sorted([*_public_databases(), *files])
+
+
+def _public_databases() -> list[Path]:
+    """The results database and, where one was built, the interpretation database."""
+    interpretation = plr().interpretation_database_path()
+    return [plr().database_path(), *([interpretation] if interpretation.is_file() else [])]
 
 
 class PrivacyAudit(RunOnceTask):
@@ -108,12 +114,13 @@ class PrivacyAudit(RunOnceTask):
         from plr_luigi.database.results_database import connect_read_only
 
         files, private = _public_files(), _private_paths()
-        con = connect_read_only(plr().database_path())
-        try:
-            leaks = [f"{plr().database_path()}: {leak}"
-                     for leak in find_leaks_in_database(con, private)]
-        finally:
-            con.close()
+        leaks = []
+        for database in _public_databases():
+            con = connect_read_only(database)
+            try:
+                leaks += [f"{database}: {leak}" for leak in find_leaks_in_database(con, private)]
+            finally:
+                con.close()
         leaks += find_leaks_in_files(files, private)
         if leaks:
             raise PrivacyLeakError("public outputs hold what must not be published:\n  "

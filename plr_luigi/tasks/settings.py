@@ -42,6 +42,13 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
     def database_path(self) -> Path:
         return Path(self.data_dir) / "public" / "plr_results.duckdb"
 
+    def interpretation_database_path(self) -> Path:
+        """Public: SHAP importance and VIF of the explained configurations."""
+        return Path(self.data_dir) / "public" / "plr_interpretation.duckdb"
+
+    def interpretation_dir(self, run_id: str, fingerprint: str) -> Path:
+        return self.interim_dir() / "interpretation" / run_id / fingerprint
+
     def signals_database_path(self) -> Path:
         """PRIVATE: the imputation runs' per-subject reconstructed signals."""
         return Path(self.data_dir) / "private" / "plr_signals.duckdb"

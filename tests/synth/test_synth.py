@@ -70,11 +70,25 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _load_artifact(run, path):
+def _artifact_bytes(run, path) -> bytes:
     import mlflow
 
     local = mlflow.artifacts.download_artifacts(artifact_uri=f"{run.info.artifact_uri}/{path}")
-    return _RestrictedUnpickler(io.BytesIO(Path(local).read_bytes())).load()
+    return Path(local).read_bytes()
+
+
+def _load_artifact(run, path):
+    return _RestrictedUnpickler(io.BytesIO(_artifact_bytes(run, path))).load()
+
+
+def _load_models(run, path):
+    import mlflow
+
+    from plr_luigi.store.safe_pickle import load_model_pickle
+    from plr_luigi.study.configs import load_model_config
+
+    local = mlflow.artifacts.download_artifacts(artifact_uri=f"{run.info.artifact_uri}/{path}")
+    return load_model_pickle(Path(local), load_model_config()["study_ensemble_class"])
 
 
 def test_run_count_names_and_quirks(summary, runs):
@@ -178,7 +192,30 @@ def test_dict_arrays_and_model_pickles(runs):
     assert arrays["x_train"].shape == (145, 8) and arrays["x_test"].shape == (63, 8)
     assert len(arrays["feature_names"]) == 8 and arrays["y_test"].shape == (63,)
     assert list(arrays["subject_codes_test"]) == ast.literal_eval(run.data.params["codes_test"])
-    assert len(_load_artifact(run, f"model/model_{GROUND_TRUTH}.pickle")) == N_BOOT
+
+    models = _load_models(run, f"model/model_{GROUND_TRUTH}.pickle")
+    assert len(models) == N_BOOT
+    assert [type(m).__name__ for m in models[0].ensemble] == ["CatBoostClassifier"] * 2
+    # each bootstrap model learnt from its own in-bag sample: their predictions differ
+    x_test = arrays["x_test"]
+    first, second = (models[b].ensemble[0].predict_proba(x_test)[:, 1] for b in (0, 1))
+    assert not np.allclose(first, second)
+
+
+def test_model_pickles_name_the_study_class_and_other_classifiers_keep_stand_ins(runs):
+    import pickletools
+
+    from plr_luigi.study.configs import load_model_config
+
+    (run,) = _by_name(runs, GROUND_TRUTH)
+    raw = _artifact_bytes(run, f"model/model_{GROUND_TRUTH}.pickle")
+    strings = {str(arg) for _, arg, _ in pickletools.genops(raw) if isinstance(arg, str)}
+    module, _, name = load_model_config()["study_ensemble_class"].rpartition(".")
+    assert {module, name, "catboost.core", "CatBoostClassifier"} <= strings
+    other = next(r for r in runs if r.data.params.get("model_name") == "XGBoost"
+                 and r.info.status == "FINISHED" and r.info.lifecycle_stage == "active")
+    stand_in = _load_artifact(other, f"model/model_{other.info.run_name}.pickle")
+    assert len(stand_in) == N_BOOT and set(stand_in[0]) == {"iteration", "weights"}
 
 
 def test_quirk_artifacts(summary, client, runs):

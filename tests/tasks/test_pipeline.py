@@ -172,10 +172,11 @@ def test_luigi_command_with_nothing_to_do_exits_zero(built, tmp_path):
 
 
 def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
-    """reproduce-from-checkpoint: a copy of the public database, no store at all."""
+    """reproduce-from-checkpoint: a copy of the public databases, no store at all."""
     data = tmp_path / "data"
     (data / "public").mkdir(parents=True)
     shutil.copy(built["db"], data / "public" / "plr_results.duckdb")
+    shutil.copy(built["db"].with_name("plr_interpretation.duckdb"), data / "public")
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", "", "", data, tmp_path / "outputs")
     result = _luigi(["ReproduceAll"], cfg, ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
