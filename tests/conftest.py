@@ -7,20 +7,15 @@ The helpers (stores, builds, luigi processes, servers) are in tests/support/.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from support import templates
 from support.events import BuildRecorder
-from support.luigi_process import ROOT
-from support.settings import build_settings, plr_settings
-from support.stores import (
-    SMALL_STORE,
-    copy_build,
-    copy_store,
-    load_summary,
-    made_once,
-    save_summary,
-)
+from support.luigi_process import ROOT, luigi_env, stop
+from support.stores import copy_build, copy_store
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
@@ -29,10 +24,51 @@ REPOSITORY_FOLDERS = (ROOT / "data", ROOT / "outputs")
 TESTS = Path(__file__).resolve().parent
 # The test files pytest collected in this session (tests/test_collection.py checks them).
 COLLECTED: set[Path] = set()
+_TEMPLATES_PROCESS: subprocess.Popen | None = None
 
 
 def pytest_itemcollected(item):
     COLLECTED.add(Path(item.path).resolve())
+
+
+def _needs_templates(item) -> bool:
+    return bool(set(templates.FIXTURES) & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that need the shared store or build run after the others (the order is the
+    same in every pytest-xdist worker), so that the background process making them
+    (pytest_collection_finish) has time to."""
+    items.sort(key=_needs_templates)
+
+
+def pytest_collection_finish(session):
+    """Starts making the shared store and build in the background, in one process of the run,
+    when a collected test needs them. A test that needs them first waits for them (or, if
+    this process failed, makes them itself and shows why)."""
+    global _TEMPLATES_PROCESS
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    needed = [name for name in templates.FIXTURES
+              if any(name in getattr(item, "fixturenames", ()) for item in session.items)]
+    if worker != "gw0" or session.config.option.collectonly or not needed:
+        return
+    # pytest's own tmp_path_factory (the fixture is not available to hooks).
+    shared = _shared_dir(session.config._tmp_path_factory)
+    env = {**luigi_env(None), "PYTHONPATH": str(TESTS)}
+    with open(shared / "templates.log", "w") as log:
+        _TEMPLATES_PROCESS = subprocess.Popen(
+            [sys.executable, "-m", "support.templates", str(shared), needed[-1]], cwd=ROOT,
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _TEMPLATES_PROCESS is None:
+        return
+    try:
+        if exitstatus != pytest.ExitCode.INTERRUPTED:
+            _TEMPLATES_PROCESS.wait(1800)  # another worker may still be waiting for it
+    finally:
+        stop(_TEMPLATES_PROCESS)
 
 
 def whole_suite_collected(config) -> bool:
@@ -42,12 +78,16 @@ def whole_suite_collected(config) -> bool:
     return asked <= {TESTS, ROOT} and not getattr(config.option, "lf", False)
 
 
+def _shared_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory) -> Path:
     """A folder of this test run that every process of it sees (each pytest-xdist worker has
     its own base folder inside the run's)."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return _shared_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +99,7 @@ def recorder():
 def small_store(shared_dir):
     """The small synthetic store, generated once per run and only read: a test that changes
     a store uses private_store."""
-    from plr_luigi.synth import generate_store
-
-    def make(folder: Path) -> None:
-        save_summary(generate_store(folder / "store", **SMALL_STORE), folder / "summary.json")
-
-    return load_summary(made_once(shared_dir / "small_store", make) / "summary.json")
+    return templates.small_store(shared_dir)
 
 
 @pytest.fixture
@@ -74,19 +109,9 @@ def private_store(small_store, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def build_template(shared_dir, small_store) -> dict:
+def build_template(shared_dir) -> dict:
     """The whole graph built once per run on the small store; never changed, only copied."""
-    import json
-
-    from plr_luigi.tasks import ReproduceAll
-
-    def make(folder: Path) -> None:
-        with plr_settings(**build_settings(small_store, folder)):
-            ran = BuildRecorder().build([ReproduceAll()])
-        (folder / "ran.json").write_text(json.dumps(ran))
-
-    folder = made_once(shared_dir / "build", make)
-    return {"work": folder, "ran": json.loads((folder / "ran.json").read_text())}
+    return templates.build_template(shared_dir)
 
 
 def _copy_of_build(template: dict, store, dest: Path) -> dict:
