@@ -66,8 +66,11 @@ demo-data: install clean
 lint: install
 	$(BIN)/ruff check plr_luigi tests bench
 
+# The tests spread over the cores (pytest-xdist); modules sharing a module-scoped store stay
+# on one worker (xdist_group). TEST_WORKERS=0: in this process only.
+TEST_WORKERS ?= auto
 test: lint test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Benchmarks at the paper's scale: bench/results/*.json and the table in BENCHMARKS.md. The
 # first run generates an 800-run paper-size store in bench/.work (~25 GB, ~4 min).

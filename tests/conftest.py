@@ -1,82 +1,93 @@
-"""Shared fixtures: real synthetic MLflow stores and real Luigi builds with [plr] overridden."""
+"""Shared fixtures: a real synthetic MLflow store and a real Luigi build of it, each made once
+per test run (pytest-xdist's workers share them) and copied for the tests that change them.
+
+The helpers (stores, builds, luigi processes, servers) are in tests/support/.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-import luigi
 import pytest
+from support import templates
+from support.events import BuildRecorder
+from support.luigi_process import ROOT, luigi_env, stop
+from support.stores import copy_build, copy_store
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
-# Small but complete: every quirk, the standard pipelines, 60 bootstrap iterations.
-SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 24, "n_bootstrap": 60,
-               "model_pickle_bytes": 50_000}
+# The project's own folders, which no test may write into (they hold a user's builds).
+REPOSITORY_FOLDERS = (ROOT / "data", ROOT / "outputs")
+TESTS = Path(__file__).resolve().parent
+# The test files pytest collected in this session (tests/test_collection.py checks them).
+COLLECTED: set[Path] = set()
+_TEMPLATES_PROCESS: subprocess.Popen | None = None
 
 
-def write_luigi_cfg(path: Path, tracking_uri: str, source_db: str, data_dir: Path,
-                    output_dir: Path) -> Path:
-    """A config file for `luigi` subprocesses (read after the project's luigi.cfg)."""
-    path.write_text(f"[plr]\ntracking_uri = {tracking_uri}\nsource_db = {source_db}\n"
-                    f"data_dir = {data_dir}\noutput_dir = {output_dir}\n")
-    return path
+def pytest_itemcollected(item):
+    COLLECTED.add(Path(item.path).resolve())
 
 
-@contextlib.contextmanager
-def luigi_config(section: str, **values):
-    """Set options of one luigi.cfg section for the block, then restore what was there."""
-    config = luigi.configuration.get_config()
-    previous = {k: config.get(section, k, None) for k in values}
-    for key, value in values.items():
-        config.set(section, key, str(value))
+def _needs_templates(item) -> bool:
+    return bool(set(templates.FIXTURES) & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that need the shared store or build run after the others (the order is the
+    same in every pytest-xdist worker), so that the background process making them
+    (pytest_collection_finish) has time to."""
+    items.sort(key=_needs_templates)
+
+
+def pytest_collection_finish(session):
+    """Starts making the shared store and build in the background, in one process of the run,
+    when a collected test needs them. A test that needs them first waits for them (or, if
+    this process failed, makes them itself and shows why)."""
+    global _TEMPLATES_PROCESS
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    needed = [name for name in templates.FIXTURES
+              if any(name in getattr(item, "fixturenames", ()) for item in session.items)]
+    if worker != "gw0" or session.config.option.collectonly or not needed:
+        return
+    # pytest's own tmp_path_factory (the fixture is not available to hooks).
+    shared = _shared_dir(session.config._tmp_path_factory)
+    env = {**luigi_env(None), "PYTHONPATH": str(TESTS)}
+    with open(shared / "templates.log", "w") as log:
+        _TEMPLATES_PROCESS = subprocess.Popen(
+            [sys.executable, "-m", "support.templates", str(shared), needed[-1]], cwd=ROOT,
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _TEMPLATES_PROCESS is None:
+        return
     try:
-        yield
+        if exitstatus != pytest.ExitCode.INTERRUPTED:
+            _TEMPLATES_PROCESS.wait(1800)  # another worker may still be waiting for it
     finally:
-        for key, value in previous.items():
-            if value is None:
-                config.remove_option(section, key)
-            else:
-                config.set(section, key, value)
+        stop(_TEMPLATES_PROCESS)
 
 
-@contextlib.contextmanager
-def plr_settings(**values: str):
-    """Override [plr] settings for in-process builds, restoring them afterwards."""
-    from plr_luigi.tasks.store_listing import clear_run_decisions_cache
-
-    config = luigi.configuration.get_config()
-    previous = {k: config.get("plr", k, None) for k in values}
-    for key, value in values.items():
-        config.set("plr", key, str(value))
-    clear_run_decisions_cache()
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                config.remove_option("plr", key)
-            else:
-                config.set("plr", key, value)
-        clear_run_decisions_cache()
+def whole_suite_collected(config) -> bool:
+    """Whether this session collected every test file (it was not asked for some only, nor
+    for the last failures: --lf skips whole files)."""
+    asked = {Path(arg.split("::")[0]).resolve() for arg in config.args}
+    return asked <= {TESTS, ROOT} and not getattr(config.option, "lf", False)
 
 
-class BuildRecorder:
-    """Task families that ran successfully, via Luigi's own events (single worker, in process)."""
+def _shared_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
-    def __init__(self):
-        self.ran: list[str] = []
-        luigi.Task.event_handler(luigi.Event.SUCCESS)(self._record)
 
-    def _record(self, task):
-        self.ran.append(task.task_family)
-
-    def build(self, tasks, **kwargs) -> list[str]:
-        self.ran = []
-        result = luigi.build(tasks, local_scheduler=True, detailed_summary=True, **kwargs)
-        assert result.scheduling_succeeded, result.summary_text
-        return sorted(self.ran)
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder of this test run that every process of it sees (each pytest-xdist worker has
+    its own base folder inside the run's)."""
+    return _shared_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -85,26 +96,48 @@ def recorder():
 
 
 @pytest.fixture(scope="session")
-def small_store(tmp_path_factory):
-    from plr_luigi.synth import generate_store
+def small_store(shared_dir):
+    """The small synthetic store, generated once per run and only read: a test that changes
+    a store uses private_store."""
+    return templates.small_store(shared_dir)
 
-    return generate_store(tmp_path_factory.mktemp("small_store"), **SMALL_STORE)
+
+@pytest.fixture
+def private_store(small_store, tmp_path):
+    """A copy of the small store that the test may change."""
+    return copy_store(small_store, tmp_path / "store")
 
 
 @pytest.fixture(scope="session")
-def built(small_store, recorder, tmp_path_factory):
-    """The whole graph built once on the small store, shared by the test modules (one real
-    build instead of one per module keeps the suite fast)."""
-    from plr_luigi.tasks import ReproduceAll
+def build_template(shared_dir) -> dict:
+    """The whole graph built once per run on the small store; never changed, only copied."""
+    return templates.build_template(shared_dir)
 
-    work = tmp_path_factory.mktemp("build")
-    settings = dict(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
-                    data_dir=str(work / "data"), output_dir=str(work / "outputs"))
-    with plr_settings(**settings):
-        ran = recorder.build([ReproduceAll()])
-    return {"work": work, "settings": settings, "ran": ran,
-            "db": work / "data" / "public" / "plr_results.duckdb",
-            "outputs": work / "outputs"}
+
+def _copy_of_build(template: dict, store, dest: Path) -> dict:
+    settings = copy_build(template["work"], dest, store)
+    return {"work": dest, "settings": settings, "ran": template["ran"], "store": store,
+            "db": dest / "data" / "public" / "plr_results.duckdb", "outputs": dest / "outputs"}
+
+
+@pytest.fixture(scope="session")
+def built(build_template, small_store, tmp_path_factory):
+    """The whole graph built on the small store, shared by the test modules of this process:
+    work (its folder), settings ([plr]), ran (task families, as the build ran them), db,
+    outputs. A test that changes it restores it; one that needs its own uses built_copy."""
+    return _copy_of_build(build_template, small_store, tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture
+def built_copy(build_template, small_store, tmp_path):
+    """A private copy of the finished build (as `built`), of the shared small store."""
+    return _copy_of_build(build_template, small_store, tmp_path / "build")
+
+
+@pytest.fixture
+def built_copy_of_private_store(build_template, private_store, tmp_path):
+    """A private copy of the finished build and of the store it was built from (`store`)."""
+    return _copy_of_build(build_template, private_store, tmp_path / "build")
 
 
 @pytest.fixture
@@ -113,6 +146,23 @@ def con(built):
 
     with duckdb.connect(str(built["db"]), read_only=True) as connection:
         yield connection
+
+
+def _files_in(folders) -> dict[Path, tuple[int, int]]:
+    return {path: (path.stat().st_size, path.stat().st_mtime_ns)
+            for folder in folders if folder.is_dir()
+            for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_data_and_outputs_untouched():
+    """Tests write into their own folders only: the project's data/ and outputs/ (a user's
+    store and builds) are the same at the end of the session as at its start."""
+    before = _files_in(REPOSITORY_FOLDERS)
+    yield
+    after = _files_in(REPOSITORY_FOLDERS)
+    changed = sorted(str(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    assert changed == [], f"tests wrote into the repository's data/ or outputs/: {changed}"
 
 
 class Inbox:
@@ -134,7 +184,7 @@ class Inbox:
 def smtp_server():
     """A local SMTP server: (port, inbox) of the failure alerts a build sends."""
     from aiosmtpd.controller import Controller
-    from servers import free_port
+    from support.servers import free_port
 
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())

@@ -63,7 +63,7 @@ def test_the_grid_of_the_demo_store(built):
 
 def test_the_grid_without_a_store_is_marked_unavailable(built, tmp_path):
     import luigi
-    from conftest import plr_settings
+    from support.settings import plr_settings
 
     from plr_luigi.tasks import DecompositionGrid
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 import luigi
 import pandas as pd
+from support.settings import plr_settings
+from support.stores import SMALL_STORE
 
 from plr_luigi.study import schema
-from tests.conftest import SMALL_STORE, plr_settings
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
@@ -104,14 +105,13 @@ def _imputation_pickle(store_dir: Path, run_name: str) -> Path:
     return next((root / "imputation").glob("*.pickle"))
 
 
-def test_bad_upstream_runs_fail_alone(tmp_path):
-    from plr_luigi.synth import generate_store
-
-    store = generate_store(tmp_path / "store", **SMALL_STORE)
+def test_bad_upstream_runs_fail_alone(private_store, tmp_path):
+    store = private_store
+    store_dir = Path(store.tracking_uri).parent
     corrupt = "SAITS_dFfn128_nLayers2__LOF_impPLR_v0.1"
     missing = "SAITS_dFfn128_nLayers2__TimesNet_impPLR_v0.1"
-    _imputation_pickle(tmp_path / "store", corrupt).write_bytes(b"not a pickle")
-    _imputation_pickle(tmp_path / "store", missing).unlink()
+    _imputation_pickle(store_dir, corrupt).write_bytes(b"not a pickle")
+    _imputation_pickle(store_dir, missing).unlink()
     result = _build(store, tmp_path / "work")
     assert result.scheduling_succeeded, result.summary_text
     with duckdb.connect(str(tmp_path / "work/data/public/plr_results.duckdb"),

@@ -14,7 +14,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import plr_settings
+from support.settings import plr_settings
 
 from plr_luigi.database import queries
 from plr_luigi.study.configs import load_standard_pipelines

@@ -107,7 +107,7 @@ def test_outlier_difficulty_per_subject_is_private_and_shares_are_its_sums(built
 
 def test_outlier_difficulty_without_a_source_database_is_marked_unavailable(built, tmp_path):
     import luigi
-    from conftest import plr_settings
+    from support.settings import plr_settings
 
     from plr_luigi.tasks import OutlierDifficulty, PreprocessingQuality
 

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import SMALL_STORE, plr_settings
+from support.settings import plr_settings
 
 from plr_luigi.report.build_history import compare, record_build
 
@@ -84,26 +84,25 @@ def _diff(settings: dict) -> str:
 
 
 @pytest.mark.slow
-def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(tmp_path, recorder):
-    from plr_luigi.synth import generate_store
+def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(
+        built_copy_of_private_store, tmp_path, recorder):
     from plr_luigi.tasks import ReportPage
     from plr_luigi.tasks.store_listing import clear_run_decisions_cache
 
-    store = generate_store(tmp_path / "store", **SMALL_STORE)
-    settings = dict(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
-                    data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
-    page_path = tmp_path / "outputs" / "report.html"
+    # The first build: a finished one (a copy), of a store the test then adds runs to.
+    store, settings, work = (built_copy_of_private_store[k] for k in ("store", "settings", "work"))
+    page_path = work / "outputs" / "report.html"
     with plr_settings(**settings):
         recorder.build([ReportPage()])
         first = page_path.read_text()
-        before = _numbers((tmp_path / "outputs" / "numbers.json").read_text())
+        before = _numbers((work / "outputs" / "numbers.json").read_text())
         assert "No earlier build is recorded" in first
         assert "No earlier build is recorded" in _diff(settings)
         better, broken = _add_runs(store.tracking_uri, tmp_path)
         clear_run_decisions_cache()
         recorder.build([ReportPage()])
     page = page_path.read_text()
-    after = _numbers((tmp_path / "outputs" / "numbers.json").read_text())
+    after = _numbers((work / "outputs" / "numbers.json").read_text())
     changes = page.split('<h2 id="changes">')[1].split('<p class="contents">')[0]
     moved = _moved(changes)
     assert moved["nConfigurations"] == (before["nConfigurations"], after["nConfigurations"])
@@ -131,7 +130,7 @@ def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(tmp_path, 
         recorder.build([ReportPage()])
     assert page_path.read_text().split('<h2 id="changes">')[1].split('<p class="contents">')[0] \
         == page.split('<h2 id="changes">')[1].split('<p class="contents">')[0]
-    history = json.loads((tmp_path / "data" / "history" / "builds.json").read_text())
+    history = json.loads((work / "data" / "history" / "builds.json").read_text())
     assert len(history["builds"]) == 2
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from servers import ROOT
 
 from plr_luigi.analysis.latex_tables import unavailable_table
 from plr_luigi.analysis.number_macros import numbers_twin, render_numbers_tex
@@ -159,7 +158,6 @@ def test_chromium_shows_every_figure_at_a_readable_size(built, tmp_path):
     for row in rows:  # decoded by the browser, and drawn at least 1000 px wide
         assert row["complete"] and row["natural"] > 500 and row["width"] >= 1000, row
         assert row["height"] > 200, row
-    screenshot = ROOT / "outputs" / "report_screenshot.png"
-    screenshot.parent.mkdir(exist_ok=True)
+    screenshot = tmp_path / "report_screenshot.png"
     shot = _chromium(tmp_path, page.as_uri(), f"--screenshot={screenshot}")
     assert screenshot.is_file() and screenshot.stat().st_size > 50_000, shot.stderr[-2000:]

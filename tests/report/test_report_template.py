@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from servers import ROOT
+from support.luigi_process import ROOT
 
 from plr_luigi.report.report_page import report_templates
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import plr_settings
-from servers import running_mlflow_server
+from support.servers import running_mlflow_server
+from support.settings import plr_settings
 
 from plr_luigi.tasks import MergeToDuckDB
 
-pytestmark = pytest.mark.slow
+# One worker: its tests share the module's stores (pytest-xdist would make them once per worker).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("store_backends")]
 # Logging over HTTP costs ~0.45 s per run: keep the store small.
 STORE = {"size": "demo", "seed": 11, "n_runs": 12, "n_bootstrap": 30, "model_pickle_bytes": 10_000}
 FACTORS = ["outlier_method", "imputation_method", "classifier", "featurization"]

@@ -9,8 +9,9 @@ import time
 
 import luigi
 import pytest
-from conftest import plr_settings
-from servers import free_port, start_mlflow_server, stop
+from support.luigi_process import stop
+from support.servers import free_port, start_mlflow_server
+from support.settings import plr_settings
 
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,

@@ -17,6 +17,8 @@ from plr_luigi.synth.design import build_run_list
 from plr_luigi.synth.registry import load_levels
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+# One worker: its tests share the module's store (pytest-xdist would make it once per worker).
+pytestmark = pytest.mark.xdist_group("synth_store")
 
 N_RUNS, N_BOOT = 12, 50
 SPLITS = ("train", "val", "test")

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pytest
+from support.stores import SMALL_STORE
 
 from plr_luigi.study.subject_codes import ORIGINAL_CODE
 from plr_luigi.study.upstream_names import (
@@ -23,7 +24,6 @@ from plr_luigi.synth.upstream_design import (
     imputation_runs,
     outlier_runs,
 )
-from tests.conftest import SMALL_STORE
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 

@@ -3,33 +3,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import write_luigi_cfg
-from servers import finish, start_build
+from support.luigi_process import finish, start_luigi, write_luigi_cfg
 
 pytestmark = pytest.mark.slow
 UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
 
 
-def _store_with_an_unknown_level(tmp: Path):
+def _add_a_run_with_an_unknown_level(store) -> None:
     from mlflow.tracking import MlflowClient
 
-    from plr_luigi.synth import generate_store
-
-    store = generate_store(tmp / "store", size="demo", seed=7, n_runs=24, n_bootstrap=30,
-                           model_pickle_bytes=10_000)
     client = MlflowClient(tracking_uri=store.tracking_uri)
     experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
     run = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
     client.set_terminated(run.info.run_id, "FINISHED")
-    return store
 
 
-def test_a_failed_build_mails_the_task_and_its_error(tmp_path, smtp_server):
+def test_a_failed_build_mails_the_task_and_its_error(private_store, tmp_path, smtp_server):
     port, inbox = smtp_server
-    store = _store_with_an_unknown_level(tmp_path)
+    store = private_store
+    _add_a_run_with_an_unknown_level(store)
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),
                           tmp_path / "data", tmp_path / "outputs")
     with open(cfg, "a") as fh:  # the block luigi.cfg documents, uncommented
@@ -37,7 +30,7 @@ def test_a_failed_build_mails_the_task_and_its_error(tmp_path, smtp_server):
                  f"method = smtp\n[smtp]\nhost = 127.0.0.1\nport = {port}\n")
     log = tmp_path / "build.log"
     # Not a terminal (output goes to a file), so Luigi sends without force_send.
-    rc = finish(start_build(cfg, log, "ReproduceAll", "--local-scheduler", "--no-lock"))
+    rc = finish(start_luigi(cfg, log, "ReproduceAll", "--local-scheduler", "--no-lock"))
 
     assert rc == 30, log.read_text()[-3000:]  # [retcode] task_failed
     assert inbox.messages, log.read_text()[-3000:]

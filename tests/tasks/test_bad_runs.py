@@ -10,24 +10,22 @@ import json
 import os
 import pickle
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
-from conftest import write_luigi_cfg
+from support.luigi_process import run_luigi, write_luigi_cfg
 
 from plr_luigi.store.safe_pickle import load_pickle
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 CORRUPT = "TABPFN_eval-auc__MOMENT-embedding-PCA__TimesNet__SubPCA"
 MISSING = "TABM_eval-auc__MOMENT-embedding-PCA__MOMENT-zeroshot__PROPHET"
 UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
-# Valid configurations the seed-11 store does not use (the test checks).
+# Valid configurations the small store does not use (the test checks).
 EVIL = "TABM_eval-auc__MOMENT-embedding__CSDI__LOF"
 NAN_CI = "XGBOOST_eval-auc__MOMENT-embedding__CSDI__LOF"
 NO_VAL_SPLIT = "TABPFN_eval-auc__MOMENT-embedding__CSDI__LOF"
@@ -89,19 +87,13 @@ def _log_bad_runs(tracking_uri: str, tmp: Path, marker: Path) -> None:
             client.set_terminated(run.info.run_id, "KILLED" if name == KILLED else "FINISHED")
 
 
-def test_bad_runs_fail_alone_and_the_exit_code_says_so(tmp_path):
-    from plr_luigi.synth import generate_store
-
-    store = generate_store(tmp_path / "store", size="demo", seed=11, n_runs=24, n_bootstrap=40,
-                           model_pickle_bytes=10_000)
+def test_bad_runs_fail_alone_and_the_exit_code_says_so(private_store, tmp_path):
+    store = private_store
     marker = tmp_path / "code_ran"
     _log_bad_runs(store.tracking_uri, tmp_path, marker)
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),
                           tmp_path / "data", tmp_path / "outputs")
-    env = {**os.environ, "LUIGI_CONFIG_PATH": str(cfg), "MLFLOW_ALLOW_FILE_STORE": "true"}
-    result = subprocess.run([sys.executable, "-m", "luigi", "--module", "plr_luigi",
-                             "ReproduceAll", "--local-scheduler"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
 
     assert result.returncode == 30, result.stderr[-3000:]  # [retcode] task_failed
     assert "4 runs failed extraction" in result.stderr
@@ -148,11 +140,8 @@ def test_bad_runs_fail_alone_and_the_exit_code_says_so(tmp_path):
 def _luigi_exit(tmp_path: Path, tracking_uri: str) -> subprocess.CompletedProcess:
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", tracking_uri, "", tmp_path / "data",
                           tmp_path / "outputs")
-    env = {**os.environ, "LUIGI_CONFIG_PATH": str(cfg), "MLFLOW_ALLOW_FILE_STORE": "true"}
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "luigi", "--module", "plr_luigi",
-                             "ReproduceAll", "--local-scheduler"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
     # The root's planning fails: nothing is left pending to idle luigi.cfg's 30 s for.
     assert time.monotonic() - started < 15, "the failed build did not end at once"
     assert "1 failed scheduling:\n    - 1 ReproduceAll()" in result.stderr, result.stderr[-3000:]

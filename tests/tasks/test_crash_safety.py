@@ -8,19 +8,17 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import write_luigi_cfg
+from support.luigi_process import start_luigi, write_luigi_cfg
 
 from plr_luigi.study import schema
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 # Provenance rows that differ between any two builds.
 VOLATILE = (schema.PROV_CREATED_AT, schema.PROV_CODE_VERSION)
 
@@ -34,13 +32,8 @@ def _cfg(store, work: Path) -> Path:
 
 
 def _start(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "LUIGI_CONFIG_PATH": str(cfg), "MLFLOW_ALLOW_FILE_STORE": "true"}
-    with log.open("w") as out:
-        # Own process group: the kill takes luigi and any task process it forked.
-        return subprocess.Popen([sys.executable, "-m", "luigi", "--module", "plr_luigi",
-                                 "ReproduceAll", "--local-scheduler", *args], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    # Own process group: the kill takes luigi and any task process it forked.
+    return start_luigi(cfg, log, "ReproduceAll", "--local-scheduler", *args)
 
 
 def _build(cfg: Path, log: Path, *args: str) -> int:
@@ -85,20 +78,15 @@ def _assert_same_database(db: Path, reference: Path) -> None:
         pd.testing.assert_frame_equal(built[name], frame, obj=name)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from plr_luigi.synth import generate_store
-
-    return generate_store(tmp_path_factory.mktemp("crash_store"), size="demo", seed=5,
-                          n_runs=24, n_bootstrap=30, model_pickle_bytes=10_000)
+@pytest.fixture
+def store(small_store):
+    return small_store  # only read
 
 
-@pytest.fixture(scope="module")
-def reference(store, tmp_path_factory) -> Path:
-    """The database of an uninterrupted build."""
-    work = tmp_path_factory.mktemp("reference")
-    assert _build(_cfg(store, work), work / "log") == 0, (work / "log").read_text()[-3000:]
-    return work / "data" / "public" / "plr_results.duckdb"
+@pytest.fixture
+def reference(build_template) -> Path:
+    """The database of an uninterrupted build of the same store."""
+    return build_template["work"] / "data" / "public" / "plr_results.duckdb"
 
 
 def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(

@@ -10,13 +10,13 @@ import duckdb
 import luigi
 import pandas as pd
 import pytest
-from conftest import luigi_config, plr_settings
+from support.events import task_events
+from support.settings import luigi_config, plr_settings
 
 from plr_luigi.study import schema
 from plr_luigi.tasks import ExtractRun, MergeToDuckDB
 
 pytestmark = pytest.mark.slow
-
 
 
 class _Ran:
@@ -25,15 +25,14 @@ class _Ran:
     def __init__(self):
         self.tasks: list[ExtractRun] = []
         self.failures: list[str] = []
-        ExtractRun.event_handler(luigi.Event.SUCCESS)(self.tasks.append)
-        ExtractRun.event_handler(luigi.Event.FAILURE)(
-            lambda _task, err: self.failures.append(str(err)))
 
     def build(self, **settings) -> luigi.execution_summary.LuigiRunResult:
-        self.tasks.clear()
-        self.failures.clear()
-        with plr_settings(**settings):
-            return luigi.build([MergeToDuckDB()], local_scheduler=True, detailed_summary=True)
+        with plr_settings(**settings), task_events(luigi.Event.SUCCESS, ExtractRun) as ran, \
+                task_events(luigi.Event.FAILURE, ExtractRun) as failed:
+            result = luigi.build([MergeToDuckDB()], local_scheduler=True, detailed_summary=True)
+        self.tasks = ran
+        self.failures = [str(error) for _task, error in failed]
+        return result
 
     def runs(self) -> list[str]:
         return sorted(run_id for task in self.tasks for run_id, _ in task.runs())
@@ -74,11 +73,11 @@ def test_batches_extract_every_run_once_with_the_values_of_single_runs(small_sto
 
 
 def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_rest(
-        small_store, ran, tmp_path):
+        private_store, ran, tmp_path):
     """A metrics pickle that blocks when read (a FIFO) is stopped by the stall guard: not bad
     data but a run that could not be extracted, retried by Luigi; the other runs of its batch
     are extracted, and once the run is readable again only it is extracted."""
-    settings = _settings(small_store, tmp_path)
+    settings = _settings(private_store, tmp_path)  # one of its pickles is replaced
     with plr_settings(**settings):
         from plr_luigi.store.mlflow_store import local_artifact, metrics_artifact_path
         from plr_luigi.tasks.store_listing import run_decisions

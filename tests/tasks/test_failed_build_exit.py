@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_luigi_cfg
-from servers import BIN, ROOT, build_env
+from support.luigi_process import BIN, ROOT, luigi_env, write_luigi_cfg
 
 pytestmark = pytest.mark.slow
 # A level no registry knows: the run fails extraction (and AllRunsExtracted the build).
@@ -21,7 +20,7 @@ QUICK = 15.0
 
 def _run(args: list[str], cfg: Path) -> tuple[int, float, str]:
     started = time.monotonic()
-    result = subprocess.run(args, cwd=ROOT, env=build_env(cfg), capture_output=True, text=True,
+    result = subprocess.run(args, cwd=ROOT, env=luigi_env(cfg), capture_output=True, text=True,
                             timeout=600)
     return result.returncode, time.monotonic() - started, result.stdout + result.stderr
 

@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import write_luigi_cfg
-from servers import BIN, ROOT, build_env
+from support.luigi_process import BIN, ROOT, luigi_env, write_luigi_cfg
 
 pytestmark = pytest.mark.slow
 CONFIGS = [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
@@ -17,7 +16,7 @@ CONFIGS = [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
 
 
 def _run(cfg: Path, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=build_env(cfg),
+    result = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=luigi_env(cfg),
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     return result

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import plr_settings
+from support.settings import plr_settings
 
-from plr_luigi.cli import main as cli
+from plr_luigi.cli.main import main as cli
 from plr_luigi.tasks import ReproduceAll
 from plr_luigi.tasks import output_base as output_tasks
 
@@ -29,22 +29,20 @@ def _status(capsys, *args: str) -> dict[str, dict[str, int]]:
 
 
 @pytest.fixture
-def built(small_store, tmp_path, recorder):
-    settings = dict(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
-                    data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
-    with plr_settings(**settings):
-        recorder.build([ReproduceAll()])
-        yield tmp_path
+def built_here(built_copy):
+    """A finished build of the small store, the test's own; its folder."""
+    with plr_settings(**built_copy["settings"]):
+        yield built_copy["work"]
 
 
-def test_status_of_a_built_graph_and_of_an_edited_config(built, small_store, capsys,
+def test_status_of_a_built_graph_and_of_an_edited_config(built_here, small_store, capsys,
                                                           monkeypatch):
     n = small_store.n_valid_configurations
     before = _status(capsys)
     assert before["ExtractRun"] == {"complete": n, "missing": 0, "stale": 0, "would_run": 0}
     assert before["all"]["would_run"] == 0
 
-    configs = built / "configs"
+    configs = built_here / "configs"
     shutil.copytree(output_tasks.CONFIGS_DIR, configs)
     monkeypatch.setattr(output_tasks, "CONFIGS_DIR", configs)
     figures = configs / "figures.yaml"
@@ -61,9 +59,9 @@ def test_status_of_a_built_graph_and_of_an_edited_config(built, small_store, cap
     assert status["MergeToDuckDB"]["complete"] == 1 and status["ExtractRun"]["would_run"] == 0
 
 
-def test_invalidate_the_database_downstream_then_rebuild_only_that(built, capsys, recorder):
-    db = built / "data" / "public" / "plr_results.duckdb"
-    png = built / "outputs" / "figures" / "forest_outlier_method.png"
+def test_invalidate_the_database_downstream_then_rebuild_only_that(built_here, capsys, recorder):
+    db = built_here / "data" / "public" / "plr_results.duckdb"
+    png = built_here / "outputs" / "figures" / "forest_outlier_method.png"
 
     assert cli.main(["invalidate", "MergeToDuckDB", "--downstream", "--dry-run"]) == 0
     listed = capsys.readouterr().out
@@ -91,13 +89,13 @@ def test_invalidate_the_database_downstream_then_rebuild_only_that(built, capsys
     assert cli.main(["invalidate", "NoSuchTask"]) == 2
 
 
-def test_overrides_and_the_graph_picture(built, capsys):
+def test_overrides_and_the_graph_picture(built_here, capsys):
     with plr_settings():  # restores [plr] output_dir after the override
-        status = _status(capsys, "--plr-output-dir", str(built / "elsewhere"))
+        status = _status(capsys, "--plr-output-dir", str(built_here / "elsewhere"))
     assert status["ForestPlot"]["missing"] == N_FOREST_PLOTS
     assert status["MergeToDuckDB"]["complete"] == 1
 
-    picture = built / "graph" / "task_graph.svg"
+    picture = built_here / "graph" / "task_graph.svg"
     assert cli.main(["graph", "--edges", "--picture", str(picture)]) == 0
     out = capsys.readouterr().out
     assert "MergeToDuckDB -> ExtractRun (x" in out and "ReproduceAll -> ForestPlot" in out
@@ -107,7 +105,7 @@ def test_overrides_and_the_graph_picture(built, capsys):
     assert capsys.readouterr().out.startswith("ReproduceAll__")
 
 
-def test_status_and_invalidate_cover_the_upstream_tasks(built, small_store, capsys):
+def test_status_and_invalidate_cover_the_upstream_tasks(built_here, small_store, capsys):
     table = _status(capsys)
     n_upstream = 14 + 11  # kept outlier-detection and imputation runs of the small store
     assert table["ExtractUpstreamRun"] == {"complete": n_upstream, "missing": 0, "stale": 0,

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import plr_settings
+from support.settings import plr_settings
 
 from plr_luigi.study import schema
 

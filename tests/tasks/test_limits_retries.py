@@ -10,15 +10,16 @@ from pathlib import Path
 
 import luigi
 import pytest
-from conftest import luigi_config, plr_settings
+from support.events import task_events
+from support.settings import luigi_config, plr_settings
 
 from plr_luigi.store.run_decisions import run_fingerprint
 from plr_luigi.tasks import ExtractRun
 from plr_luigi.tasks.store_listing import run_decisions
 
-pytestmark = pytest.mark.slow
+# One worker: its tests share (and briefly change) the module's store.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("limits_retries")]
 STALLED = "TABM_eval-auc__MOMENT-embedding__CSDI__LOF"
-
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +57,16 @@ def _extract_task(run_name: str | None = None) -> ExtractRun:
     return ExtractRun(run_id=run.run_id, fingerprint=run_fingerprint(run))
 
 
-def _failures(task_class) -> list[str]:
-    seen: list[str] = []
-    task_class.event_handler(luigi.Event.FAILURE)(lambda _task, err: seen.append(str(err)))
-    return seen
+def _messages(failed: list) -> list[str]:
+    return [str(error) for _task, error in failed]
 
 
 def test_a_run_over_the_memory_limit_fails_naming_run_figure_and_limit(settings):
     task = _extract_task()
-    failures = _failures(ExtractRun)
-    with luigi_config("limits", memory_mb=1), luigi_config("scheduler", retry_count=1):
+    with luigi_config("limits", memory_mb=1), luigi_config("scheduler", retry_count=1), \
+            task_events(luigi.Event.FAILURE, ExtractRun) as failed:
         assert not luigi.build([task], local_scheduler=True)
+    failures = _messages(failed)
     name = next(d.run.run_name for d in run_decisions() if d.run.run_id == task.run_id)
     assert failures, "the task did not fail"
     assert f"ExtractRun {name}: resident memory" in failures[-1]
@@ -76,11 +76,12 @@ def test_a_run_over_the_memory_limit_fails_naming_run_figure_and_limit(settings)
 
 def test_a_run_whose_read_blocks_is_stopped_by_the_stall_timeout(settings):
     task = _extract_task(STALLED)
-    failures = _failures(ExtractRun)
     started = time.monotonic()
-    with luigi_config("limits", stall_seconds=2), luigi_config("scheduler", retry_count=1):
+    with luigi_config("limits", stall_seconds=2), luigi_config("scheduler", retry_count=1), \
+            task_events(luigi.Event.FAILURE, ExtractRun) as failed:
         assert not luigi.build([task], local_scheduler=True)
     assert time.monotonic() - started < 120
+    failures = _messages(failed)
     assert failures and f"ExtractRun {STALLED}: no progress for" in failures[-1]
     assert f"stuck in stage: {STALLED}: reading metrics pickle" in failures[-1]
 
@@ -92,15 +93,16 @@ def test_a_store_missing_for_a_moment_is_retried_and_a_permanent_error_gives_up(
     # the experiment's artifact folder (an unmounted disk).
     run = next(d.run for d in run_decisions() if d.run.run_id == task.run_id)
     artifacts = Path(run.artifact_uri.removeprefix("file://")).parent.parent
-    failures = _failures(ExtractRun)
     moved = artifacts.with_name(artifacts.name + ".away")
     artifacts.rename(moved)
     back = threading.Timer(2.5, moved.rename, args=(artifacts,))
     back.start()
     try:
-        result = luigi.build([task], local_scheduler=True, detailed_summary=True)
+        with task_events(luigi.Event.FAILURE, ExtractRun) as failed:
+            result = luigi.build([task], local_scheduler=True, detailed_summary=True)
     finally:
         back.join()
+    failures = _messages(failed)
     assert result.status == luigi.execution_summary.LuigiStatusCode.SUCCESS_WITH_RETRY, \
         result.summary_text
     assert 1 <= len(failures) <= 3 and "is not reachable" in failures[0]
@@ -108,12 +110,12 @@ def test_a_store_missing_for_a_moment_is_retried_and_a_permanent_error_gives_up(
 
     # Gone for good: tried retry_count (3) times, then the build gives up.
     shutil.rmtree(task.output().path)
-    failures.clear()
     artifacts.rename(moved)
     try:
         started = time.monotonic()
-        assert not luigi.build([task], local_scheduler=True)
-        assert len(failures) == 3
+        with task_events(luigi.Event.FAILURE, ExtractRun) as failed:
+            assert not luigi.build([task], local_scheduler=True)
+        assert len(failed) == 3
         assert time.monotonic() - started < 120
     finally:
         moved.rename(artifacts)

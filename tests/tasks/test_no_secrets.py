@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import luigi
 import pytest
-from conftest import plr_settings
-from servers import running_mlflow_server
+from support.servers import running_mlflow_server
+from support.settings import plr_settings
 
 pytestmark = pytest.mark.slow
 

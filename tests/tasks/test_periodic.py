@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_luigi_cfg
-from servers import BIN, ROOT
+from support.luigi_process import BIN, ROOT, write_luigi_cfg
 
 from plr_luigi.cli.periodic import ALERT_STATE_NAME, try_periodic_lock
 

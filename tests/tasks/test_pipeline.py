@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import luigi
 import numpy as np
 import pytest
-from conftest import plr_settings, write_luigi_cfg
+from support.events import task_events
+from support.luigi_process import run_luigi, write_luigi_cfg
+from support.settings import plr_settings
 
 from plr_luigi.database import queries
 from plr_luigi.database.privacy_scan import find_leaks_in_files
@@ -21,7 +20,6 @@ from plr_luigi.study import schema
 from plr_luigi.tasks import ForestPlot, ReproduceAll
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _count(con, sql):
@@ -155,18 +153,11 @@ def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, re
         assert ForestPlot(factor="outlier_method").complete()
 
 
-def _luigi(args, cfg: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LUIGI_CONFIG_PATH": str(cfg), "MLFLOW_ALLOW_FILE_STORE": "true"}
-    return subprocess.run([sys.executable, "-m", "luigi", "--module", "plr_luigi", *args,
-                           "--local-scheduler"], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
 def test_luigi_command_with_nothing_to_do_exits_zero(built, tmp_path):
     s = built["settings"]
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", s["tracking_uri"], s["source_db"],
                           Path(s["data_dir"]), Path(s["output_dir"]))
-    result = _luigi(["ReproduceAll"], cfg, ROOT)
+    result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "complete ones were encountered" in result.stderr
 
@@ -178,7 +169,7 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
     shutil.copy(built["db"], data / "public" / "plr_results.duckdb")
     shutil.copy(built["db"].with_name("plr_interpretation.duckdb"), data / "public")
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", "", "", data, tmp_path / "outputs")
-    result = _luigi(["ReproduceAll"], cfg, ROOT)
+    result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.pdf",
                  "extraction_report.md"):
@@ -199,14 +190,14 @@ def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
 
     leak = built["outputs"] / "tables" / "planted.tex"
     leak.write_text("H001 & 0.91 \\\\ % copied from codes_test: PLR4012\n")
-    failures = []
-    PrivacyAudit.event_handler(luigi.Event.FAILURE)(lambda _task, err: failures.append(str(err)))
     try:
-        with plr_settings(**built["settings"]):
+        with plr_settings(**built["settings"]), \
+                task_events(luigi.Event.FAILURE, PrivacyAudit) as failed:
             assert not luigi.build([ReproduceAll()], local_scheduler=True)
             assert not PrivacyAudit().complete()
     finally:
         leak.unlink()
+    failures = [str(error) for _task, error in failed]
     assert failures and f"{leak}: holds an original subject code" in failures[-1]
     assert f"{leak}: holds a subject-code run param" in failures[-1]
     assert "PLR4012" not in failures[-1]  # the message never repeats the code

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import plr_settings
+from support.settings import plr_settings
 
 from plr_luigi.study.factors import load_factor_registry
 from plr_luigi.tasks import ReproduceAll
@@ -52,17 +52,13 @@ def _log_run_like(tracking_uri: str, template_run_name: str, status: str, tmp: P
 
 
 @pytest.fixture
-def fresh_build(tmp_path, recorder):
-    from plr_luigi.synth import generate_store
-
-    store = generate_store(tmp_path / "store", size="demo", seed=5, n_runs=24, n_bootstrap=30,
-                           model_pickle_bytes=10_000)
-    settings = dict(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
-                    data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs"))
-    with plr_settings(**settings):
-        first = recorder.build([ReproduceAll()])
-        assert first.count("ExtractRun") == store.n_valid_configurations
-        yield store, tmp_path, first
+def fresh_build(built_copy_of_private_store):
+    """A finished build of a store, both the test's own to change."""
+    built = built_copy_of_private_store
+    store, first = built["store"], built["ran"]
+    assert first.count("ExtractRun") == store.n_valid_configurations
+    with plr_settings(**built["settings"]):
+        yield store, built["work"], first
 
 
 def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, recorder):

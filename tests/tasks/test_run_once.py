@@ -6,7 +6,7 @@ import logging
 import os
 
 import luigi
-from conftest import plr_settings
+from support.settings import plr_settings
 
 import plr_luigi.tasks as tasks
 from plr_luigi.tasks.base import RunOnceTask

@@ -13,18 +13,16 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import plr_settings, write_luigi_cfg
-from servers import (
-    ROOT,
+from support.luigi_process import ROOT, finish, start_luigi, write_luigi_cfg
+from support.servers import (
     Luigid,
     assert_each_task_did_its_work_once,
     central_args,
-    finish,
     free_port,
     running_luigid,
-    start_build,
     tasks_run,
 )
+from support.settings import plr_settings
 
 from plr_luigi.task_graph.status import walk_graph, would_run
 from plr_luigi.tasks import ReproduceAll
@@ -51,7 +49,7 @@ def _expected_graph(small_store, tmp_path) -> dict[str, str]:
 def test_a_build_with_several_workers_reports_to_luigid(small_store, build_cfg, tmp_path):
     with running_luigid(tmp_path / "luigid") as luigid:
         log = tmp_path / "build.log"
-        rc = finish(start_build(build_cfg, log, "ReproduceAll", *central_args(luigid, 3)))
+        rc = finish(start_luigi(build_cfg, log, "ReproduceAll", *central_args(luigid, 3)))
         assert rc == 0, log.read_text()[-3000:]
         done = luigid.tasks("DONE")
         everything = luigid.tasks()
@@ -78,7 +76,7 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
         small_store, build_cfg, tmp_path):
     with running_luigid(tmp_path / "luigid") as luigid:
         logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
-        procs = [start_build(build_cfg, log, "ReproduceAll", *central_args(luigid, 2))
+        procs = [start_luigi(build_cfg, log, "ReproduceAll", *central_args(luigid, 2))
                  for log in logs]
         codes = [finish(proc) for proc in procs]
         done = luigid.tasks("DONE")
@@ -132,11 +130,10 @@ def _visualiser(tmp: Path, url: str, screenshot: Path | None) -> tuple[dict[str,
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (make test-deps installs it as root)")
 def test_the_visualiser_shows_our_tasks_during_and_after_a_build(
         small_store, build_cfg, tmp_path):
-    screenshot = ROOT / "outputs" / "luigid_screenshot.png"
-    screenshot.parent.mkdir(exist_ok=True)
+    screenshot = tmp_path / "luigid_screenshot.png"
     with running_luigid(tmp_path / "luigid") as luigid:
         page = f"{luigid.url}/static/visualiser/index.html"
-        build = start_build(build_cfg, tmp_path / "build.log", "ReproduceAll",
+        build = start_luigi(build_cfg, tmp_path / "build.log", "ReproduceAll",
                             *central_args(luigid, 2))
         try:
             deadline = time.monotonic() + 120

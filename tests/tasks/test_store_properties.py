@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_shapes import build_store, check_build
+from support.store_shapes import build_store, check_build
 
 pytestmark = pytest.mark.slow
 

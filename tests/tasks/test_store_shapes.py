@@ -4,7 +4,7 @@ with its reason, the audit runs, the build fails only where runs failed (issue 1
 from __future__ import annotations
 
 import pytest
-from store_shapes import build_store, check_build
+from support.store_shapes import build_store, check_build
 
 pytestmark = pytest.mark.slow
 GT = ("pupil-gt", "pupil-gt")

@@ -1,16 +1,13 @@
-"""Real servers for tests, on 127.0.0.1 and free ports, always stopped: luigid, an MLflow
-tracking server, and `luigi` build subprocesses pointed at them."""
+"""Real servers for tests, on 127.0.0.1 and free ports, always stopped: luigid and an MLflow
+tracking server; what `luigi` builds pointed at luigid did, from their logs."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -19,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from support.luigi_process import BIN, ROOT, luigi_env, stop
+
 # "[pid 123] Worker Worker(salt=..., host=..., pid=...) running   ExtractRun(run_id=...)"
 _RUNNING = re.compile(r"Worker Worker\(.*?\) running\s+(\S.*?)\s*$", re.MULTILINE)
 
@@ -43,20 +40,6 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float, log: Path) -
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """SIGTERM (luigid saves its state), then SIGKILL if it lingers; the whole process group."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout)
 
 
 @dataclass
@@ -94,7 +77,7 @@ def running_luigid(tmp: Path) -> Iterator[Luigid]:
         proc = subprocess.Popen(
             [str(BIN / "luigid"), "--address", "127.0.0.1", "--port", str(port),
              "--state-path", str(state)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env=build_env(None), start_new_session=True)
+            env=luigi_env(None), start_new_session=True)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/api/task_list", proc, 30, log)
         yield Luigid(port, proc, state)
@@ -112,7 +95,7 @@ def start_mlflow_server(tmp: Path, port: int, backend: str | None = None) -> sub
              "--backend-store-uri", backend or f"sqlite:///{tmp / 'mlflow.db'}",
              "--artifacts-destination", str(tmp / "artifacts"), "--serve-artifacts",
              "--workers", "1"],
-            cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=build_env(None),
+            cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=luigi_env(None),
             start_new_session=True)
 
 
@@ -125,29 +108,6 @@ def running_mlflow_server(tmp: Path) -> Iterator[str]:
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", proc, 120, log)
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-
-
-def build_env(cfg: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "LUIGI_CONFIG_PATH"}
-    env["MLFLOW_ALLOW_FILE_STORE"] = "true"
-    if cfg is not None:
-        env["LUIGI_CONFIG_PATH"] = str(cfg)
-    return env
-
-
-def start_build(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
-    """`luigi --module plr_luigi ...` in the background, its output in log."""
-    with open(log, "w") as out:
-        return subprocess.Popen([str(BIN / "luigi"), "--module", "plr_luigi", *args], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, env=build_env(cfg),
-                                start_new_session=True)
-
-
-def finish(proc: subprocess.Popen, timeout: float = 300) -> int:
-    try:
-        return proc.wait(timeout)
     finally:
         stop(proc)
 

@@ -1,5 +1,6 @@
 """Stores of any shape, and what every build of one must satisfy (issue 12): used by the
-degenerate-store tests and the property-based ones (test_store_shapes.py)."""
+degenerate-store tests (tests/tasks/test_store_shapes.py) and the property-based ones
+(tests/tasks/test_store_properties.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import duckdb
 import luigi
-from conftest import plr_settings
+
+from support.events import task_events
+from support.settings import luigi_config, plr_settings
 
 FAILURE_TASKS = {"AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
 
@@ -24,23 +27,13 @@ def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
     """ReproduceAll in process, every failure recorded with the exception that caused it."""
     from plr_luigi.tasks import ReproduceAll
 
-    failed: dict[str, str] = {}
-
-    def record(task, exception):
-        failed[task.task_id] = f"{type(exception).__name__}: {exception}"
-
-    luigi.Task.event_handler(luigi.Event.FAILURE)(record)
-    config = luigi.configuration.get_config()
-    keep_alive = config.get("worker", "keep_alive", "true")
     # A run's failure stays: waiting for AllRunsExtracted's retry would only idle 30 s.
-    config.set("worker", "keep_alive", "false")
-    try:
-        with plr_settings(tracking_uri=tracking_uri, source_db=source_db,
-                          data_dir=str(work / "data"), output_dir=str(work / "outputs")):
-            result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
-    finally:
-        config.set("worker", "keep_alive", keep_alive)
-        luigi.Task._event_callbacks[luigi.Task][luigi.Event.FAILURE].discard(record)
+    with luigi_config("worker", keep_alive="false"), \
+            plr_settings(tracking_uri=tracking_uri, source_db=source_db,
+                         data_dir=str(work / "data"), output_dir=str(work / "outputs")), \
+            task_events(luigi.Event.FAILURE) as failures:
+        result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
+    failed = {task.task_id: f"{type(error).__name__}: {error}" for task, error in failures}
     # luigi's exit code of this summary ([retcode] in luigi.cfg): 30 when a task failed.
     codes = {luigi.LuigiStatusCode.SUCCESS: 0, luigi.LuigiStatusCode.FAILED: 30}
     assert result.status in codes, result.summary_text

@@ -1,0 +1,129 @@
+"""Synthetic MLflow stores and finished builds made once per test run (made_once: shared by
+pytest-xdist's workers) and copied, so that a test that changes one gets its own without
+generating or building it again.
+
+MLflow records absolute locations: a file store's run and experiment `meta.yaml`
+(`artifact_uri`, `artifact_location`), a SQLite store's `runs.artifact_uri` and
+`experiments.artifact_location`. A copy moved as it is would still read (and write) the
+original's artifacts, so copy_store rewrites them to the copy's folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from plr_luigi.synth.generate import SynthSummary
+from support.settings import build_settings, plr_settings
+
+SQLITE_PREFIX = "sqlite:///"
+# The tests' small store (conftest.small_store): every quirk, the standard pipelines, 60
+# bootstrap iterations.
+SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 24, "n_bootstrap": 60,
+               "model_pickle_bytes": 50_000}
+
+
+def store_root(summary: SynthSummary) -> Path:
+    """The folder generate_store wrote: the subjects database, and mlruns/ or mlflow.db."""
+    return Path(summary.source_db).parent
+
+
+def _rewrite_file_store(mlruns: Path, old: Path, new: Path) -> int:
+    """Every meta.yaml naming the old folder names the new one; returns how many changed."""
+    changed = 0
+    for meta in mlruns.rglob("meta.yaml"):
+        text = meta.read_text(encoding="utf-8")
+        moved = _replace_root(text, old, new)
+        if moved != text:
+            meta.write_text(moved, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def _replace_root(text: str, old: Path, new: Path) -> str:
+    # MLflow writes local paths plain and as file:// URIs (percent-quoted when needed).
+    for before, after in ((quote(str(old)), quote(str(new))), (str(old), str(new))):
+        text = text.replace(f"{before}/", f"{after}/")
+    return text
+
+
+def _rewrite_sqlite_store(db: Path, old: Path, new: Path) -> int:
+    with sqlite3.connect(db) as con:
+        changed = 0
+        for table, column, key in (("runs", "artifact_uri", "run_uuid"),
+                                   ("experiments", "artifact_location", "experiment_id")):
+            for row_key, value in con.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
+                moved = _replace_root(value or "", old, new)
+                if moved != (value or ""):
+                    con.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                                (moved, row_key))
+                    changed += 1
+    con.close()
+    return changed
+
+
+def copy_store(summary: SynthSummary, dest: Path) -> SynthSummary:
+    """A private copy of a generated store in dest (which must not exist), its absolute artifact
+    locations pointing into the copy; the summary of the copy."""
+    old, new = store_root(summary).resolve(), Path(dest).resolve()
+    shutil.copytree(old, new, symlinks=True)
+    uri = summary.tracking_uri
+    if uri.startswith(SQLITE_PREFIX):
+        db = Path(uri.removeprefix(SQLITE_PREFIX))
+        copied_db = new / db.resolve().relative_to(old)
+        changed = _rewrite_sqlite_store(copied_db, old, new)
+        uri = f"{SQLITE_PREFIX}{copied_db}"
+    else:
+        mlruns = new / Path(uri).resolve().relative_to(old)
+        changed = _rewrite_file_store(mlruns, old, new)
+        uri = str(mlruns)
+    if changed == 0:
+        raise AssertionError(f"no artifact location of {old} found to rewrite: "
+                             "has MLflow changed where it records them?")
+    return dataclasses.replace(summary, tracking_uri=uri,
+                               source_db=new / Path(summary.source_db).resolve().relative_to(old))
+
+
+def made_once(folder: Path, make: Callable[[Path], None]) -> Path:
+    """folder, made by make(folder) once for all the processes that ask (pytest-xdist's
+    workers): the first one makes it while holding a lock, the others wait for it and use it.
+    A folder left half-made by a process that failed is made again."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(f".{folder.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = folder / ".made"
+        if not made.is_file():
+            if folder.exists():
+                shutil.rmtree(folder)
+            make(folder)
+            made.touch()
+    return folder
+
+
+def save_summary(summary: SynthSummary, path: Path) -> None:
+    path.write_text(json.dumps(dataclasses.asdict(summary), default=str), encoding="utf-8")
+
+
+def load_summary(path: Path) -> SynthSummary:
+    fields = json.loads(path.read_text(encoding="utf-8"))
+    return SynthSummary(**{**fields, "source_db": Path(fields["source_db"])})
+
+
+def copy_build(work: Path, dest: Path, store: SynthSummary) -> dict[str, str]:
+    """A finished build (work/data, work/outputs) copied to dest/data and dest/outputs, as the
+    build of store; returns its [plr] settings. Everything in it stays complete but the privacy
+    audit, which names the files it read by path: it is run again, on the copy's files."""
+    from plr_luigi.tasks import PrivacyAudit
+
+    for part in ("data", "outputs"):
+        shutil.copytree(work / part, dest / part, symlinks=True)
+    settings = build_settings(store, dest)
+    with plr_settings(**settings):
+        PrivacyAudit().run()
+    return settings
