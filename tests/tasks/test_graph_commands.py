@@ -7,7 +7,7 @@ import shutil
 import pytest
 from support.settings import plr_settings
 
-from plr_luigi.cli.main import main as cli
+from plr_luigi.cli import main as cli
 from plr_luigi.tasks import ReproduceAll
 from plr_luigi.tasks import output_base as output_tasks
 

@@ -126,18 +126,17 @@ def test_figures_name_their_manuscript_item_and_the_failed_pipeline(build):
 
 
 def test_numbers_quote_top_features_and_mark_the_failed_pipeline_unavailable(build):
-    from plr_luigi.report.numbers_file import read_numbers
-
-    numbers_tex = Path(build["settings"]["output_dir"]) / "numbers.tex"
-    numbers = {n.macro: n for n in read_numbers(numbers_tex.read_text())}
+    numbers_json = Path(build["settings"]["output_dir"]) / "numbers.json"
+    numbers = {n["macro"]: n for n in json.loads(numbers_json.read_text())["numbers"]}
     top = _query(build["db"], f"""
         SELECT s.feature FROM {schema.SHAP_IMPORTANCE.name} s JOIN {schema.SHAP_REPORT.name} r
         USING (config_id) WHERE r.run_name = '{GROUND_TRUTH}' AND s.member_rule = 'member0'
         ORDER BY s.mean_abs_shap DESC LIMIT 1""")["feature"].iloc[0]
-    assert numbers["shapTopFeatureGroundTruth"].text == top.replace("_", r"\_")
-    assert numbers["nVifHighGroundTruth"].text.isdigit()
+    assert numbers["shapTopFeatureGroundTruth"]["display"] == top
+    assert numbers["shapTopFeatureGroundTruth"]["latex"] == top.replace("_", r"\_")
+    assert numbers["nVifHighGroundTruth"]["display"].isdigit()
     traditional = numbers["shapTopFeatureTraditional"]
-    assert traditional.text == "" and "query found nothing" in traditional.unavailable
+    assert traditional["value"] is None and "query found nothing" in traditional["unavailable"]
 
 
 def test_the_interpretation_database_is_audited_and_holds_no_subject_code(build):

@@ -16,7 +16,7 @@ from plr_luigi.tasks import output_base as output_tasks
 pytestmark = pytest.mark.slow
 # Families whose completeness is not stamped output: they rerun only when their inputs change.
 UPSTREAM = {"SubjectLookup", "ExtractRun", "MergeToDuckDB", "ExtractUpstreamRun", "MergeSignals",
-            "OutlierDifficultySubjects"}
+            "OutlierDifficultySubjects", "ShapForConfig", "MergeInterpretation"}
 
 
 def _unused_configuration_name(client, experiment_id) -> str:
@@ -67,9 +67,11 @@ def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, reco
     _log_run_like(store.tracking_uri, gt, "FINISHED", tmp)
     with plr_settings():  # the store changed: a new listing is due
         ran = recorder.build([ReproduceAll()])
-    # One extraction, the merge, and every output again (they are built from the database).
+    # One extraction, the merge, the new ground-truth run explained (a standard pipeline) and
+    # merged, and every output again (they are built from the database).
     outputs = [f for f in first if f not in UPSTREAM]
-    assert ran == sorted(["ExtractRun", "MergeToDuckDB", *outputs])
+    assert ran == sorted(["ExtractRun", "MergeToDuckDB", "ShapForConfig", "MergeInterpretation",
+                          *outputs])
     with plr_settings():
         assert recorder.build([ReproduceAll()]) == []
 
