@@ -22,6 +22,7 @@ from plr_luigi.database.results_database import (
 from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR
+from plr_luigi.study.manuscript import manuscript_fields
 from plr_luigi.study.unavailable import DataUnavailableError, unavailable_status
 from plr_luigi.tasks.base import RunOnceTask
 from plr_luigi.tasks.merge import MergeToDuckDB
@@ -162,12 +163,13 @@ FIGURE_EXTENSIONS = ("png", "pdf", "json")
 
 
 def figure_data(name: str, query: str, provenance: dict[str, str], data, **extra) -> dict:
-    """The JSON written beside a figure: what it is, where its numbers came from, and exactly
-    the data it plots (`data`)."""
+    """The JSON written beside a figure: what it is (its manuscript item, or extended), where
+    its numbers came from, and exactly the data it plots (`data`)."""
     from plr_luigi.study.configs import load_figure_config
 
-    return {"figure": name, "query": query, "synthetic": is_synthetic(provenance),
-            "provenance": provenance, "dpi": load_figure_config()["dpi"], **extra, "data": data}
+    return {"figure": name, **manuscript_fields(name), "query": query,
+            "synthetic": is_synthetic(provenance), "provenance": provenance,
+            "dpi": load_figure_config()["dpi"], **extra, "data": data}
 
 
 class FigureOutput(DatabaseOutput):
@@ -196,6 +198,7 @@ class FigureOutput(DatabaseOutput):
     def write_unavailable(self, reason: str) -> None:
         with self.database() as (_, provenance):
             status = {**unavailable_status(reason), "figure": self.figure_name(),
+                      **manuscript_fields(self.figure_name()),
                       "synthetic": is_synthetic(provenance), "provenance": provenance}
         with atomic_paths({"status": self.unavailable_path()}) as tmp:
             tmp["status"].write_text(json.dumps(status, indent=1, default=str), encoding="utf-8")

@@ -1,0 +1,76 @@
+"""The published manuscript's items (configs/manuscript.yaml): which output draws which figure
+or table, over which population, with which statistic; and the outputs the manuscript does not
+have (extended outputs).
+
+The figure and table code reads an item's definition here, and every output's JSON names its
+item, so a reader finds a figure's definition in one place and the report page orders outputs
+as the manuscript does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from plr_luigi.study.configs import CONFIGS_DIR, load_yaml
+
+MANUSCRIPT_CONFIG_PATH = CONFIGS_DIR / "manuscript.yaml"
+EXTENDED = "extended"
+
+
+@dataclass(frozen=True)
+class ManuscriptItem:
+    item: str  # "Fig 2", "S3", "T6", ...
+    title: str
+    outputs: tuple[str, ...]  # stems of the files that draw it
+    population: str
+    population_levels: dict[str, object]
+    grouping: str
+    statistic: str
+    differences: tuple[dict[str, str], ...] = field(default=())
+
+
+@lru_cache(maxsize=4)
+def load_manuscript_items(path: Path = MANUSCRIPT_CONFIG_PATH) -> tuple[ManuscriptItem, ...]:
+    """The items in the manuscript's order."""
+    config = load_yaml(path)
+    populations = config["populations"]
+    items = []
+    for entry in config["items"]:
+        if entry["population"] not in populations:
+            raise ValueError(f"{path}: {entry['item']} names an unknown population "
+                             f"{entry['population']!r}; known: {sorted(populations)}")
+        items.append(ManuscriptItem(
+            item=entry["item"], title=entry["title"], outputs=tuple(entry["outputs"]),
+            population=entry["population"],
+            population_levels=dict(populations[entry["population"]]),
+            grouping=entry["grouping"], statistic=entry["statistic"],
+            differences=tuple(entry.get("differences", ()))))
+    claimed = [stem for item in items for stem in item.outputs]
+    repeated = sorted({stem for stem in claimed if claimed.count(stem) > 1})
+    if repeated:
+        raise ValueError(f"{path}: outputs named by two items: {repeated}")
+    return tuple(items)
+
+
+def item_of_output(stem: str) -> ManuscriptItem | None:
+    """The item an output (figure or table stem) draws; None for an extended output."""
+    return next((item for item in load_manuscript_items() if stem in item.outputs), None)
+
+
+def manuscript_fields(stem: str) -> dict[str, object]:
+    """What an output's JSON says of its place in the manuscript: the item ("Fig 2") or
+    "extended", and for an item its population and definition."""
+    item = item_of_output(stem)
+    if item is None:
+        return {"manuscript_item": EXTENDED}
+    return {"manuscript_item": item.item, "population": item.population,
+            "population_levels": item.population_levels, "grouping": item.grouping,
+            "statistic": item.statistic}
+
+
+def manuscript_rank(stem: str) -> int:
+    """An output's place in the manuscript's order; extended outputs after every item."""
+    item = item_of_output(stem)
+    items = load_manuscript_items()
+    return items.index(item) if item is not None else len(items)

@@ -1,0 +1,44 @@
+"""configs/manuscript.yaml: every manuscript item once, in order, each naming its outputs once."""
+
+import pytest
+
+from plr_luigi.study.manuscript import (
+    EXTENDED,
+    load_manuscript_items,
+    manuscript_fields,
+    manuscript_rank,
+)
+
+
+def test_the_items_are_in_the_manuscripts_order_and_name_their_definitions():
+    items = load_manuscript_items()
+    names = [item.item for item in items]
+    figures = [n for n in names if n.startswith("Fig ")]
+    assert figures == [f"Fig {i}" for i in range(1, 8)]
+    assert names.index("Fig 7") < names.index("S1")
+    for item in items:
+        assert item.outputs and item.title and item.statistic and item.grouping
+
+
+def test_an_output_names_its_item_or_says_it_is_extended():
+    assert manuscript_fields("forest_outlier_method")["manuscript_item"] == "Fig 2"
+    assert manuscript_fields("forest_outlier_method")["population_levels"] == {
+        "classifier": "CatBoost", "featurization": "simple1.0"}
+    assert manuscript_fields("heatmap_outlier_imputation") == {"manuscript_item": EXTENDED}
+    ranks = [manuscript_rank(stem) for stem in ("calibration", "forest_outlier_method",
+                                                "specification_curve",
+                                                "heatmap_outlier_imputation")]
+    assert ranks == sorted(set(ranks))
+
+
+def test_an_item_with_an_unknown_population_or_an_output_claimed_twice_is_refused(tmp_path):
+    bad = tmp_path / "manuscript.yaml"
+    entry = ("  - {item: Fig 1, title: t, outputs: [a], population: %s, grouping: g, "
+             "statistic: s}\n")
+    bad.write_text("populations: {all: {}}\nitems:\n" + entry % "nobody")
+    with pytest.raises(ValueError, match="unknown population 'nobody'"):
+        load_manuscript_items(bad)
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("populations: {all: {}}\nitems:\n" + entry % "all" + entry % "all")
+    with pytest.raises(ValueError, match=r"outputs named by two items: \['a'\]"):
+        load_manuscript_items(twice)
