@@ -15,7 +15,12 @@ import pytest
 from support import templates
 from support.events import BuildRecorder
 from support.luigi_process import ROOT, luigi_env, stop
-from support.stores import copy_build, copy_store
+from support.stores import (
+    check_shared_files_unchanged,
+    copy_build,
+    copy_store,
+    shared_files,
+)
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
@@ -104,8 +109,12 @@ def small_store(shared_dir):
 
 @pytest.fixture
 def private_store(small_store, tmp_path):
-    """A copy of the small store that the test may change."""
-    return copy_store(small_store, tmp_path / "store")
+    """A copy of the small store that the test may change (a large artifact is replaced, not
+    written into: support.stores.replace_file)."""
+    copy = copy_store(small_store, tmp_path / "store")
+    shared = shared_files(tmp_path / "store")
+    yield copy
+    check_shared_files_unchanged(shared)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import zlib
 from pathlib import Path
 
 from plr_luigi.study.subject_codes import CODE_PARAM_REGEX, ORIGINAL_CODE_REGEX
@@ -38,15 +39,35 @@ CREDENTIAL_REGEXES = (
 _CREDENTIAL_BYTES = [(re.compile(regex.encode()), what) for regex, what in CREDENTIAL_REGEXES]
 
 
-# A base64 data URI (the report page embeds its figures so): its text is random letters and
-# digits, which spell PLR<digit> by chance about once in 5 MB, while what it encodes is what
-# must be clean. The payload is scanned decoded; everything around it as it is.
+# What is scanned is what a reader can get text out of, by the file's format:
+# - a base64 data URI (the report page embeds its figures so): its letters and digits spell
+#   PLR<digit> by chance about once in 5 MB, while what it encodes is what must be clean; the
+#   payload is scanned decoded, as a file of its own.
+# - a PNG: its chunks, text chunks decompressed; not its pixels (IDAT), whose compressed bytes
+#   spell PLR<digit> by chance about once in 400 MB, and which hold no text a program can read.
+# - a PDF: its bytes outside streams; its Flate streams decompressed (images aside), with the
+#   strings of each text-showing array joined, since matplotlib kerns "PLR1" as [(P) 1 (LR1)].
+# - anything else: as it is.
 _DATA_URI_PAYLOAD = re.compile(rb"data:[\w.+/-]+;base64,([A-Za-z0-9+/]+=*)")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_PDF_TEXT_ARRAY = re.compile(rb"\[([^\]]*)\]\s*TJ")
+_PDF_STRING = re.compile(rb"\(((?:[^()\\]|\\.)*)\)", re.S)
+
+Part = tuple[str, int, bytes]  # where (as the message says it), offset, bytes to search
 
 
-def _scanned_parts(content: bytes) -> list[tuple[str, int, bytes]]:
-    """(where, offset, bytes) to search: the file's own bytes outside data URIs (offset: their
-    position in the file), and each payload decoded (offset 0 in the decoded bytes)."""
+def _scanned_parts(content: bytes) -> list[Part]:
+    if content.startswith(_PNG_SIGNATURE):
+        return _png_parts(content)
+    if content.startswith(b"%PDF"):
+        return _pdf_parts(content)
+    return _text_parts(content)
+
+
+def _text_parts(content: bytes) -> list[Part]:
+    """The bytes outside data URIs (offset: their position in the file), and each payload
+    decoded and scanned by its own format."""
     parts, start = [], 0
     for match in _DATA_URI_PAYLOAD.finditer(content):
         try:
@@ -54,10 +75,79 @@ def _scanned_parts(content: bytes) -> list[tuple[str, int, bytes]]:
         except binascii.Error:
             continue  # not base64 after all: its text is scanned as the file's own
         parts.append(("byte", start, content[start:match.start(1)]))
-        parts.append((f"data URI at byte {match.start(1)}, decoded byte", 0, decoded))
+        parts += [(f"data URI at byte {match.start(1)}, decoded {where}", offset, part)
+                  for where, offset, part in _scanned_parts(decoded)]
         start = match.end(1)
     parts.append(("byte", start, content[start:]))
     return parts
+
+
+def _png_parts(content: bytes) -> list[Part]:
+    """Every chunk but the pixels (IDAT), text chunks decompressed; a PNG that ends early or
+    whose chunk lengths run past its end is scanned whole from there."""
+    parts, position = [], len(_PNG_SIGNATURE)
+    while position < len(content):
+        length = int.from_bytes(content[position:position + 4], "big")
+        kind = content[position + 4:position + 8]
+        start = position + 8
+        if start + length + 4 > len(content):
+            parts.append(("byte", position, content[position:]))
+            break
+        if kind != b"IDAT":
+            data = content[start:start + length]
+            parts.append(("byte", start, data))
+            text = _png_compressed_text(kind, data)
+            if text is not None:
+                parts.append((f"{kind.decode()} chunk at byte {start}, decompressed byte", 0,
+                              text))
+        position = start + length + 4  # data, then its CRC
+    return parts
+
+
+def _png_compressed_text(kind: bytes, data: bytes) -> bytes | None:
+    """A zTXt chunk's text, or an iTXt chunk's when compressed; None for any other chunk."""
+    keyword_end = data.find(b"\0")
+    try:
+        if kind == b"zTXt":
+            return zlib.decompress(data[keyword_end + 2:])
+        if kind == b"iTXt" and data[keyword_end + 1:keyword_end + 2] == b"\1":
+            language_end = data.find(b"\0", keyword_end + 3)
+            translated_end = data.find(b"\0", language_end + 1)
+            return zlib.decompress(data[translated_end + 1:])
+    except zlib.error:
+        return None  # its raw bytes are scanned as the chunk's
+    return None
+
+
+def _pdf_parts(content: bytes) -> list[Part]:
+    parts, start = [], 0
+    for match in _PDF_STREAM.finditer(content):
+        parts.append(("byte", start, content[start:match.start(1)]))
+        raw = match.group(1)
+        dictionary = content[max(0, match.start() - 400):match.start()]
+        dictionary = dictionary[dictionary.rfind(b"<<"):]
+        where = f"stream at byte {match.start(1)}"
+        if b"/Image" in dictionary:
+            pass  # pixels: no text a reader can get out of them
+        elif b"/FlateDecode" in dictionary:
+            try:
+                decoded = zlib.decompress(raw)
+            except zlib.error:
+                parts.append(("byte", match.start(1), raw))
+            else:
+                parts.append((f"{where}, decompressed byte", 0, decoded))
+                parts.append((f"{where}, shown text byte", 0, _pdf_shown_text(decoded)))
+        else:
+            parts.append(("byte", match.start(1), raw))
+        start = match.end(1)
+    parts.append(("byte", start, content[start:]))
+    return parts
+
+
+def _pdf_shown_text(stream: bytes) -> bytes:
+    """The strings of each TJ array of a content stream joined, one array per line."""
+    return b"\n".join(b"".join(_PDF_STRING.findall(array.group(1)))
+                      for array in _PDF_TEXT_ARRAY.finditer(stream))
 
 
 def _private_path_patterns(private_paths: dict[str, Path]) -> list[tuple[re.Pattern, str]]:

@@ -234,12 +234,25 @@ class TexTableOutput(DatabaseOutput):
                                                is_synthetic(provenance), self.task_family))
 
 
+def _refuse_shown_codes(fig, name: str) -> None:
+    """A figure whose titles, labels or annotations show an original subject code is never
+    saved: in a PNG that text is pixels, which the privacy audit cannot read back."""
+    from matplotlib.text import Text
+
+    from plr_luigi.study.subject_codes import ORIGINAL_CODE
+
+    if any(ORIGINAL_CODE.search(text.get_text()) for text in fig.findobj(Text)):
+        raise ValueError(f"figure {name} shows an original subject code in a text of its own; "
+                         "figures name subjects by their public codes only")
+
+
 def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     """PNG, PDF and the JSON of the plotted data, each written atomically."""
     import matplotlib.pyplot as plt
 
     from plr_luigi.study.configs import load_figure_config
 
+    _refuse_shown_codes(fig, Path(targets["png"].path).stem)
     with atomic_paths({k: Path(t.path) for k, t in targets.items()}) as paths:
         fig.savefig(paths["png"], dpi=load_figure_config()["dpi"], format="png")
         fig.savefig(paths["pdf"], format="pdf")

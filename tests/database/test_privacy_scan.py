@@ -53,3 +53,55 @@ def test_embedded_images_are_scanned_decoded_not_as_base64_text(tmp_path):
                      f"{text.index(inside)}, decoded byte 18",
                      f"{leaking}: holds a subject-code run param at byte "
                      f"{text.index('codes_test')}"]
+
+
+def _png(*chunks: tuple[bytes, bytes]) -> bytes:
+    import zlib
+
+    body = b"".join(len(data).to_bytes(4, "big") + kind + data
+                    + zlib.crc32(kind + data).to_bytes(4, "big") for kind, data in chunks)
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def test_a_pngs_pixels_are_not_read_as_text_its_text_chunks_are(tmp_path):
+    """Compressed pixels spell PLR<digit> by chance (once in ~400 MB: a build's figures hit it
+    now and then); they hold no text. Text chunks, compressed or not, do."""
+    import zlib
+
+    header = (b"IHDR", (1).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00")
+    chance = tmp_path / "chance.png"
+    chance.write_bytes(_png(header, (b"IDAT", b"\x78\x9cxxPLR4012xx"), (b"IEND", b"")))
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(_png(header, (b"tEXt", b"Title\0PLR4012"), (b"IEND", b"")))
+    packed = tmp_path / "packed.png"
+    packed.write_bytes(_png(header, (b"zTXt", b"Title\0\0" + zlib.compress(b"PLR4012")),
+                            (b"IEND", b"")))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(_png(header)[:-4] + b"\x00\x00\xff\xff" + b"IDAT PLR4012")
+    assert find_leaks_in_files([chance, plain, packed, cut]) == [
+        f"{plain}: holds an original subject code at byte 47",
+        f"{packed}: holds an original subject code at zTXt chunk at byte 41, "
+        "decompressed byte 0",
+        f"{cut}: holds an original subject code at byte 38"]
+
+
+def test_a_matplotlib_figure_showing_a_code_is_found_in_its_pdf_and_png_metadata(tmp_path):
+    """matplotlib kerns a PDF's text into pieces ([(P) 1 (LR4012)] TJ): the pieces are read
+    joined. A PNG shows text only as pixels; its metadata is text."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_title("subject PLR4012")
+    pdf, png = tmp_path / "shows.pdf", tmp_path / "meta.png"
+    fig.savefig(pdf)
+    fig.savefig(png, metadata={"Description": "PLR4012"})
+    ax.set_title("subject S001")
+    clean = tmp_path / "clean.pdf"
+    fig.savefig(clean)
+    plt.close(fig)
+    leaks = find_leaks_in_files([pdf, png, clean])
+    assert [leak.split(": holds ")[0] for leak in leaks] == [str(pdf), str(png)]
+    assert "shown text byte" in leaks[0]

@@ -12,7 +12,7 @@ import duckdb
 import luigi
 import pandas as pd
 from support.settings import plr_settings
-from support.stores import SMALL_STORE
+from support.stores import SMALL_STORE, replace_file
 
 from plr_luigi.study import schema
 
@@ -110,7 +110,7 @@ def test_bad_upstream_runs_fail_alone(private_store, tmp_path):
     store_dir = Path(store.tracking_uri).parent
     corrupt = "SAITS_dFfn128_nLayers2__LOF_impPLR_v0.1"
     missing = "SAITS_dFfn128_nLayers2__TimesNet_impPLR_v0.1"
-    _imputation_pickle(store_dir, corrupt).write_bytes(b"not a pickle")
+    replace_file(_imputation_pickle(store_dir, corrupt), b"not a pickle")
     _imputation_pickle(store_dir, missing).unlink()
     result = _build(store, tmp_path / "work")
     assert result.scheduling_succeeded, result.summary_text

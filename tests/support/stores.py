@@ -6,6 +6,11 @@ MLflow records absolute locations: a file store's run and experiment `meta.yaml`
 (`artifact_uri`, `artifact_location`), a SQLite store's `runs.artifact_uri` and
 `experiments.artifact_location`. A copy moved as it is would still read (and write) the
 original's artifacts, so copy_store rewrites them to the copy's folder.
+
+A copy shares its large artifacts (pickles of a megabyte or more: the upstream imputation
+pickles are 55 MB each) with the store it was copied from, as hard links: a test that
+changes one replaces it (replace_file), never writes into it, and check_shared_files_unchanged
+fails the test that did.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -68,11 +74,52 @@ def _rewrite_sqlite_store(db: Path, old: Path, new: Path) -> int:
     return changed
 
 
+SHARED_ARTIFACT_BYTES = 2**20
+
+
+def _link_large_artifacts(source: str, dest: str) -> None:
+    """copytree's copy function: an artifact of SHARED_ARTIFACT_BYTES or more is hard-linked,
+    everything else (meta.yaml, a SQLite store, which copy_store rewrites) copied."""
+    if "artifacts" in Path(source).parts[-6:] and os.path.getsize(source) >= SHARED_ARTIFACT_BYTES:
+        os.link(source, dest)
+    else:
+        shutil.copy2(source, dest)
+
+
+def shared_files(folder: Path) -> dict[Path, tuple[int, int, int]]:
+    """The files of a copied store that it shares with another: path -> (inode, size, mtime)."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            status = path.stat()
+            if status.st_nlink > 1:
+                found[path] = (status.st_ino, status.st_size, status.st_mtime_ns)
+    return found
+
+
+def check_shared_files_unchanged(shared: dict[Path, tuple[int, int, int]]) -> None:
+    """Fails when a file that is still shared (same inode) was written to: the write changed
+    the store every other test copies."""
+    written = [str(path) for path, (inode, size, mtime) in shared.items()
+               if path.is_file() and path.stat().st_ino == inode
+               and (path.stat().st_size, path.stat().st_mtime_ns) != (size, mtime)]
+    if written:
+        raise AssertionError(f"written into artifacts shared with the template store (use "
+                             f"support.stores.replace_file): {written}")
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """path's content replaced by a new file: a hard-linked artifact's other copies keep theirs."""
+    path.unlink()
+    path.write_bytes(content)
+
+
 def copy_store(summary: SynthSummary, dest: Path) -> SynthSummary:
     """A private copy of a generated store in dest (which must not exist), its absolute artifact
-    locations pointing into the copy; the summary of the copy."""
+    locations pointing into the copy, its large artifacts shared (see above); the summary of
+    the copy."""
     old, new = store_root(summary).resolve(), Path(dest).resolve()
-    shutil.copytree(old, new, symlinks=True)
+    shutil.copytree(old, new, symlinks=True, copy_function=_link_large_artifacts)
     uri = summary.tracking_uri
     if uri.startswith(SQLITE_PREFIX):
         db = Path(uri.removeprefix(SQLITE_PREFIX))

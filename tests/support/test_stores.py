@@ -98,3 +98,43 @@ def test_a_folder_left_half_made_is_made_again(tmp_path):
     (tmp_path / "shared" / "partial").write_text("?")
     _make_once(tmp_path / "shared", tmp_path / "log")
     assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == [".made", "content"]
+
+
+
+def test_a_copy_of_the_small_store_shares_its_large_artifacts_only(small_store, tmp_path):
+    from support.stores import shared_files
+
+    copy_store(small_store, tmp_path / "copy")
+    shared = shared_files(tmp_path / "copy")
+    assert [p for p in shared if p.name.startswith("imputation_")]
+    assert all(p.stat().st_size >= 2**20 and "artifacts" in p.parts for p in shared)
+
+
+def test_replacing_a_shared_artifact_keeps_the_template_and_writing_into_one_is_caught(
+        tmp_path):
+    import shutil
+
+    from support.stores import (
+        _link_large_artifacts,
+        check_shared_files_unchanged,
+        replace_file,
+        shared_files,
+    )
+
+    template = tmp_path / "template" / "run" / "artifacts"
+    template.mkdir(parents=True)
+    for name in ("replaced.pickle", "written.pickle"):
+        (template / name).write_bytes(b"x" * 2**20)
+    (template / "small.yaml").write_text("copied")
+    shutil.copytree(tmp_path / "template", tmp_path / "copy", copy_function=_link_large_artifacts)
+    copied = tmp_path / "copy" / "run" / "artifacts"
+    shared = shared_files(tmp_path / "copy")
+    assert sorted(p.name for p in shared) == ["replaced.pickle", "written.pickle"]
+    replace_file(copied / "replaced.pickle", b"not a pickle")
+    assert (template / "replaced.pickle").read_bytes() == b"x" * 2**20
+    check_shared_files_unchanged(shared)
+    with open(copied / "written.pickle", "r+b") as fh:
+        fh.write(b"oops")
+    assert (template / "written.pickle").read_bytes()[:4] == b"oops"
+    with pytest.raises(AssertionError, match="written into artifacts shared"):
+        check_shared_files_unchanged(shared)
