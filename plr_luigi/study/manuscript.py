@@ -68,9 +68,3 @@ def manuscript_fields(stem: str) -> dict[str, object]:
             "population_levels": item.population_levels, "grouping": item.grouping,
             "statistic": item.statistic}
 
-
-def manuscript_rank(stem: str) -> int:
-    """An output's place in the manuscript's order; extended outputs after every item."""
-    item = item_of_output(stem)
-    items = load_manuscript_items()
-    return items.index(item) if item is not None else len(items)

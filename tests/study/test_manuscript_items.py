@@ -4,9 +4,9 @@ import pytest
 
 from plr_luigi.study.manuscript import (
     EXTENDED,
+    item_of_output,
     load_manuscript_items,
     manuscript_fields,
-    manuscript_rank,
 )
 
 
@@ -25,10 +25,11 @@ def test_an_output_names_its_item_or_says_it_is_extended():
     assert manuscript_fields("forest_outlier_method")["population_levels"] == {
         "classifier": "CatBoost", "featurization": "simple1.0"}
     assert manuscript_fields("heatmap_outlier_imputation") == {"manuscript_item": EXTENDED}
-    ranks = [manuscript_rank(stem) for stem in ("calibration", "forest_outlier_method",
-                                                "specification_curve",
-                                                "heatmap_outlier_imputation")]
+    items = load_manuscript_items()
+    ranks = [items.index(item_of_output(stem)) for stem in (
+        "calibration", "forest_outlier_method", "specification_curve")]
     assert ranks == sorted(set(ranks))
+    assert item_of_output("heatmap_outlier_imputation") is None
 
 
 def test_an_item_with_an_unknown_population_or_an_output_claimed_twice_is_refused(tmp_path):

@@ -77,7 +77,7 @@ def _rewrite_sqlite_store(db: Path, old: Path, new: Path) -> int:
 SHARED_ARTIFACT_BYTES = 2**20
 
 
-def _link_large_artifacts(source: str, dest: str) -> None:
+def link_large_artifacts(source: str, dest: str) -> None:
     """copytree's copy function: an artifact of SHARED_ARTIFACT_BYTES or more is hard-linked,
     everything else (meta.yaml, a SQLite store, which copy_store rewrites) copied."""
     if "artifacts" in Path(source).parts[-6:] and os.path.getsize(source) >= SHARED_ARTIFACT_BYTES:
@@ -100,9 +100,12 @@ def shared_files(folder: Path) -> dict[Path, tuple[int, int, int]]:
 def check_shared_files_unchanged(shared: dict[Path, tuple[int, int, int]]) -> None:
     """Fails when a file that is still shared (same inode) was written to: the write changed
     the store every other test copies."""
-    written = [str(path) for path, (inode, size, mtime) in shared.items()
-               if path.is_file() and path.stat().st_ino == inode
-               and (path.stat().st_size, path.stat().st_mtime_ns) != (size, mtime)]
+    written = []
+    for path, (inode, size, mtime) in shared.items():
+        status = path.stat() if path.is_file() else None
+        if status and status.st_ino == inode and (status.st_size, status.st_mtime_ns) != (
+                size, mtime):
+            written.append(str(path))
     if written:
         raise AssertionError(f"written into artifacts shared with the template store (use "
                              f"support.stores.replace_file): {written}")
@@ -119,7 +122,7 @@ def copy_store(summary: SynthSummary, dest: Path) -> SynthSummary:
     locations pointing into the copy, its large artifacts shared (see above); the summary of
     the copy."""
     old, new = store_root(summary).resolve(), Path(dest).resolve()
-    shutil.copytree(old, new, symlinks=True, copy_function=_link_large_artifacts)
+    shutil.copytree(old, new, symlinks=True, copy_function=link_large_artifacts)
     uri = summary.tracking_uri
     if uri.startswith(SQLITE_PREFIX):
         db = Path(uri.removeprefix(SQLITE_PREFIX))

@@ -100,7 +100,6 @@ def test_a_folder_left_half_made_is_made_again(tmp_path):
     assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == [".made", "content"]
 
 
-
 def test_a_copy_of_the_small_store_shares_its_large_artifacts_only(small_store, tmp_path):
     from support.stores import shared_files
 
@@ -115,8 +114,8 @@ def test_replacing_a_shared_artifact_keeps_the_template_and_writing_into_one_is_
     import shutil
 
     from support.stores import (
-        _link_large_artifacts,
         check_shared_files_unchanged,
+        link_large_artifacts,
         replace_file,
         shared_files,
     )
@@ -126,7 +125,7 @@ def test_replacing_a_shared_artifact_keeps_the_template_and_writing_into_one_is_
     for name in ("replaced.pickle", "written.pickle"):
         (template / name).write_bytes(b"x" * 2**20)
     (template / "small.yaml").write_text("copied")
-    shutil.copytree(tmp_path / "template", tmp_path / "copy", copy_function=_link_large_artifacts)
+    shutil.copytree(tmp_path / "template", tmp_path / "copy", copy_function=link_large_artifacts)
     copied = tmp_path / "copy" / "run" / "artifacts"
     shared = shared_files(tmp_path / "copy")
     assert sorted(p.name for p in shared) == ["replaced.pickle", "written.pickle"]
