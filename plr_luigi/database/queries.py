@@ -109,15 +109,19 @@ def heatmap_cells(con, rows: str, columns: str, subset: dict[str, str]) -> pd.Da
 def find_pipelines(con, pipelines: dict[str, dict[str, str]]) -> tuple[pd.DataFrame, list[str]]:
     """The configuration of each named pipeline (configs/pipelines.yaml): a frame (pipeline,
     config_id, auroc), in the order given, and the names of pipelines the database lacks. A
-    missing pipeline is reported by the caller, never replaced by a similar one."""
+    missing pipeline is reported by the caller, never replaced by a similar one. The compared
+    configurations and the runs extracted as standard pipelines only (the deep-learning
+    pipeline) are searched: the one query that sees the latter."""
     found, missing = [], []
     for name, levels in pipelines.items():
         absent = [f for f in FACTOR_COLUMNS if f not in levels]
         if absent:  # a partial specification would match several configurations
             raise ValueError(f"standard pipeline {name!r} does not name {absent}")
         where, params = subset_where({f: levels[f] for f in FACTOR_COLUMNS})
-        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where}",
-                          params).fetchone()
+        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where} "
+                          f"UNION ALL SELECT {E.config_id}, {E.auroc} "
+                          f"FROM {schema.STANDARD_PIPELINE_ONLY.name} WHERE {where}",
+                          params * 2).fetchone()
         if row is None:
             missing.append(name)
         else:
