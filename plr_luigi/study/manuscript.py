@@ -74,3 +74,9 @@ def manuscript_rank(stem: str) -> int:
     item = item_of_output(stem)
     items = load_manuscript_items()
     return items.index(item) if item is not None else len(items)
+
+
+def load_population(name: str, path: Path = MANUSCRIPT_CONFIG_PATH) -> dict[str, str]:
+    """The factor levels of a population of configs/manuscript.yaml (`catboost_handcrafted`:
+    {classifier: CatBoost, featurization: simple1.0})."""
+    return dict(load_yaml(path)["populations"][name])
