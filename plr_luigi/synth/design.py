@@ -5,8 +5,9 @@ is an invalid level: its run is extracted as a standard pipeline only) and the q
 real store (invalid levels, a duplicated configuration, a legacy two-field name, a FAILED run,
 a deleted run) and is then filled with distinct valid configurations in a fixed order: a
 showcase spanning the AUROC range, the CatBoost + handcrafted grid of the critical-difference
-blocks (CD_GRID_BLOCKS), then factor-balanced, so that any run count gives a comparable store. The order does not depend on the seed: the
-seed changes values, not which configurations exist.
+blocks (CD_GRID_BLOCKS), then factor-balanced, so that any run count gives a comparable
+store. The order does not depend on the seed: the seed changes values, not which
+configurations exist.
 
 Target AUROCs are additive factor effects calibrated on the real study (results.md): ground
 truth 0.911, best pipeline (ensemble + CSDI + CatBoost) 0.913, best per classifier CatBoost

@@ -204,3 +204,37 @@ def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
     with plr_settings(**built["settings"]):  # the files are again the ones last audited
         assert recorder.build([ReproduceAll()]) == []
         assert PrivacyAudit().complete()
+
+
+STANDARD_PIPELINE_FIGURES = ("calibration", "decision_curve", "roc", "risk_coverage",
+                             "selective_classification", "probability_distributions",
+                             "prediction_instability")
+
+
+def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(built, con):
+    """Its TimesNet-orig is invalid for the factor comparisons: the run is extracted as a
+    standard pipeline only, drawn with the standard pipelines and in no comparison."""
+    apart = con.execute("SELECT config_id, run_name FROM standard_pipeline_only_metrics").df()
+    assert apart.run_name.tolist() == ["CATBOOST_eval-auc__simple1.0__TimesNet__TimesNet-orig"]
+    config_id = apart.config_id[0]
+    assert _count(con, f"SELECT count(*) FROM essential_metrics WHERE config_id = "
+                       f"'{config_id}' OR outlier_method = 'TimesNet-orig'") == 0
+    outcome, reason = con.execute("SELECT outcome, reason FROM extraction_report WHERE "
+                                  "run_id = ?", [config_id]).fetchone()
+    assert outcome == "extracted" and "standard pipeline deep_learning only" in reason
+    figures = built["outputs"] / "figures"
+    for stem in STANDARD_PIPELINE_FIGURES:
+        data = json.loads((figures / f"{stem}.json").read_text())
+        assert {"pipeline": "deep_learning", "config_id": config_id} in \
+            [{k: p[k] for k in ("pipeline", "config_id")} for p in data["pipelines"]], stem
+        assert any(row["pipeline"] == "deep_learning" for row in data["data"]), stem
+    tables = built["outputs"] / "tables"
+    compared = [*(p for pattern in ("forest_*", "heatmap_*", "critical_difference_*",
+                                    "variance_decomposition*", "metric_raincloud*",
+                                    "specification_curve*") for p in figures.glob(pattern)),
+                *tables.glob("by_*"), *tables.glob("top_pipelines*"),
+                *tables.glob("variance_decomposition*"), built["outputs"] / "numbers.json"]
+    assert len(compared) > 20
+    for path in compared:
+        text = path.read_text()
+        assert config_id not in text and "TimesNet-orig" not in text, path.name
