@@ -37,7 +37,8 @@ class CriticalDifferenceInput:
     title: str
     query: str
     subset: dict[str, str]
-    block_rule: str = ""  # what a block is, in words (the figure's JSON and caption)
+    block_rule: str = ""  # how blocks are chosen, in words (the figure's JSON)
+    block_name: str = "bootstrap iterations"  # what a block is, plural (the figure's title)
     dropped: dict[str, list[str]] = field(default_factory=dict)  # completeness rule's drops
 
 
@@ -104,7 +105,9 @@ def factor_level_blocks(con, scope: str, settings: dict) -> CriticalDifferenceIn
     return CriticalDifferenceInput(blocks, labels, colours,
                                    f"Critical difference: {name} ({where})",
                                    "queries.configuration_metrics -> statistics.complete_blocks",
-                                   subset, f"blocks: {block_rule}", dropped)
+                                   subset, f"blocks: {block_rule}", dropped,
+                                   " x ".join(factor_label(b).lower() for b in design.block)
+                                   + " levels")
 
 
 def variance_panels(con, panels: dict[str, dict]) -> dict[str, dict]:
@@ -121,6 +124,7 @@ def variance_panels(con, panels: dict[str, dict]) -> dict[str, dict]:
         order_free = order_averaged_eta_squared(frame, panel["factors"], E.auroc)
         rows["eta_sq_order_averaged"] = rows["factor"].map(order_free)
         out[name] = {"title": panel["title"], "subset": panel["subset"],
+                     "factors": panel["factors"],
                      "formula": "auroc ~ " + " + ".join(panel["factors"]),
                      "n_configurations": len(frame), "rows": rows}
     return out

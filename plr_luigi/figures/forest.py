@@ -3,6 +3,8 @@ envelope of their CIs as whiskers, and the ground truth's AUROC as the reference
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from plr_luigi.figures.style import mark_synthetic
@@ -37,7 +39,8 @@ def plot_forest(frame: pd.DataFrame, factor: str, subset_label: str, reference: 
         ax.text(reference, -0.6, f"ground truth {reference:.3f} ", rotation=90, fontsize=8,
                 color="grey", ha="right", va="bottom")
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel("AUROC: mean of the level's configurations\n" + ENVELOPE_NOTE, fontsize=9)
+    ax.set_xlabel("\n".join(["AUROC: mean of the level's configurations",
+                              *textwrap.wrap(ENVELOPE_NOTE, 80)]), fontsize=8)
     ax.set_title(f"AUROC by {config['factor_labels'][factor].lower()}\n{subset_label}",
                  fontsize=10, loc="left")
     ax.grid(axis="x", alpha=0.3)

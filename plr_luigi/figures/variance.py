@@ -25,18 +25,22 @@ def plot_variance_decomposition(panels: dict[str, dict], synthetic: bool):
         ax.barh(y, rows["eta_sq"], color=colours, height=0.6, label="type I (published)")
         ax.plot(rows["eta_sq_order_averaged"], y, "D", mfc="none", mec="black", markersize=6,
                 label="averaged over factor orders")
-        for yi, value in zip(y, rows["eta_sq"], strict=True):
-            ax.text(max(value, 0) + 0.02, yi, f"{100 * value:.1f} %", va="center", fontsize=8)
+        for yi, value, other in zip(y, rows["eta_sq"], rows["eta_sq_order_averaged"],
+                                    strict=True):
+            ax.text(max(value, other, 0) + 0.04, yi, f"{100 * value:.1f} %", va="center",
+                    fontsize=8)
         ax.set_yticks(y, [RESIDUAL if f == RESIDUAL else factor_label(f)
                           for f in rows["factor"]])
         ax.set_xlim(0, 1.1)
         ax.set_xlabel("Eta squared (share of AUROC variance)")
-        ax.set_title(f"{name}  {panel['title']}\n{panel['formula']}, "
-                     f"n = {panel['n_configurations']}", fontsize=9, loc="left")
+        formula = " + ".join(factor_label(f).lower() for f in panel["factors"])
+        ax.set_title(f"{name}  {panel['title']}, n = {panel['n_configurations']}\n"
+                     f"AUROC ~ {formula}", fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.suptitle("AUROC variance by factor: eta squared from sequential (type I) sums of "
-                 "squares, factors in the order of the formula", fontsize=10, x=0.01, ha="left")
+                 "squares,\nfactors entering in the order of the formula", fontsize=10, x=0.01,
+                 ha="left")
     if synthetic:
         mark_synthetic(fig)
     return fig

@@ -11,8 +11,7 @@ _FIXED = {
                         "O:E ratio of the CatBoost configurations on handcrafted features, by "
                         "pipeline type (the outlier-detection method's category; n per type on "
                         "the axis): half-violin (density), box (quartiles, whiskers at 1.5 IQR) "
-                        "and one point per configuration. Dashed: IPA 0 (no better than the "
-                        "prevalence) and O:E 1.",
+                        "and one point per configuration. Dashed: O:E 1.",
     "metric_raincloud_by_level": "Extended. AUROC, Brier score, calibration slope, O:E ratio "
                                  "and net benefit at a 0.15 threshold over all "
                                  "configurations, by level of each factor. Dashed lines: a "

@@ -5,7 +5,8 @@ is an invalid level: its run is extracted as a standard pipeline only) and the q
 real store (invalid levels, a duplicated configuration, a legacy two-field name, a FAILED run,
 a deleted run) and is then filled with distinct valid configurations in a fixed order: a
 showcase spanning the AUROC range, the CatBoost + handcrafted grid of the critical-difference
-blocks (CD_GRID_BLOCKS), then factor-balanced, so that any run count gives a comparable
+blocks (CD_GRID_BLOCKS), two preprocessing pipelines with every classifier (CLASSIFIER_BLOCKS),
+then factor-balanced, so that any run count gives a comparable
 store. The order does not depend on the seed: the seed changes values, not which
 configurations exist.
 
@@ -71,6 +72,9 @@ LEGACY_RUN = ("CatBoost", "SAITS")  # classifier, imputation
 # with these outlier methods; three complete blocks each, the fewest the rule accepts.
 CD_GRID_BLOCKS = {"imputation_method": ("pupil-gt", "CSDI", "SAITS"),
                   "outlier_method": ("pupil-gt", ENSEMBLE_OUTLIER, "LOF")}
+# Preprocessing pipelines run with every classifier on handcrafted features, beside the best
+# (ensemble + CSDI): the blocks of the extended classifier critical-difference diagram.
+CLASSIFIER_BLOCKS = (("pupil-gt", "pupil-gt"), ("LOF", "SAITS"))
 # Its first cells: the outlier methods of the standard pipelines with the imputation blocks, so
 # that a small store (the tests') already has three complete blocks of a few levels.
 CD_GRID_FIRST_OUTLIERS = ("pupil-gt", ENSEMBLE_OUTLIER, "MOMENT-gt-finetune", "LOF")
@@ -153,8 +157,11 @@ def _fill_order(levels: Levels) -> list[tuple[str, str, str, str]]:
                 for o in levels.outlier_valid]
     cd_grid += [(o, i, "CatBoost", "simple1.0") for o in CD_GRID_BLOCKS["outlier_method"]
                 for i in levels.imputation_valid]
+    classifier_blocks = [(o, i, c, "simple1.0") for o, i in CLASSIFIER_BLOCKS
+                         for c in classifiers]
     embeddings = [f for f in levels.featurization_valid if f != "simple1.0"]
-    ordered = showcase + cd_grid + interleaved(["simple1.0"]) + interleaved(embeddings)
+    ordered = (showcase + cd_grid + classifier_blocks + interleaved(["simple1.0"])
+               + interleaved(embeddings))
     return list(dict.fromkeys(ordered))  # the grid repeats the showcase; keep first places
 
 

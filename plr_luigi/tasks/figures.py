@@ -161,7 +161,7 @@ class CriticalDifference(FigureOutput):
                     statistical_inputs.factor_level_blocks(con, self.scope, settings))
         result = friedman_nemenyi(spec.blocks, alpha=settings["alpha"])
         fig = plot_critical_difference(result, spec.labels, spec.colours, spec.title,
-                                       is_synthetic(provenance))
+                                       is_synthetic(provenance), spec.block_name)
         blocks = {str(block): row.to_dict() for block, row in spec.blocks.iterrows()}
         save_figure(fig, figure_data(self.figure_name(), spec.query, provenance, result,
                                      scope=self.scope, subset=spec.subset, labels=spec.labels,
