@@ -24,8 +24,6 @@ GROUND_TRUTH = "pupil-gt"
 # across families without saying so.
 F1_PLAIN, F1_THRESHOLDED, F1_POINT_ADJUSTED = "plain", "thresholded", "point-adjusted"
 
-# Preprocessing categories of the decomposition grid, by outlier method (study.categories).
-CATEGORIES = tuple(category_label(key) for key in category_keys())
 # Outlier-detection runs named exactly as their method.
 _TRADITIONAL = ("LOF", "OneClassSVM", "PROPHET", "SubPCA")
 
@@ -110,6 +108,12 @@ def parse_imputation_run_name(run_name: str) -> ImputationRunName:
     if outlier is None:
         raise fail(f"has an unknown outlier source {source!r}")
     return ImputationRunName(imputer, method, outlier, imputer.startswith("ensemble"))
+
+
+def preprocessing_categories() -> tuple[str, ...]:
+    """The decomposition grid's categories, by name, in the study's order (study.categories;
+    read when asked: importing this module reads no configuration)."""
+    return tuple(category_label(key) for key in category_keys())
 
 
 def preprocessing_category(outlier_method: str) -> str:

@@ -446,14 +446,14 @@ class DecompositionGrid(FigureOutput):
         from plr_luigi.analysis import decomposition
         from plr_luigi.figures.decomposition_grid import plot_decomposition_grid
         from plr_luigi.study.factors import load_factor_registry
-        from plr_luigi.study.upstream_names import CATEGORIES
+        from plr_luigi.study.upstream_names import preprocessing_categories
 
         grid, data = decomposition.decompose_categories(
             Path(self.input()["signals"].path),
-            sorted(load_factor_registry().valid["outlier_method"]), CATEGORIES)
+            sorted(load_factor_registry().valid["outlier_method"]), preprocessing_categories())
         provenance = read_provenance_of(self.database_path())
         fig = plot_decomposition_grid(grid, decomposition.METHODS, decomposition.METHOD_LABELS,
-                                      CATEGORIES, is_synthetic(provenance))
+                                      preprocessing_categories(), is_synthetic(provenance))
         save_figure(fig, figure_data(
             self.figure_name(), "signals_database.read_signals (private) -> "
             "decomposition.decompose_category", provenance, data,
