@@ -76,7 +76,8 @@ def top_pipeline_blocks(con, top_n: int) -> CriticalDifferenceInput:
     return CriticalDifferenceInput(blocks, labels, colours,
                                    f"Critical difference: the {len(top)} best pipelines",
                                    "queries.configurations + queries.configuration_iterations",
-                                   {}, "bootstrap iterations (not independent: extended)")
+                                   {}, block_rule="bootstrap iterations (not independent: "
+                                                  "extended)")
 
 
 def factor_level_blocks(con, scope: str, settings: dict) -> CriticalDifferenceInput:
@@ -105,9 +106,10 @@ def factor_level_blocks(con, scope: str, settings: dict) -> CriticalDifferenceIn
     return CriticalDifferenceInput(blocks, labels, colours,
                                    f"Critical difference: {name} ({where})",
                                    "queries.configuration_metrics -> statistics.complete_blocks",
-                                   subset, f"blocks: {block_rule}", dropped,
-                                   " x ".join(factor_label(b).lower() for b in design.block)
-                                   + " levels")
+                                   subset, block_rule=f"blocks: {block_rule}",
+                                   block_name=" x ".join(factor_label(b).lower()
+                                                         for b in design.block) + " levels",
+                                   dropped=dropped)
 
 
 def variance_panels(con, panels: dict[str, dict]) -> dict[str, dict]:
