@@ -34,12 +34,11 @@ def load_standard_pipelines(path: Path = PIPELINES_CONFIG_PATH) -> dict[str, dic
     return load_yaml(path)["standard_pipelines"]
 
 
-def standard_pipeline_configurations(path: Path = PIPELINES_CONFIG_PATH
-                                     ) -> dict[str, tuple[str, str, str, str]]:
+def standard_pipeline_configurations() -> dict[str, tuple[str, str, str, str]]:
     """name -> (outlier_method, imputation_method, classifier, featurization) of each standard
     pipeline: the configuration a run must have to be that pipeline."""
     return {name: (spec["outlier_method"], spec["imputation_method"], spec["classifier"],
-                   spec["featurization"]) for name, spec in load_standard_pipelines(path).items()}
+                   spec["featurization"]) for name, spec in load_standard_pipelines().items()}
 
 
 @lru_cache(maxsize=4)

@@ -4,9 +4,9 @@ The run list always starts with the standard pipelines (the deep-learning one's 
 is an invalid level: its run is extracted as a standard pipeline only) and the quirks of the
 real store (invalid levels, a duplicated configuration, a legacy two-field name, a FAILED run,
 a deleted run) and is then filled with distinct valid configurations in a fixed order: a
-showcase spanning the AUROC range, the CatBoost + handcrafted grid of the critical-difference
-blocks (CD_GRID_BLOCKS), two preprocessing pipelines with every classifier (CLASSIFIER_BLOCKS),
-then factor-balanced, so that any run count gives a comparable
+showcase spanning the AUROC range, two preprocessing pipelines with every classifier
+(CLASSIFIER_BLOCKS), the CatBoost + handcrafted grid of the critical-difference blocks
+(CD_GRID_BLOCKS), then factor-balanced, so that any run count gives a comparable
 store. The order does not depend on the seed: the seed changes values, not which
 configurations exist.
 
@@ -160,7 +160,7 @@ def _fill_order(levels: Levels) -> list[tuple[str, str, str, str]]:
     classifier_blocks = [(o, i, c, "simple1.0") for o, i in CLASSIFIER_BLOCKS
                          for c in classifiers]
     embeddings = [f for f in levels.featurization_valid if f != "simple1.0"]
-    ordered = (showcase + cd_grid + classifier_blocks + interleaved(["simple1.0"])
+    ordered = (showcase + classifier_blocks + cd_grid + interleaved(["simple1.0"])
                + interleaved(embeddings))
     return list(dict.fromkeys(ordered))  # the grid repeats the showcase; keep first places
 

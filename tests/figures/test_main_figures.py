@@ -31,9 +31,11 @@ def _catboost_config_ids(con) -> dict[str, str]:
     for name, p in load_standard_pipelines().items():
         if p["classifier"] != "CatBoost":
             continue
-        row = con.execute(f"SELECT config_id FROM essential_metrics WHERE {LEVELS}",
-                          [p["outlier_method"], p["imputation_method"], p["classifier"],
-                           p["featurization"]]).fetchone()
+        levels = [p["outlier_method"], p["imputation_method"], p["classifier"],
+                  p["featurization"]]
+        row = con.execute(f"SELECT config_id FROM essential_metrics WHERE {LEVELS} UNION ALL "
+                          f"SELECT config_id FROM standard_pipeline_only_metrics WHERE {LEVELS}",
+                          levels * 2).fetchone()
         ids[name] = row[0]
     return ids
 
@@ -41,7 +43,7 @@ def _catboost_config_ids(con) -> dict[str, str]:
 def test_instability_figure_plots_each_catboost_pipelines_subjects(built, con):
     data = _figure(built, "prediction_instability")
     ids = _catboost_config_ids(con)
-    assert len(ids) == 4 and data["missing_pipelines"] == []
+    assert len(ids) == 5 and data["missing_pipelines"] == []
     got = pd.DataFrame(data["data"])
     numbers = _numbers(built)
     for name, config_id in ids.items():

@@ -24,9 +24,10 @@ from support.settings import build_settings, plr_settings
 
 SQLITE_PREFIX = "sqlite:///"
 # The tests' small store (conftest.small_store): every quirk, the standard pipelines, the first
-# cells of the critical-difference grid (three complete blocks: design.CD_GRID_FIRST_OUTLIERS), 60
+# cells of the critical-difference grids (three complete blocks each: design.CLASSIFIER_BLOCKS,
+# design.CD_GRID_FIRST_OUTLIERS), 60
 # bootstrap iterations.
-SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 36, "n_bootstrap": 60,
+SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 44, "n_bootstrap": 60,
                "model_pickle_bytes": 50_000}
 
 

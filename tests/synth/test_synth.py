@@ -295,18 +295,28 @@ def test_run_list_sizes():
 def test_the_demo_store_holds_three_complete_critical_difference_blocks_per_factor():
     """S3 ranks outlier methods within imputation methods and vice versa: the demo design's
     CatBoost + handcrafted cells give every level three complete blocks, and the tests' small
-    store (36 runs) three blocks of the standard pipelines' levels."""
-    from plr_luigi.synth.design import CD_GRID_BLOCKS, CD_GRID_FIRST_OUTLIERS
+    store (44 runs) three blocks of the standard pipelines' levels; both hold three
+    preprocessing pipelines run with every classifier (the extended classifier diagram)."""
+    from plr_luigi.synth.design import (
+        CD_GRID_BLOCKS,
+        CD_GRID_FIRST_OUTLIERS,
+        CLASSIFIER_BLOCKS,
+        ENSEMBLE_OUTLIER,
+    )
     from plr_luigi.synth.sizes import SIZES
 
     levels = load_levels()
     for n_runs, outliers in ((SIZES["demo"].n_runs_target, levels.outlier_valid),
-                             (36, CD_GRID_FIRST_OUTLIERS)):
-        cells = {(r.outlier, r.imputation) for r in build_run_list(levels, n_runs, seed=1)
-                 if (r.classifier, r.featurization) == ("CatBoost", "simple1.0")
-                 and r.status == "FINISHED" and not r.deleted}
+                             (44, CD_GRID_FIRST_OUTLIERS)):
+        runs = [r for r in build_run_list(levels, n_runs, seed=1)
+                if r.featurization == "simple1.0" and r.status == "FINISHED" and not r.deleted]
+        cells = {(r.outlier, r.imputation) for r in runs if r.classifier == "CatBoost"}
         for imputation in CD_GRID_BLOCKS["imputation_method"]:
             assert {(o, imputation) for o in outliers} <= cells, (n_runs, imputation)
+        with_classifier = {(r.outlier, r.imputation, r.classifier) for r in runs}
+        for outlier, imputation in (*CLASSIFIER_BLOCKS, (ENSEMBLE_OUTLIER, "CSDI")):
+            assert {(outlier, imputation, c) for c in levels.classifiers.values()} <= \
+                with_classifier, (n_runs, outlier, imputation)
     cells = {(r.outlier, r.imputation) for r in build_run_list(
         levels, SIZES["demo"].n_runs_target, seed=1) if r.classifier == "CatBoost"}
     for outlier in CD_GRID_BLOCKS["outlier_method"]:

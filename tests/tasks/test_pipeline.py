@@ -28,14 +28,19 @@ def _count(con, sql):
 
 def test_every_valid_configuration_is_extracted_once(built, con, small_store):
     n = small_store.n_valid_configurations
-    assert built["ran"].count("ExtractRun") == n
+    # ... and the deep-learning standard pipeline's run, kept apart from the comparisons
+    assert built["ran"].count("ExtractRun") == n + 1
+    assert _count(con, "SELECT count(*) FROM standard_pipeline_only_metrics") == 1
     assert _count(con, "SELECT count(*) FROM essential_metrics") == n
     assert _count(con, "SELECT count(DISTINCT (outlier_method, imputation_method, classifier, "
                        "featurization)) FROM essential_metrics") == n
-    expected_rows = {"predictions": 63 * n, "bootstrap_auroc": 60 * n, "dca_curves": 50 * n,
-                     "retention_metrics": 20 * n, "roc_curves": schema.N_ROC_POINTS * n,
-                     "probability_distributions": 20 * n, "distribution_stats": 2 * n,
-                     "supplementary_metrics": n, "cohort_metrics": 3 * n}
+    extracted = n + 1  # the detail tables hold the deep-learning pipeline's rows too
+    expected_rows = {"predictions": 63 * extracted, "bootstrap_auroc": 60 * extracted,
+                     "dca_curves": 50 * extracted, "retention_metrics": 20 * extracted,
+                     "roc_curves": schema.N_ROC_POINTS * extracted,
+                     "probability_distributions": 20 * extracted,
+                     "distribution_stats": 2 * extracted, "supplementary_metrics": extracted,
+                     "cohort_metrics": 3 * extracted}
     for table, rows in expected_rows.items():
         assert _count(con, f"SELECT count(*) FROM {table}") == rows, table
 
@@ -63,7 +68,8 @@ def test_values_are_in_range_and_consistent(con):
 def test_extraction_report_lists_every_run_with_its_fate(con, small_store):
     report = con.execute("SELECT * FROM extraction_report").df()
     assert len(report) == small_store.n_runs_logged
-    assert (report["outcome"] == "extracted").sum() == small_store.n_valid_configurations
+    # the valid configurations and the deep-learning standard pipeline's run
+    assert (report["outcome"] == "extracted").sum() == small_store.n_valid_configurations + 1
     assert set(report["outcome"]) == {"extracted", "skipped"}
     by_name = report.groupby("run_name")
     for name in small_store.quirks["failed"]:
@@ -231,10 +237,12 @@ def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(b
     tables = built["outputs"] / "tables"
     compared = [*(p for pattern in ("forest_*", "heatmap_*", "critical_difference_*",
                                     "variance_decomposition*", "metric_raincloud*",
-                                    "specification_curve*") for p in figures.glob(pattern)),
-                *tables.glob("by_*"), *tables.glob("top_pipelines*"),
-                *tables.glob("variance_decomposition*"), built["outputs"] / "numbers.json"]
-    assert len(compared) > 20
+                                    "specification_curve*")
+                  for p in figures.glob(f"{pattern}.json")),
+                *(p for pattern in ("by_*", "top_pipelines*", "variance_decomposition*")
+                  for p in tables.glob(f"{pattern}.json")),
+                built["outputs"] / "numbers.json"]
+    assert len(compared) > 15
     for path in compared:
         text = path.read_text()
         assert config_id not in text and "TimesNet-orig" not in text, path.name
