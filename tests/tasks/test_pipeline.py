@@ -240,9 +240,13 @@ def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(b
                                     "specification_curve*")
                   for p in figures.glob(f"{pattern}.json")),
                 *(p for pattern in ("by_*", "top_pipelines*", "variance_decomposition*")
-                  for p in tables.glob(f"{pattern}.json")),
-                built["outputs"] / "numbers.json"]
+                  for p in tables.glob(f"{pattern}.json"))]
     assert len(compared) > 15
     for path in compared:
         text = path.read_text()
         assert config_id not in text and "TimesNet-orig" not in text, path.name
+    # numbers: only the deep-learning pipeline's own (its instability width) name it
+    numbers = json.loads((built["outputs"] / "numbers.json").read_text())["numbers"]
+    naming = [n["macro"] for n in numbers if "TimesNet-orig" in json.dumps(n)
+              or config_id in json.dumps(n)]
+    assert naming == ["instabilityWidthDeepLearning"]
