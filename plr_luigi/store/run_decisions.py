@@ -84,8 +84,10 @@ def decide_runs(runs: list[RunSummary], registry: FactorRegistry,
         same_configuration.sort(key=lambda rp: (rp[0].end_time or 0, rp[0].start_time or 0,
                                                 rp[0].run_id))
         kept, kept_parsed, reason = same_configuration[-1]
-        decisions[kept.run_id] = RunDecision(kept, EXTRACT, reason, kept_parsed,
-                                             standard_pipeline_only=bool(reason))
+        # a kept run with an invalid level is there only as a standard pipeline (rule 4)
+        decisions[kept.run_id] = RunDecision(
+            kept, EXTRACT, reason, kept_parsed,
+            standard_pipeline_only=bool(invalid_levels(kept_parsed, registry)))
         for run, parsed, _ in same_configuration[:-1]:
             decisions[run.run_id] = RunDecision(
                 run, SKIPPED,
