@@ -220,6 +220,14 @@ def count_valid_configurations(runs: list[RunSpec], levels: Levels) -> int:
                 and is_valid(r, levels)})
 
 
+def count_extracted_runs(runs: list[RunSpec], levels: Levels) -> int:
+    """Runs extraction should extract: the valid configurations, and the standard pipelines
+    whose level is invalid (extracted as standard pipelines only), once each."""
+    standard_only = {r.name for r in runs if r.status == "FINISHED" and not r.deleted
+                     and r.config in levels.standard_pipelines and not is_valid(r, levels)}
+    return count_valid_configurations(runs, levels) + len(standard_only)
+
+
 def quirk_runs(runs: list[RunSpec]) -> dict[str, list[str]]:
     quirks: dict[str, list[str]] = {k: [] for k in QUIRK_KINDS}
     for r in runs:

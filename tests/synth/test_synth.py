@@ -115,6 +115,7 @@ def test_run_count_names_and_quirks(summary, runs):
     # 13 runs - 3 invalid - the deep-learning pipeline's - legacy - failed - deleted - the
     # duplicate's second copy
     assert summary.n_valid_configurations == 5
+    assert summary.n_extracted_runs == 6  # and the deep-learning pipeline's run
     assert all(r.data.tags.get("plr.synthetic") == "true" for r in runs)
 
 
