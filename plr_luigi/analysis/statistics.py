@@ -2,11 +2,16 @@
 decomposition of AUROC variance by factor.
 
 Library code does the statistics (tests/test_statistics.py checks it on known answers):
-- Friedman chi-square and p: `scipy.stats.friedmanchisquare` (blocks = bootstrap iterations,
-  treatments = pipelines or factor levels), with its tie correction.
+- Friedman chi-square and p: `scipy.stats.friedmanchisquare` (treatments = factor levels,
+  blocks = the levels of another factor, as the study ranks them, complete_blocks; for the
+  extended top-configurations diagram, bootstrap iterations), with its tie correction.
 - average ranks: `scipy.stats.rankdata` within each block, rank 1 = highest AUROC.
 - Nemenyi critical difference: q_alpha = `scipy.stats.studentized_range.ppf(1 - alpha, k, inf)`
   / sqrt(2), CD = q_alpha * sqrt(k (k + 1) / (6 N)) (Demšar 2006, eq. 6).
+- Fig 6 as published: eta squared from sequential (type I) sums of squares,
+  `statsmodels.formula.api.ols` + `statsmodels.stats.anova.anova_lm(typ=1)`, factors entering
+  in the order given (type1_eta_squared); beside it the order-free decomposition, each
+  factor's type I share averaged over every order of entry (order_averaged_eta_squared).
 - sums of squares: `statsmodels` OLS of AUROC on the factors' main effects; each factor's
   type II SS from `statsmodels.stats.anova.anova_lm(model_without_factor, full_model)`;
   eta squared = SS_factor / SS_total, partial eta squared = SS_factor / (SS_factor +
@@ -15,6 +20,7 @@ Library code does the statistics (tests/test_statistics.py checks it on known an
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 
@@ -40,6 +46,35 @@ def blocks_by_treatment(long: pd.DataFrame, treatment: str, block: str,
         missing = int(wide.isna().any(axis=1).sum())
         raise DataUnavailableError(f"{missing} blocks lack some treatment")
     return wide
+
+
+def complete_blocks(long: pd.DataFrame, treatment: str, block: list[str], value: str,
+                    min_share: float = 0.8, min_blocks: int = 3
+                    ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The study's completeness rule for a Friedman test over factor levels (its
+    fig_cd_diagrams.R): long rows (treatment, block columns, value) -> one row per block, one
+    column per treatment (the mean value of a cell holding several rows), keeping the blocks
+    that hold >= min_share of the treatments, then only the treatments present in every kept
+    block. Returns (wide, dropped: {"blocks": [...], "treatments": [...]}); fewer than
+    min_blocks kept blocks is DataUnavailableError."""
+    wide = long.pivot_table(index=block, columns=treatment, values=value, aggfunc="mean")
+    n_treatments = wide.shape[1]
+    held = wide.notna().sum(axis=1)
+    kept = wide[held >= min_share * n_treatments]
+    if len(kept) < min_blocks:
+        raise DataUnavailableError(
+            f"{len(kept)} of {len(wide)} blocks ({' x '.join(block)}) hold >= "
+            f"{min_share:.0%} of the {n_treatments} {treatment} levels; at least {min_blocks} "
+            "are needed")
+    complete = kept.loc[:, kept.notna().all(axis=0)]
+    dropped = {"blocks": [_block_name(b) for b in wide.index.difference(kept.index)],
+               "treatments": [str(t) for t in wide.columns.difference(complete.columns)]}
+    complete.index = [_block_name(b) for b in complete.index]
+    return complete, dropped
+
+
+def _block_name(block) -> str:
+    return " + ".join(map(str, block)) if isinstance(block, tuple) else str(block)
 
 
 def friedman_nemenyi(blocks: pd.DataFrame, alpha: float = 0.05) -> dict:
@@ -138,6 +173,52 @@ def variance_decomposition(frame: pd.DataFrame, factors: list[str],
     out["partial_eta_sq"] = out["sum_sq"] / (out["sum_sq"] + residual)
     out.loc[[SHARED, RESIDUAL], "partial_eta_sq"] = np.nan
     return out.rename_axis("factor").reset_index()
+
+
+def _type1_table(frame: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
+    """anova_lm(typ=1) of `response ~ C(f1) + C(f2) + ...` in the given order."""
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    formula = f"{response} ~ " + " + ".join(f"C({f})" for f in factors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = anova_lm(smf.ols(formula, data=frame).fit(), typ=1)
+    return table.rename(index={f"C({f})": f for f in factors})
+
+
+def type1_eta_squared(frame: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
+    """Eta squared from sequential (type I) sums of squares, factors entering in the given
+    order (the study's Fig 6): rows factor..., RESIDUAL; columns df, sum_sq, eta_sq (SS /
+    total SS; they add up to 1). Each factor is credited with what it explains beyond the
+    factors before it, so the first takes all variance it shares with later ones."""
+    varying = [f for f in factors if frame[f].nunique() > 1]
+    if not varying:
+        raise DataUnavailableError("no factor varies: nothing to decompose")
+    if len(frame) <= 1 + sum(frame[f].nunique() - 1 for f in varying):
+        raise DataUnavailableError(f"{len(frame)} configurations cannot separate "
+                                   f"{len(varying)} factors from residual variance")
+    table = _type1_table(frame, varying, response)
+    total = float(table["sum_sq"].sum())
+    if not total > 0:
+        raise DataUnavailableError(f"{response} is the same in all {len(frame)} "
+                                   "configurations: no variance to decompose")
+    out = table[["df", "sum_sq"]].rename(index={"Residual": RESIDUAL})
+    out["eta_sq"] = out["sum_sq"] / total
+    return out.rename_axis("factor").reset_index()
+
+
+def order_averaged_eta_squared(frame: pd.DataFrame, factors: list[str],
+                               response: str) -> dict[str, float]:
+    """Each factor's type I eta squared averaged over every order in which the factors can
+    enter (and the residual's, which no order changes): a decomposition that does not depend
+    on the order (the Shapley / LMG share of R squared)."""
+    varying = [f for f in factors if frame[f].nunique() > 1]
+    orders = list(itertools.permutations(varying))
+    shares = [type1_eta_squared(frame, list(order), response).set_index("factor")["eta_sq"]
+              for order in orders]
+    mean = sum(shares) / len(shares)
+    return {factor: float(mean[factor]) for factor in [*varying, RESIDUAL]}
 
 
 def type2_sums_of_squares(frame: pd.DataFrame, factors: list[str],

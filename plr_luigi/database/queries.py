@@ -35,22 +35,32 @@ def _level_iterations_sql(factor: str, where: str) -> str:
 
 
 def factor_comparison(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
-    """Per level of factor within subset: configurations, mean AUROC and its 95% bootstrap CI.
+    """Per level of factor within subset (Fig 2): its configurations, their mean AUROC, the
+    envelope of their CIs and the bootstrap CI of the mean.
 
-    The CI is over bootstrap iterations of the level's mean AUROC: the study's bootstrap
-    iterations are paired blocks across pipelines (the same treatment the Friedman test of the
-    critical-difference diagrams relies on), so iteration b's level mean is one replicate.
+    - `auroc`: the mean of the level's configurations' AUROCs (the study's point);
+    - `envelope_lo` / `envelope_hi`: the minimum of their CI lower bounds and the maximum of
+      their CI upper bounds, the study's whiskers: an envelope, not a confidence interval;
+    - `mean_ci_lo` / `mean_ci_hi`: the 95 % bootstrap CI of the level mean, over the bootstrap
+      iterations of the level's mean AUROC (the study's iterations are paired across
+      pipelines, so iteration b's level mean is one replicate): the interval for the mean
+      that the envelope is not, kept beside it (manuscript.yaml, Fig 2's difference).
     """
     where, params = subset_where(subset)
-    return con.execute(_level_iterations_sql(factor, where) + """
-        SELECT p.level, n.n_configurations, avg(p.auroc) AS auroc,
-               quantile_cont(p.auroc, 0.025) AS auroc_ci_lo,
-               quantile_cont(p.auroc, 0.975) AS auroc_ci_hi
-        FROM per_iteration p JOIN (SELECT level, count(*) AS n_configurations FROM chosen
-                                   GROUP BY level) n USING (level)
-        GROUP BY p.level, n.n_configurations
-        ORDER BY auroc DESC, p.level
-    """, params).df()
+    return con.execute(_level_iterations_sql(factor, where) + f"""
+        , envelope AS (
+            SELECT {factor} AS level, count(*) AS n_configurations, avg({E.auroc}) AS auroc,
+                   min({E.auroc_ci_lo}) AS envelope_lo, max({E.auroc_ci_hi}) AS envelope_hi
+            FROM {E.name} WHERE {where} GROUP BY {factor}),
+        mean_ci AS (
+            SELECT level, quantile_cont(auroc, 0.025) AS mean_ci_lo,
+                   quantile_cont(auroc, 0.975) AS mean_ci_hi
+            FROM per_iteration GROUP BY level)
+        SELECT e.level, e.n_configurations, e.auroc, e.envelope_lo, e.envelope_hi,
+               m.mean_ci_lo, m.mean_ci_hi
+        FROM envelope e JOIN mean_ci m USING (level)
+        ORDER BY e.auroc DESC, e.level
+    """, params * 2).df()
 
 
 def factor_summary(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
@@ -73,14 +83,17 @@ def level_iterations(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
     """, params).df()
 
 
-def configurations(con, limit: int | None = None) -> pd.DataFrame:
-    """Every configuration (or the best `limit`): factors, AUROC and CI, best first."""
+def configurations(con, limit: int | None = None,
+                   subset: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every configuration within subset (None: all; or the best `limit`): factors, AUROC and
+    CI, best first."""
     limit_clause = f"LIMIT {int(limit)}" if limit is not None else ""
+    where, params = subset_where(subset or {})
     return con.execute(f"""
         SELECT {E.config_id}, {E.outlier_method}, {E.imputation_method}, {E.classifier},
                {E.featurization}, {E.auroc}, {E.auroc_ci_lo}, {E.auroc_ci_hi}
-        FROM {E.name} ORDER BY {E.auroc} DESC, {E.config_id} {limit_clause}
-    """).df()
+        FROM {E.name} WHERE {where} ORDER BY {E.auroc} DESC, {E.config_id} {limit_clause}
+    """, params).df()
 
 
 def configuration_iterations(con, config_ids: list[str] | None = None) -> pd.DataFrame:
@@ -109,15 +122,19 @@ def heatmap_cells(con, rows: str, columns: str, subset: dict[str, str]) -> pd.Da
 def find_pipelines(con, pipelines: dict[str, dict[str, str]]) -> tuple[pd.DataFrame, list[str]]:
     """The configuration of each named pipeline (configs/pipelines.yaml): a frame (pipeline,
     config_id, auroc), in the order given, and the names of pipelines the database lacks. A
-    missing pipeline is reported by the caller, never replaced by a similar one."""
+    missing pipeline is reported by the caller, never replaced by a similar one. The compared
+    configurations and the runs extracted as standard pipelines only (the deep-learning
+    pipeline) are searched: the one query that sees the latter."""
     found, missing = [], []
     for name, levels in pipelines.items():
         absent = [f for f in FACTOR_COLUMNS if f not in levels]
         if absent:  # a partial specification would match several configurations
             raise ValueError(f"standard pipeline {name!r} does not name {absent}")
         where, params = subset_where({f: levels[f] for f in FACTOR_COLUMNS})
-        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where}",
-                          params).fetchone()
+        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where} "
+                          f"UNION ALL SELECT {E.config_id}, {E.auroc} "
+                          f"FROM {schema.STANDARD_PIPELINE_ONLY.name} WHERE {where}",
+                          params * 2).fetchone()
         if row is None:
             missing.append(name)
         else:
@@ -153,11 +170,14 @@ def shared_levels(pipelines: dict[str, dict[str, str]]) -> dict[str, str]:
             if all(p.get(f) == first[f] for p in pipelines.values())}
 
 
-def configuration_metrics(con, metrics: list[str]) -> pd.DataFrame:
-    """Every configuration's factors and the given essential-metrics columns (all
-    configurations, no subset: the raincloud shows their spread)."""
+def configuration_metrics(con, metrics: list[str],
+                          subset: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every configuration's factors and the given essential-metrics columns, within subset
+    (None or {}: all configurations)."""
     columns = ", ".join([E.config_id, *FACTOR_COLUMNS, *(getattr(E, m) for m in metrics)])
-    return con.execute(f"SELECT {columns} FROM {E.name} ORDER BY {E.config_id}").df()
+    where, params = subset_where(subset or {})
+    return con.execute(f"SELECT {columns} FROM {E.name} WHERE {where} ORDER BY {E.config_id}",
+                       params).df()
 
 
 def extraction_reports(con) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -37,7 +37,9 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
                    provenance: dict[str, str],
                    progress: Callable[[str, int], None] = _ignore_progress,
                    upstream_files: dict[str, list[Path]] | None = None,
-                   upstream_report: pd.DataFrame | None = None) -> dict[str, int]:
+                   upstream_report: pd.DataFrame | None = None,
+                   standard_pipeline_only: set[str] | frozenset[str] = frozenset()
+                   ) -> dict[str, int]:
     """Load every run's tables, the report and provenance into a new database at db_path and
     validate it; returns row counts. upstream_files: per upstream table (schema.UPSTREAM_TABLES)
     the Parquet files of the upstream runs; upstream_report: their extraction report. On any
@@ -65,6 +67,7 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
                 loaded += con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
                 progress(f"loaded {table.name}: {loaded:,} rows from {len(run_dirs)} runs so far",
                          5 + 80 * (i + 1) // len(schema.RUN_TABLES))
+            _set_apart_standard_pipeline_only(con, standard_pipeline_only)
             for table in schema.UPSTREAM_TABLES:
                 files = [str(f) for f in (upstream_files or {}).get(table.name, [])]
                 if files:
@@ -99,6 +102,17 @@ def _insert_run_files(con, table: schema.Table, files: list[Path]) -> None:
         con.unregister("run_files")
 
 
+def _set_apart_standard_pipeline_only(con, config_ids: set[str] | frozenset[str]) -> None:
+    """Move the essential rows of the given configurations to schema.STANDARD_PIPELINE_ONLY:
+    essential_metrics then holds exactly the configurations of the factor comparisons."""
+    essential, apart, cid = (schema.ESSENTIAL.name, schema.STANDARD_PIPELINE_ONLY.name,
+                             schema.CONFIG_ID.name)
+    ids = [sorted(config_ids)]
+    con.execute(f"INSERT INTO {apart} SELECT * FROM {essential} "
+                f"WHERE {cid} IN (SELECT unnest(?))", ids)
+    con.execute(f"DELETE FROM {essential} WHERE {cid} IN (SELECT unnest(?))", ids)
+
+
 def _insert_frame(con, table: schema.Table, frame: pd.DataFrame) -> None:
     con.register("incoming", frame[table.column_names])
     try:
@@ -112,12 +126,17 @@ def validate(con) -> list[str]:
     problems: list[str] = []
     essential = schema.ESSENTIAL.name
     cid = schema.CONFIG_ID.name
+    # Every extracted configuration, compared or standard pipeline only: the detail tables'
+    # parents.
+    configurations = (f"(SELECT * FROM {essential} UNION ALL "
+                      f"SELECT * FROM {schema.STANDARD_PIPELINE_ONLY.name})")
 
-    dup_ids = con.execute(f"SELECT count(*) - count(DISTINCT {cid}) FROM {essential}").fetchone()[0]
+    dup_ids = con.execute(f"SELECT count(*) - count(DISTINCT {cid}) FROM {configurations}"
+                          ).fetchone()[0]
     if dup_ids:
         problems.append(f"{essential}: {dup_ids} duplicate {cid}")
     factors = "outlier_method, imputation_method, classifier, featurization"
-    dup_configs = con.execute(f"SELECT count(*) FROM (SELECT {factors} FROM {essential} "
+    dup_configs = con.execute(f"SELECT count(*) FROM (SELECT {factors} FROM {configurations} "
                               f"GROUP BY {factors} HAVING count(*) > 1)").fetchone()[0]
     if dup_configs:
         problems.append(f"{essential}: {dup_configs} configurations appear more than once")
@@ -128,7 +147,7 @@ def validate(con) -> list[str]:
         expected = (str(table.rows_per_config) if isinstance(table.rows_per_config, int)
                     else f"e.{table.rows_per_config}")
         wrong = con.execute(
-            f"SELECT count(*) FROM {essential} e LEFT JOIN (SELECT {cid}, count(*) AS n "
+            f"SELECT count(*) FROM {configurations} e LEFT JOIN (SELECT {cid}, count(*) AS n "
             f"FROM {table.name} GROUP BY {cid}) t USING ({cid}) "
             f"WHERE coalesce(t.n, 0) <> {expected}").fetchone()[0]
         if wrong:
@@ -138,7 +157,7 @@ def validate(con) -> list[str]:
         if table is schema.ESSENTIAL:
             continue
         orphans = con.execute(f"SELECT count(*) FROM {table.name} WHERE {cid} NOT IN "
-                              f"(SELECT {cid} FROM {essential})").fetchone()[0]
+                              f"(SELECT {cid} FROM {configurations})").fetchone()[0]
         if orphans:
             problems.append(f"{table.name}: {orphans} rows of unknown configurations")
 
@@ -161,7 +180,7 @@ def validate(con) -> list[str]:
                                 "subject code")
 
     out_of_range = con.execute(
-        f"SELECT count(*) FROM {essential} WHERE auroc NOT BETWEEN 0 AND 1 "
+        f"SELECT count(*) FROM {configurations} WHERE auroc NOT BETWEEN 0 AND 1 "
         "OR auroc_ci_lo > auroc OR auroc > auroc_ci_hi OR brier NOT BETWEEN 0 AND 1").fetchone()[0]
     if out_of_range:
         problems.append(f"{essential}: {out_of_range} rows with AUROC/CI/Brier out of range")

@@ -11,8 +11,9 @@ LINE_STEP = 0.3  # vertical room per label line, in data units
 
 
 def plot_critical_difference(result: dict, labels: dict[str, str], colours: dict[str, str],
-                             title: str, synthetic: bool):
-    """result: plr_luigi.statistics.friedman_nemenyi output; labels and colours per treatment.
+                             title: str, synthetic: bool, blocks: str = "bootstrap iterations"):
+    """result: plr_luigi.statistics.friedman_nemenyi output; labels and colours per treatment;
+    blocks: what a block is (e.g. "imputation methods").
     The better half of the treatments is named on the left, the rest on the right. Labels sit
     inside the axes, in margins sized from their length, so nothing is clipped."""
     import matplotlib.pyplot as plt
@@ -59,7 +60,7 @@ def plot_critical_difference(result: dict, labels: dict[str, str], colours: dict
     p = result["p_value"]
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
     ax.set_title(f"{title}\nFriedman chi2 = {result['statistic']:.1f}, {p_text}; "
-                 f"{result['n_blocks']} bootstrap iterations as blocks;\nNemenyi alpha = "
+                 f"{result['n_blocks']} {blocks} as blocks;\nNemenyi alpha = "
                  f"{result['alpha']}; average rank in brackets (1 = best)", fontsize=9,
                  loc="left")
     if synthetic:

@@ -1,10 +1,13 @@
-"""Multi-metric raincloud (figure 3): how AUROC, Brier score, calibration slope, O:E ratio and
-net benefit spread over the configurations, by the levels of each factor.
+"""Multi-metric rainclouds: how metrics spread over configurations, by group.
 
-One row of panels per factor, one column per metric (configs/figures.yaml raincloud_metrics).
-For each level: a half-violin (the density over the level's configurations) above its line, a
+- plot_pipeline_type_raincloud (Fig 3, as published): 2 x 2 panels, AUROC, IPA, net benefit at
+  10 % and O:E (configs/figures.yaml pipeline_type_raincloud_metrics), one row per pipeline
+  type (outlier category), CatBoost + handcrafted configurations.
+- plot_metric_raincloud (extended): one row of panels per factor, one column per metric
+  (raincloud_metrics), over every configuration, by factor level.
+
+For each group: a half-violin (the density over the group's configurations) above its line, a
 box (quartiles, whiskers at 1.5 IQR) on it and the configurations as jittered points below.
-Levels are ordered by their median AUROC, the same in every column of a row.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.study.categories import category_colour, category_label
 from plr_luigi.study.display import display_name, factor_label, level_colour
 from plr_luigi.study.factors import FACTORS
 from plr_luigi.study.unavailable import DataUnavailableError
@@ -40,13 +44,13 @@ def _half_violin(ax, values: np.ndarray, y: float, colour: str) -> None:
 
 
 def _panel(ax, frame: pd.DataFrame, factor: str, levels: list[str], metric: str,
-           reference: float | None, rng: np.random.Generator) -> None:
-    positions = np.arange(len(levels))[::-1].astype(float)  # best level on top
+           reference: float | None, rng: np.random.Generator, colour_of=None) -> None:
+    positions = np.arange(len(levels))[::-1].astype(float)  # first level on top
     for level, y in zip(levels, positions, strict=True):
         values = frame.loc[frame[factor] == level, metric].dropna().to_numpy(float)
         if not len(values):
             continue
-        colour = level_colour(level) if factor != "classifier" else "#404040"
+        colour = colour_of(level) if colour_of else level_colour(level, factor)
         _half_violin(ax, values, y, colour)
         ax.boxplot([values], positions=[y], orientation="horizontal", widths=_BOX_HEIGHT,
                    showfliers=False, patch_artist=True,
@@ -87,9 +91,38 @@ def plot_metric_raincloud(frame: pd.DataFrame, metrics: dict[str, dict], synthet
         ax.set_xlabel(spec["label"])
     for ax, spec in zip(axes[0], metrics.values(), strict=True):
         ax.set_title(spec["label"], fontsize=9)
-    fig.suptitle(f"Metrics over all {len(frame)} configurations, by factor level "
+    fig.suptitle(f"Extended: metrics over all {len(frame)} configurations, by factor level "
                  "(half-violin: density; box: quartiles; points: configurations)",
                  fontsize=10, x=0.01, ha="left")
+    if synthetic:
+        mark_synthetic(fig)
+    return fig
+
+
+def plot_pipeline_type_raincloud(frame: pd.DataFrame, metrics: dict[str, dict],
+                                 types: list[str], subset_label: str, synthetic: bool):
+    """Fig 3. frame: analysis.pipeline_types.with_pipeline_types output; metrics: column ->
+    {label, reference (optional)}, four of them (2 x 2); types: the pipeline types to show,
+    in the study's order (top to bottom)."""
+    import matplotlib.pyplot as plt
+
+    if frame.empty:
+        raise DataUnavailableError(f"raincloud: no configuration with {subset_label}")
+    n_rows = (len(metrics) + 1) // 2
+    fig, axes = plt.subplots(n_rows, 2, figsize=(9.5, 1.0 + 2.2 * n_rows * len(types) / 4),
+                             squeeze=False, layout="constrained")
+    rng = np.random.default_rng(_JITTER_SEED)
+    counts = frame["pipeline_type"].value_counts()
+    for ax, (metric, spec) in zip(axes.flat, metrics.items(), strict=False):
+        _panel(ax, frame, "pipeline_type", types, metric, spec.get("reference"), rng,
+               colour_of=category_colour)
+        ax.set_yticklabels([f"{category_label(t)} (n={counts.get(t, 0)})" for t in types],
+                           fontsize=8)
+        ax.set_title(spec["label"], fontsize=9, loc="left")
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_axis_off()
+    fig.suptitle(f"{len(frame)} configurations ({subset_label}) by pipeline type "
+                 "(outlier-detection category)", fontsize=10, x=0.01, ha="left")
     if synthetic:
         mark_synthetic(fig)
     return fig

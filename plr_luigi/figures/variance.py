@@ -1,51 +1,46 @@
-"""Variance decomposition: share of AUROC variance explained by each factor, with CIs."""
+"""Variance decomposition (Fig 6): the share of AUROC variance each factor explains, eta
+squared from sequential (type I) sums of squares, one panel per model."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from plr_luigi.analysis.statistics import RESIDUAL, SHARED
+from plr_luigi.analysis.statistics import RESIDUAL
 from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study.display import factor_label
 
 
-def plot_variance_decomposition(frame: pd.DataFrame, synthetic: bool):
-    """frame: plr_luigi.statistics.bootstrap_variance_decomposition output. Left: eta squared
-    (shares of the total variance, adding up to 1); right: partial eta squared (factors only)."""
+def plot_variance_decomposition(panels: dict[str, dict], synthetic: bool):
+    """panels: statistical_inputs.variance_panels output. Bars: type I eta squared (the
+    published statistic); open diamonds: the order-averaged share."""
     import matplotlib.pyplot as plt
 
-    special = {SHARED: "Shared by factors", RESIDUAL: RESIDUAL}
-    names = [special.get(f) or factor_label(f) for f in frame["factor"]]
-    y = np.arange(len(frame))[::-1]
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 1.6 + 0.45 * len(frame)), sharey=True,
-                             layout="constrained")
-    panels = (("eta_sq", "Eta squared (share of total variance)"),
-              ("partial_eta_sq", "Partial eta squared"))
-    for ax, (column, title) in zip(axes, panels, strict=True):
-        shown = frame[column].notna().to_numpy()
-        values = frame[column].to_numpy(dtype=float)
-        lo = frame[f"{column}_ci_lo"].to_numpy(dtype=float)
-        hi = frame[f"{column}_ci_hi"].to_numpy(dtype=float)
-        colours = ["#bdbdbd" if f in special else "#2166ac" for f in frame["factor"]]
-        ax.barh(y[shown], values[shown], color=np.array(colours)[shown], height=0.6)
-        # The interval is drawn on its own, not as +- around the bar: replicates are
-        # decompositions of single iterations, whose sampling noise the mean AUROC averages
-        # out, so the interval need not contain the point estimate.
-        ax.hlines(y[shown], lo[shown], hi[shown], color="black", linewidth=1)
-        ax.plot(np.r_[lo[shown], hi[shown]], np.r_[y[shown], y[shown]], "|", color="black",
-                markersize=7)
-        for yi, value, top in zip(y[shown], values[shown], np.fmax(hi, values)[shown],
-                                  strict=True):
-            ax.text(top + 0.02, yi, f"{value:.2f}", va="center", fontsize=8)
+    n_rows = max(len(p["rows"]) for p in panels.values())
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 1.6 + 0.5 * n_rows),
+                             squeeze=False, layout="constrained")
+    for ax, (name, panel) in zip(axes[0], panels.items(), strict=True):
+        rows = panel["rows"]
+        y = np.arange(len(rows))[::-1]
+        colours = ["#bdbdbd" if f == RESIDUAL else "#2166ac" for f in rows["factor"]]
+        ax.barh(y, rows["eta_sq"], color=colours, height=0.6, label="type I (published)")
+        ax.plot(rows["eta_sq_order_averaged"], y, "D", mfc="none", mec="black", markersize=6,
+                label="averaged over factor orders")
+        for yi, value, other in zip(y, rows["eta_sq"], rows["eta_sq_order_averaged"],
+                                    strict=True):
+            ax.text(max(value, other, 0) + 0.04, yi, f"{100 * value:.1f} %", va="center",
+                    fontsize=8)
+        ax.set_yticks(y, [RESIDUAL if f == RESIDUAL else factor_label(f)
+                          for f in rows["factor"]])
         ax.set_xlim(0, 1.1)
-        ax.set_xlabel("Share of variance")
-        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("Eta squared (share of AUROC variance)")
+        formula = " + ".join(factor_label(f).lower() for f in panel["factors"])
+        ax.set_title(f"{name}  {panel['title']}, n = {panel['n_configurations']}\n"
+                     f"AUROC ~ {formula}", fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, names)
-    n_boot = int(frame["n_bootstrap"].iloc[0])
-    fig.suptitle("AUROC variance by factor (type II ANOVA of main effects; 95% CI over "
-                 f"{n_boot} bootstrap iterations)", fontsize=10, x=0.02, ha="left")
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.suptitle("AUROC variance by factor: eta squared from sequential (type I) sums of "
+                 "squares,\nfactors entering in the order of the formula", fontsize=10, x=0.01,
+                 ha="left")
     if synthetic:
         mark_synthetic(fig)
     return fig

@@ -6,26 +6,59 @@ from plr_luigi.study.display import display_name, factor_label
 from plr_luigi.study.factors import FACTORS
 
 _FIXED = {
-    "metric_raincloud": "Figure 3. AUROC, Brier score, calibration slope, O:E ratio and net "
-                        "benefit at a 0.15 threshold over all configurations, by level of each "
-                        "factor: half-violin (density), box (quartiles, whiskers at 1.5 IQR) and "
-                        "one point per configuration. Dashed lines: a perfectly calibrated model.",
+    "metric_raincloud": "Figure 3. AUROC, IPA (scaled Brier: 1 - Brier / (prev (1 - prev)), "
+                        "prev the test set's prevalence), net benefit at a 10 % threshold and "
+                        "O:E ratio of the CatBoost configurations on handcrafted features, by "
+                        "pipeline type (the outlier-detection method's category; n per type on "
+                        "the axis): half-violin (density), box (quartiles, whiskers at 1.5 IQR) "
+                        "and one point per configuration. Dashed: O:E 1.",
+    "metric_raincloud_by_level": "Extended. AUROC, Brier score, calibration slope, O:E ratio "
+                                 "and net benefit at a 0.15 threshold over all "
+                                 "configurations, by level of each factor. Dashed lines: a "
+                                 "perfectly calibrated model.",
     "prediction_instability": "Figure 7. Prediction instability (after Riley et al. 2023): each "
                               "test subject's 1000 bootstrap predictions against their mean "
                               "(dot: median; thick bar: quartiles; thin bar: 2.5-97.5 %), one "
                               "panel per standard CatBoost pipeline; titles give the mean width "
                               "of the 95 % band.",
     "heatmap_outlier_imputation": "Mean AUROC of each outlier-detection x imputation pair.",
-    "specification_curve": "Specification curve: every configuration ranked by AUROC with its "
-                           "95 % bootstrap CI; below, the levels each one uses.",
-    "critical_difference_top_pipelines": "Critical-difference diagram of the best "
+    "specification_curve": "S8. Specification curve: the CatBoost configurations on "
+                           "handcrafted features ranked by AUROC with their 95 % bootstrap CIs, "
+                           "coloured by pipeline type; dashed: the ground truth pipeline's "
+                           "AUROC; below, the levels each one uses.",
+    "specification_curve_all": "Extended. Specification curve of every configuration (all "
+                               "classifiers and featurizations), as S8.",
+    "critical_difference_top_pipelines": "Extended. Critical-difference diagram of the best "
                                          "configurations: average AUROC ranks over bootstrap "
                                          "iterations (Friedman test, Nemenyi critical "
-                                         "difference); bars join configurations not "
-                                         "significantly different.",
-    "variance_decomposition": "Share of the AUROC variance over configurations explained by "
-                              "each factor (eta squared and partial eta squared, type II ANOVA, "
-                              "bootstrap 95 % CIs).",
+                                         "difference). The iterations resample one data set, "
+                                         "so they are not independent blocks: the diagram "
+                                         "overstates the differences.",
+    "critical_difference_outlier_method": "S3 (a). Critical-difference diagram of the "
+                                          "outlier-detection methods: average AUROC ranks "
+                                          "within each imputation method (Friedman test, "
+                                          "Nemenyi critical difference), CatBoost on "
+                                          "handcrafted features; blocks holding >= 80 % of "
+                                          "the methods, then the methods complete in all.",
+    "critical_difference_imputation_method": "S3 (b). Critical-difference diagram of the "
+                                             "imputation methods: average AUROC ranks within "
+                                             "each outlier-detection method, as S3 (a).",
+    "critical_difference_outlier_category": "S3 (c). Critical-difference diagram of the "
+                                            "pipeline types (outlier-detection categories): "
+                                            "AUROC averaged per category and imputation "
+                                            "method, ranked within each imputation method, as "
+                                            "S3 (a).",
+    "critical_difference_classifier": "Extended. Critical-difference diagram of the "
+                                      "classifiers: average AUROC ranks within each "
+                                      "preprocessing pipeline (outlier x imputation) on "
+                                      "handcrafted features, with S3's completeness rule.",
+    "variance_decomposition": "Figure 6. Share of the AUROC variance explained by each factor: "
+                              "eta squared from sequential (type I) sums of squares "
+                              "(statsmodels anova_lm), A CatBoost on handcrafted features, "
+                              "auroc ~ outlier + imputation; B all classifiers on handcrafted "
+                              "features, auroc ~ classifier + outlier + imputation (n per panel "
+                              "in its title). Type I shares depend on the order the factors "
+                              "enter: diamonds give each share averaged over every order.",
     "calibration": "Calibration curves of the standard pipelines (bootstrap-mean "
                    "probabilities, 10 uniform bins).",
     "decision_curve": "Decision curves of the standard pipelines: net benefit against the "
@@ -58,12 +91,14 @@ def figure_caption(name: str, subset: dict[str, str] | None) -> str:
     caption = _FIXED.get(name)
     for factor in FACTORS:
         if name == f"forest_{factor}":
-            caption = (f"AUROC (mean and 95 % bootstrap CI) by {factor_label(factor).lower()} "
-                       "level.")
-        elif name == f"critical_difference_{factor}":
-            caption = (f"Critical-difference diagram of the {factor_label(factor).lower()} "
-                       "levels (Friedman test over bootstrap iterations, Nemenyi critical "
-                       "difference).")
+            item = {"outlier_method": "Figure 2 A. ", "imputation_method": "Figure 2 B. "}
+            caption = (f"{item.get(factor, 'Extended. ')}AUROC by "
+                       f"{factor_label(factor).lower()} level: point, the mean AUROC of the "
+                       "level's configurations (n on the axis); whiskers, the lowest CI lower "
+                       "bound to the highest CI upper bound of those configurations, an "
+                       "envelope, not a confidence interval (the 95 % bootstrap CI of the "
+                       "mean is in the JSON, mean_ci_lo / mean_ci_hi); dashed, the ground "
+                       "truth pipeline's AUROC.")
     caption = caption or name.replace("_", " ").capitalize() + "."
     if subset:
         caption += " Configurations: " + ", ".join(

@@ -21,7 +21,9 @@ def extraction_report(decisions: list[RunDecision], records: dict[str, RunRecord
         if outcome == EXTRACT:
             record = records[run.run_id]
             outcome = EXTRACTED if record.outcome == EXTRACT else FAILED
-            reason, seconds, rss_growth_mb = (record.reason, record.seconds,
+            # a failure's reason, else the decision's (a run extracted as a standard pipeline
+            # only says so)
+            reason, seconds, rss_growth_mb = (record.reason or reason, record.seconds,
                                               record.rss_growth_mb)
         rows.append({"run_id": run.run_id, "run_name": run.run_name, "status": run.status,
                      "lifecycle_stage": run.lifecycle_stage, "outcome": outcome,

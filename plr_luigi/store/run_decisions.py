@@ -4,7 +4,11 @@ Rules, in order (the first that applies decides; every run gets exactly one outc
 1. deleted runs (lifecycle_stage `deleted`) are skipped;
 2. runs that are not FINISHED (FAILED, RUNNING, KILLED, SCHEDULED) are skipped;
 3. a run name with an unknown classifier or factor level fails: the registry must be taught it;
-4. a run with a level known to be invalid for the manuscript (legacy names included) is skipped;
+4. a run with a level known to be invalid for the manuscript (legacy names included) is skipped,
+   unless a standard pipeline (configs/pipelines.yaml) names its configuration: then it is
+   extracted as a standard pipeline only (`standard_pipeline_only`; the merge keeps it out of
+   essential_metrics, so out of every factor comparison), the deep-learning pipeline's
+   TimesNet-orig being the case;
 5. of several runs of one configuration, the one that finished last is kept (a rerun supersedes
    its predecessor) and the others are skipped, naming the run that was kept.
 """
@@ -35,11 +39,22 @@ class RunDecision:
     outcome: str  # EXTRACT, SKIPPED or FAILED
     reason: str
     parsed: ParsedRunName | None
+    # Extracted only because a standard pipeline names it: never in a factor comparison.
+    standard_pipeline_only: bool = False
 
 
-def decide_runs(runs: list[RunSummary], registry: FactorRegistry) -> list[RunDecision]:
+STANDARD_PIPELINE_ONLY_REASON = "extracted as the standard pipeline {name} only ({invalid})"
+
+
+def decide_runs(runs: list[RunSummary], registry: FactorRegistry,
+                standard_pipelines: dict[str, tuple[str, str, str, str]] | None = None
+                ) -> list[RunDecision]:
+    """One decision per run, in the runs' order. standard_pipelines: name -> (outlier,
+    imputation, classifier, featurization) of each standard pipeline (rule 4)."""
+    standard = {config: name for name, config in (standard_pipelines or {}).items()}
     decisions: dict[str, RunDecision] = {}
-    candidates: dict[tuple[str, str, str, str], list[tuple[RunSummary, ParsedRunName]]] = {}
+    candidates: dict[tuple[str, str, str, str],
+                     list[tuple[RunSummary, ParsedRunName, str]]] = {}
     for run in runs:
         if run.lifecycle_stage == "deleted":
             decisions[run.run_id] = RunDecision(run, SKIPPED, "deleted run", None)
@@ -53,19 +68,27 @@ def decide_runs(runs: list[RunSummary], registry: FactorRegistry) -> list[RunDec
             decisions[run.run_id] = RunDecision(run, FAILED, str(err), None)
             continue
         invalid = invalid_levels(parsed, registry)
+        if invalid and parsed.configuration in standard and not parsed.legacy:
+            reason = STANDARD_PIPELINE_ONLY_REASON.format(
+                name=standard[parsed.configuration], invalid=", ".join(invalid))
+            candidates.setdefault(parsed.configuration, []).append((run, parsed, reason))
+            continue
         if invalid:
             legacy = "legacy two-field run name; " if parsed.legacy else ""
             reason = f"{legacy}not valid for the manuscript: {', '.join(invalid)}"
             decisions[run.run_id] = RunDecision(run, SKIPPED, reason, parsed)
             continue
-        candidates.setdefault(parsed.configuration, []).append((run, parsed))
+        candidates.setdefault(parsed.configuration, []).append((run, parsed, ""))
 
     for same_configuration in candidates.values():
         same_configuration.sort(key=lambda rp: (rp[0].end_time or 0, rp[0].start_time or 0,
                                                 rp[0].run_id))
-        kept, kept_parsed = same_configuration[-1]
-        decisions[kept.run_id] = RunDecision(kept, EXTRACT, "", kept_parsed)
-        for run, parsed in same_configuration[:-1]:
+        kept, kept_parsed, reason = same_configuration[-1]
+        # a kept run with an invalid level is there only as a standard pipeline (rule 4)
+        decisions[kept.run_id] = RunDecision(
+            kept, EXTRACT, reason, kept_parsed,
+            standard_pipeline_only=bool(invalid_levels(kept_parsed, registry)))
+        for run, parsed, _ in same_configuration[:-1]:
             decisions[run.run_id] = RunDecision(
                 run, SKIPPED,
                 f"duplicate configuration; kept run {kept.run_id}, which finished later", parsed)

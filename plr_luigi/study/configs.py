@@ -34,6 +34,13 @@ def load_standard_pipelines(path: Path = PIPELINES_CONFIG_PATH) -> dict[str, dic
     return load_yaml(path)["standard_pipelines"]
 
 
+def standard_pipeline_configurations() -> dict[str, tuple[str, str, str, str]]:
+    """name -> (outlier_method, imputation_method, classifier, featurization) of each standard
+    pipeline: the configuration a run must have to be that pipeline."""
+    return {name: (spec["outlier_method"], spec["imputation_method"], spec["classifier"],
+                   spec["featurization"]) for name, spec in load_standard_pipelines().items()}
+
+
 @lru_cache(maxsize=4)
 def load_model_config(path: Path = MODELS_CONFIG_PATH) -> dict:
     """The model pickles' accepted class path, the SHAP configurations and rules

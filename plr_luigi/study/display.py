@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from plr_luigi.study.categories import UncategorisedLevelError, category_colour, method_category
 from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
 from plr_luigi.study.factors import FACTORS
 
@@ -16,16 +17,20 @@ def display_name(factor: str, level: str) -> str:
     return load_figure_config()["display_names"].get(factor, {}).get(level, level)
 
 
-def level_colour(level: str) -> str:
-    config = load_figure_config()
-    category = config["level_categories"].get(level, "classifier")
-    return config["category_colours"][category]
+def level_colour(level: str, factor: str = "outlier_method") -> str:
+    """Colour of a level's method category (plr_luigi.study.categories); a level of a factor
+    without categories (classifier, featurization), or one no pattern matches, is grey."""
+    if factor not in load_figure_config()["method_categories"]:
+        return category_colour("classifier")
+    try:
+        return category_colour(method_category(factor, level))
+    except UncategorisedLevelError:
+        return category_colour("classifier")
 
 
 def pipeline_colour(name: str) -> str:
     """Colour of a standard pipeline: the colour of its category (configs/pipelines.yaml)."""
-    category = load_standard_pipelines()[name]["category"]
-    return load_figure_config()["category_colours"][category]
+    return category_colour(load_standard_pipelines()[name]["category"])
 
 
 def configuration_label(row: Mapping[str, str], sep: str = ", ") -> str:

@@ -68,3 +68,8 @@ def manuscript_fields(stem: str) -> dict[str, object]:
             "population_levels": item.population_levels, "grouping": item.grouping,
             "statistic": item.statistic}
 
+
+def load_population(name: str, path: Path = MANUSCRIPT_CONFIG_PATH) -> dict[str, str]:
+    """The factor levels of a population of configs/manuscript.yaml (`catboost_handcrafted`:
+    {classifier: CatBoost, featurization: simple1.0})."""
+    return dict(load_yaml(path)["populations"][name])

@@ -109,6 +109,21 @@ ESSENTIAL = Table(
     rows_per_config=1,
 )
 
+# The runs extracted only because a standard pipeline (configs/pipelines.yaml) names them while a
+# level of theirs is invalid for the factor comparisons (configs/factors.yaml; the deep-learning
+# pipeline's TimesNet-orig): their essential metrics, in essential_metrics' columns but in a
+# table of their own, so that every query of essential_metrics (every factor comparison, table
+# and number) leaves them out without saying so, and only the standard-pipeline queries
+# (queries.find_pipelines) look here too. Their detail rows (predictions, curves, bootstrap
+# AUROCs, ...) are in the detail tables like any configuration's.
+STANDARD_PIPELINE_ONLY = Table(
+    "standard_pipeline_only_metrics",
+    ESSENTIAL.columns,
+    "one row per run extracted only as a standard pipeline (a level invalid for the factor "
+    "comparisons): essential_metrics' columns; never part of a factor comparison",
+    rows_per_config=1,
+)
+
 SUPPLEMENTARY_METRIC_NAMES = ("f1", "accuracy", "aupr", "sensitivity", "specificity", "ppv", "npv")
 SUPPLEMENTARY = Table(
     "supplementary_metrics",
@@ -365,8 +380,8 @@ UPSTREAM_EXTRACTION_REPORT = Table(
      *EXTRACTION_REPORT.columns),
     "every run of the upstream experiments and what extraction did with it",
 )
-ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, PROVENANCE, EXTRACTION_REPORT, *UPSTREAM_TABLES,
-                                 UPSTREAM_EXTRACTION_REPORT)
+ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, STANDARD_PIPELINE_ONLY, PROVENANCE,
+                                 EXTRACTION_REPORT, *UPSTREAM_TABLES, UPSTREAM_EXTRACTION_REPORT)
 
 # PRIVATE: per-subject reconstructed signals of the imputation runs. They live in their own
 # database under data/private/ (tasks.settings.plr.signals_database_path), never in the public one.

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from plr_luigi.study.categories import category_keys, category_label, outlier_category
+
 IMPUTATION_SUFFIX = "_impPLR_v0.1"
 GROUND_TRUTH = "pupil-gt"
 
@@ -22,8 +24,7 @@ GROUND_TRUTH = "pupil-gt"
 # across families without saying so.
 F1_PLAIN, F1_THRESHOLDED, F1_POINT_ADJUSTED = "plain", "thresholded", "point-adjusted"
 
-# Preprocessing categories of the decomposition grid, by outlier method.
-CATEGORIES = ("Ground truth", "Ensemble", "Foundation model", "Deep learning", "Traditional")
+# Outlier-detection runs named exactly as their method.
 _TRADITIONAL = ("LOF", "OneClassSVM", "PROPHET", "SubPCA")
 
 _FOUNDATION_RUN = re.compile(
@@ -109,16 +110,12 @@ def parse_imputation_run_name(run_name: str) -> ImputationRunName:
     return ImputationRunName(imputer, method, outlier, imputer.startswith("ensemble"))
 
 
+def preprocessing_categories() -> tuple[str, ...]:
+    """The decomposition grid's categories, by name, in the study's order (study.categories;
+    read when asked: importing this module reads no configuration)."""
+    return tuple(category_label(key) for key in category_keys())
+
+
 def preprocessing_category(outlier_method: str) -> str:
-    """The decomposition grid's category of an outlier method (upstream-experiments.md)."""
-    if outlier_method == GROUND_TRUTH:
-        return "Ground truth"
-    if outlier_method.startswith("ensemble"):
-        return "Ensemble"
-    if outlier_method.startswith(("MOMENT", "UniTS")):
-        return "Foundation model"
-    if outlier_method.startswith("TimesNet"):
-        return "Deep learning"
-    if outlier_method in _TRADITIONAL:
-        return "Traditional"
-    raise ValueError(f"outlier method {outlier_method!r} has no preprocessing category")
+    """The decomposition grid's category of an outlier method (its name, study.categories)."""
+    return category_label(outlier_category(outlier_method))

@@ -28,7 +28,13 @@ import numpy as np
 from plr_luigi.synth import writer
 from plr_luigi.synth.artifacts import build_run_payload, in_bag_mask
 from plr_luigi.synth.cohort import Cohort, make_cohort
-from plr_luigi.synth.design import RunSpec, build_run_list, count_valid_configurations, quirk_runs
+from plr_luigi.synth.design import (
+    RunSpec,
+    build_run_list,
+    count_extracted_runs,
+    count_valid_configurations,
+    quirk_runs,
+)
 from plr_luigi.synth.pupil_traces import write_source_db
 from plr_luigi.synth.registry import load_levels
 from plr_luigi.synth.sizes import SIZES
@@ -49,6 +55,8 @@ class SynthSummary:
     n_runs_logged: int  # classification runs, quirks included
     # runs extraction should keep: FINISHED, not deleted, valid levels, duplicates once
     n_valid_configurations: int
+    # runs extraction should extract: those and the standard pipelines of an invalid level
+    n_extracted_runs: int
     quirks: dict[str, list[str]]  # quirk kind -> run names
     # PLR_OutlierDetection / PLR_Imputation -> their runs' names, in logging order
     upstream_runs: dict[str, list[str]] = dataclasses.field(default_factory=dict)
@@ -174,7 +182,8 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
         shutil.rmtree(scratch, ignore_errors=True)
 
     summary = SynthSummary(tracking_uri, writer.CLASSIFICATION_EXPERIMENT, source_db, len(runs),
-                           count_valid_configurations(runs, levels), quirk_runs(runs),
+                           count_valid_configurations(runs, levels),
+                           count_extracted_runs(runs, levels), quirk_runs(runs),
                            {e: [r.name for r in rs] for e, rs in links.runs.items()})
     logger.info("synthetic store: %d runs (%d valid configurations, %d bootstrap) in %.1f s -> %s",
                 len(runs), summary.n_valid_configurations, n_boot, time.perf_counter() - started,

@@ -17,7 +17,7 @@ class SizeSpec:
 
 
 SIZES: dict[str, SizeSpec] = {
-    "demo": SizeSpec(n_runs_target=40, n_bootstrap=200, model_pickle_bytes=1_000_000,
+    "demo": SizeSpec(n_runs_target=80, n_bootstrap=200, model_pickle_bytes=1_000_000,
                      n_subjects=248),
     "paper": SizeSpec(n_runs_target=410, n_bootstrap=1000, model_pickle_bytes=8_000_000,
                       n_subjects=507),

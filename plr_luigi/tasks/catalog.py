@@ -10,13 +10,14 @@ import luigi
 
 from plr_luigi.tasks.figures import (
     COMPARED_FACTORS,
+    CRITICAL_DIFFERENCE_SCOPES,
     CURVE_KINDS,
-    TOP_PIPELINES,
     AurocHeatmap,
     CriticalDifference,
     DecompositionGrid,
     DemoTraces,
     ForestPlot,
+    LevelRaincloud,
     MetricRaincloud,
     OutlierDifficulty,
     PipelineCurves,
@@ -48,6 +49,7 @@ def manuscript_outputs() -> list[luigi.Task]:
     return [
         NumbersTex(),
         MetricRaincloud(),
+        LevelRaincloud(),
         PredictionInstability(),
         ShapImportance(),
         ShapConfigurations(),
@@ -55,7 +57,8 @@ def manuscript_outputs() -> list[luigi.Task]:
         *(ForestPlot(factor=f) for f in COMPARED_FACTORS),
         AurocHeatmap(),
         SpecificationCurve(),
-        *(CriticalDifference(scope=s) for s in (TOP_PIPELINES, *COMPARED_FACTORS)),
+        SpecificationCurve(all_configurations=True),
+        *(CriticalDifference(scope=s) for s in CRITICAL_DIFFERENCE_SCOPES),
         VarianceDecomposition(),
         *(PipelineCurves(kind=k) for k in CURVE_KINDS),
         DemoTraces(),

@@ -34,6 +34,9 @@ COMPARED_FACTORS = ("outlier_method", "imputation_method", "classifier")
 CURVE_KINDS = ("calibration", "decision_curve", "roc", "risk_coverage",
                "selective_classification", "probability_distributions")
 TOP_PIPELINES = "top_pipelines"
+# S3 (a), (b), (c), then the extended diagrams (analysis.statistical_inputs.BLOCK_DESIGNS).
+CRITICAL_DIFFERENCE_SCOPES = ("outlier_method", "imputation_method", "outlier_category",
+                              "classifier", TOP_PIPELINES)
 NO_SOURCE_DB = "no subject source database is configured ([plr] source_db)"
 
 
@@ -43,7 +46,9 @@ def _use_agg() -> None:
     matplotlib.use("Agg")
 
 class ForestPlot(FigureOutput):
-    """Reads essential metrics and bootstrap AUROCs; writes the forest plot of one factor."""
+    """Reads essential metrics and bootstrap AUROCs; writes the forest plot of one factor:
+    per level the mean AUROC of its configurations, the envelope of their CIs (Fig 2) and,
+    in the JSON, the bootstrap CI of the level mean."""
 
     factor = luigi.ChoiceParameter(choices=FACTORS, description="factor compared")
 
@@ -53,16 +58,24 @@ class ForestPlot(FigureOutput):
     def run(self):
         _use_agg()
         from plr_luigi.database import queries
-        from plr_luigi.figures.forest import plot_forest
+        from plr_luigi.figures.forest import ENVELOPE_NOTE, plot_forest
+        from plr_luigi.study.configs import load_standard_pipelines
 
         subset = subset_for(self.factor)
+        ground_truth = {"ground_truth": load_standard_pipelines()["ground_truth"]}
         with self.database() as (con, provenance):
             frame = require_rows(queries.factor_comparison(con, self.factor, subset),
                                  f"configuration with {subset_label(subset)}")
-        fig = plot_forest(frame, self.factor, subset_label(subset), is_synthetic(provenance))
-        save_figure(fig, figure_data(self.figure_name(), "queries.factor_comparison", provenance,
-                                     frame.to_dict(orient="records"), factor=self.factor,
-                                     subset=subset), self.output())
+            found, _ = queries.find_pipelines(con, ground_truth)
+        reference = float(found["auroc"].iloc[0]) if len(found) else None
+        fig = plot_forest(frame, self.factor, subset_label(subset), reference,
+                          is_synthetic(provenance))
+        save_figure(fig, figure_data(
+            self.figure_name(), "queries.factor_comparison", provenance,
+            frame.to_dict(orient="records"), factor=self.factor, subset=subset,
+            whiskers=ENVELOPE_NOTE, reference_line={"ground_truth_auroc": reference},
+            sound_interval="mean_ci_lo / mean_ci_hi: 95 % bootstrap CI of the level mean "
+                           "(over the paired bootstrap iterations)"), self.output())
 
 
 class AurocHeatmap(FigureOutput):
@@ -90,30 +103,46 @@ class AurocHeatmap(FigureOutput):
 
 
 class SpecificationCurve(FigureOutput):
-    """Reads essential metrics; writes every configuration ranked by AUROC with its levels."""
+    """Reads essential metrics; writes the specification curve: S8, the CatBoost + handcrafted
+    configurations ranked by AUROC with CIs, coloured by pipeline type, the ground truth's line
+    (`all_configurations`: the extended curve of every configuration)."""
+
+    all_configurations = luigi.BoolParameter(
+        default=False, description="every configuration (extended) instead of S8's population")
 
     def figure_name(self) -> str:
-        return "specification_curve"
+        return "specification_curve_all" if self.all_configurations else "specification_curve"
 
     def run(self):
         _use_agg()
         from plr_luigi.database import queries
         from plr_luigi.figures.specification import plot_specification_curve
+        from plr_luigi.study.configs import load_standard_pipelines
 
+        subset = {} if self.all_configurations else subset_for("")
+        ground_truth = {"ground_truth": load_standard_pipelines()["ground_truth"]}
         with self.database() as (con, provenance):
-            configs = require_rows(queries.configurations(con), "configuration")
-        fig = plot_specification_curve(configs, is_synthetic(provenance))
+            configs = require_rows(queries.configurations(con, subset=subset),
+                                   f"configuration with {subset_label(subset)}")
+            found, _ = queries.find_pipelines(con, ground_truth)
+        reference = float(found["auroc"].iloc[0]) if len(found) else None
+        fig = plot_specification_curve(configs, subset_label(subset), reference,
+                                       is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "queries.configurations", provenance,
-                                     configs.to_dict(orient="records"), subset={}),
+                                     configs.to_dict(orient="records"), subset=subset,
+                                     reference_line={"ground_truth_auroc": reference}),
                     self.output())
 
 
 class CriticalDifference(FigureOutput):
-    """Reads bootstrap AUROCs; writes the critical-difference diagram of the best pipelines or
-    of the levels of one factor (Friedman test, iterations as blocks; Nemenyi CD)."""
+    """Reads essential metrics (and, for the top pipelines, bootstrap AUROCs); writes a
+    critical-difference diagram (Friedman test, Nemenyi CD): S3 (a) outlier methods over
+    imputation blocks, (b) imputation methods over outlier blocks, (c) pipeline types over
+    imputation blocks (CatBoost + handcrafted, the study's completeness rule); extended: the
+    classifiers, and the best configurations over bootstrap iterations."""
 
-    scope = luigi.ChoiceParameter(choices=(TOP_PIPELINES, *COMPARED_FACTORS),
-                                  description="the best pipelines, or a factor's levels")
+    scope = luigi.ChoiceParameter(choices=CRITICAL_DIFFERENCE_SCOPES,
+                                  description="the best pipelines, or whose levels")
 
     def figure_name(self) -> str:
         return f"critical_difference_{self.scope}"
@@ -129,33 +158,45 @@ class CriticalDifference(FigureOutput):
         with self.database() as (con, provenance):
             spec = (statistical_inputs.top_pipeline_blocks(con, settings["top_n"])
                     if self.scope == TOP_PIPELINES else
-                    statistical_inputs.factor_level_blocks(con, self.scope, subset_for(self.scope)))
+                    statistical_inputs.factor_level_blocks(con, self.scope, settings))
         result = friedman_nemenyi(spec.blocks, alpha=settings["alpha"])
         fig = plot_critical_difference(result, spec.labels, spec.colours, spec.title,
-                                       is_synthetic(provenance))
+                                       is_synthetic(provenance), spec.block_name)
+        blocks = {str(block): row.to_dict() for block, row in spec.blocks.iterrows()}
         save_figure(fig, figure_data(self.figure_name(), spec.query, provenance, result,
-                                     scope=self.scope, subset=spec.subset, labels=spec.labels),
+                                     scope=self.scope, subset=spec.subset, labels=spec.labels,
+                                     block_rule=spec.block_rule, dropped=spec.dropped,
+                                     blocks=blocks if self.scope != TOP_PIPELINES else
+                                     f"{len(spec.blocks)} bootstrap iterations"),
                     self.output())
 
 
 class VarianceDecomposition(FigureOutput):
-    """Reads essential metrics and bootstrap AUROCs; writes the share of AUROC variance each
-    factor explains (eta squared, partial eta squared, bootstrap CIs)."""
+    """Reads essential metrics; writes Fig 6: eta squared of AUROC from type I sums of squares,
+    A CatBoost + handcrafted (outlier, imputation), B handcrafted (classifier, outlier,
+    imputation); the order-averaged shares beside them."""
 
     def figure_name(self) -> str:
         return "variance_decomposition"
 
     def run(self):
         _use_agg()
-        from plr_luigi.analysis.statistical_inputs import variance_table
+        from plr_luigi.analysis.statistical_inputs import variance_panels
         from plr_luigi.figures.variance import plot_variance_decomposition
+        from plr_luigi.study.configs import load_figure_config
 
         with self.database() as (con, provenance):
-            frame = variance_table(con)
-        fig = plot_variance_decomposition(frame, is_synthetic(provenance))
-        save_figure(fig, figure_data(self.figure_name(), "analysis.variance_table", provenance,
-                                     frame.to_dict(orient="records"), subset={}),
-                    self.output())
+            panels = variance_panels(con, load_figure_config()["variance_panels"])
+        fig = plot_variance_decomposition(panels, is_synthetic(provenance))
+        data = {name: {**panel, "rows": panel["rows"].to_dict(orient="records")}
+                for name, panel in panels.items()}
+        save_figure(fig, figure_data(
+            self.figure_name(), "queries.configuration_metrics -> statsmodels ols + "
+            "anova_lm(typ=1)", provenance, data,
+            published="eta_sq: type I (sequential) sums of squares, factors in the formula's "
+                      "order",
+            order_free="eta_sq_order_averaged: each factor's type I share averaged over every "
+                       "order of entry (type I shares depend on the order)"), self.output())
 
 
 class PipelineCurves(FigureOutput):
@@ -225,11 +266,46 @@ class PredictionInstability(FigureOutput):
 
 
 class MetricRaincloud(FigureOutput):
-    """Reads essential metrics; writes the raincloud of AUROC, Brier, calibration slope, O:E
-    and net benefit over all configurations, by factor level."""
+    """Reads essential metrics; writes Fig 3: AUROC, IPA, net benefit at 10 % and O:E of the
+    CatBoost + handcrafted configurations by pipeline type (outlier category)."""
 
     def figure_name(self) -> str:
         return "metric_raincloud"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.analysis.pipeline_types import (
+            IPA_DEFINITION,
+            SOURCE_COLUMNS,
+            with_pipeline_types,
+        )
+        from plr_luigi.database import queries
+        from plr_luigi.figures.raincloud import plot_pipeline_type_raincloud
+        from plr_luigi.study.categories import category_keys
+        from plr_luigi.study.configs import load_figure_config
+
+        metrics = load_figure_config()["pipeline_type_raincloud_metrics"]
+        subset = subset_for("")
+        with self.database() as (con, provenance):
+            frame = with_pipeline_types(require_rows(
+                queries.configuration_metrics(con, list(SOURCE_COLUMNS), subset),
+                f"configuration with {subset_label(subset)}"))
+        types = [t for t in category_keys() if t in set(frame["pipeline_type"])]
+        fig = plot_pipeline_type_raincloud(frame, metrics, types, subset_label(subset),
+                                           is_synthetic(provenance))
+        save_figure(fig, figure_data(self.figure_name(), "queries.configuration_metrics -> "
+                                     "pipeline_types.with_pipeline_types", provenance,
+                                     frame.to_dict(orient="records"), subset=subset,
+                                     metrics=metrics, pipeline_types=types,
+                                     ipa=IPA_DEFINITION), self.output())
+
+
+class LevelRaincloud(FigureOutput):
+    """Reads essential metrics; writes the extended raincloud of AUROC, Brier, calibration
+    slope, O:E and net benefit over all configurations, by factor level."""
+
+    def figure_name(self) -> str:
+        return "metric_raincloud_by_level"
 
     def run(self):
         _use_agg()
@@ -370,14 +446,14 @@ class DecompositionGrid(FigureOutput):
         from plr_luigi.analysis import decomposition
         from plr_luigi.figures.decomposition_grid import plot_decomposition_grid
         from plr_luigi.study.factors import load_factor_registry
-        from plr_luigi.study.upstream_names import CATEGORIES
+        from plr_luigi.study.upstream_names import preprocessing_categories
 
         grid, data = decomposition.decompose_categories(
             Path(self.input()["signals"].path),
-            sorted(load_factor_registry().valid["outlier_method"]), CATEGORIES)
+            sorted(load_factor_registry().valid["outlier_method"]), preprocessing_categories())
         provenance = read_provenance_of(self.database_path())
         fig = plot_decomposition_grid(grid, decomposition.METHODS, decomposition.METHOD_LABELS,
-                                      CATEGORIES, is_synthetic(provenance))
+                                      preprocessing_categories(), is_synthetic(provenance))
         save_figure(fig, figure_data(
             self.figure_name(), "signals_database.read_signals (private) -> "
             "decomposition.decompose_category", provenance, data,

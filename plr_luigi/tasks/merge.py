@@ -62,17 +62,20 @@ class MergeToDuckDB(RunOnceTask):
                   for task, t in zip(tasks, targets, strict=True) if isinstance(task, ExtractRun)}
         upstream_records, upstream_files = upstream_merge_inputs(tasks, targets)
         extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
+        standard_only = {d.run.run_id for d in decisions if d.standard_pipeline_only}
+        compared = [d for d in extracted if by_dir[d].run_id not in standard_only]
         provenance = build_provenance(
             config.tracking_uri, config.experiment,
             synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
-            n_configurations=len(extracted), source_db_used=bool(config.source_db),
+            n_configurations=len(compared), source_db_used=bool(config.source_db),
             inventory=inventory_digest([*decisions, *all_upstream_decisions()]))
         report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
         with guarded(self, "MergeToDuckDB") as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:
             build_database(tmp["db"], extracted, report, provenance, progress=progress,
                            upstream_files=upstream_files,
-                           upstream_report=upstream_report(upstream_records))
+                           upstream_report=upstream_report(upstream_records),
+                           standard_pipeline_only=standard_only)
 
 
 def all_upstream_decisions() -> list:

@@ -15,6 +15,7 @@ from plr_luigi.filesystem.lock_files import hold_build_lock
 from plr_luigi.store.run_decisions import RunDecision, decide_runs
 from plr_luigi.store.run_list_cache import cached_run_list
 from plr_luigi.store.transient import call_with_backoff
+from plr_luigi.study.configs import standard_pipeline_configurations
 from plr_luigi.study.factors import load_factor_registry
 from plr_luigi.tasks.settings import StoreRetrySettings, plr
 
@@ -37,7 +38,7 @@ def _decisions(tracking_uri: str, experiment: str, cache: Path,
         # With a source database the lookup never needs the runs' original codes (~200 per
         # run): held for the whole build they made its memory grow with the runs.
         runs = [dataclasses.replace(run, subject_codes=frozenset()) for run in runs]
-    return tuple(decide_runs(runs, load_factor_registry()))
+    return tuple(decide_runs(runs, load_factor_registry(), standard_pipeline_configurations()))
 
 
 def hold_this_builds_lock() -> None:

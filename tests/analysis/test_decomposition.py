@@ -48,10 +48,10 @@ def test_every_method_gives_three_waveforms_in_the_light_response(method):
 
 
 def test_the_grid_of_the_demo_store(built):
-    from plr_luigi.study.upstream_names import CATEGORIES
+    from plr_luigi.study.upstream_names import preprocessing_categories
 
     figure = json.loads((built["outputs"] / "figures" / "decomposition_grid.json").read_text())
-    assert set(figure["data"]) == set(CATEGORIES)
+    assert set(figure["data"]) == set(preprocessing_categories())
     for category, entry in figure["data"].items():
         assert entry["n_signals"] >= 248, category
         for method in decomposition.METHODS:

@@ -11,11 +11,15 @@ from plr_luigi.analysis.statistics import (
     SHARED,
     blocks_by_treatment,
     bootstrap_variance_decomposition,
+    complete_blocks,
     friedman_nemenyi,
     nonsignificant_cliques,
+    order_averaged_eta_squared,
+    type1_eta_squared,
     type2_sums_of_squares,
     variance_decomposition,
 )
+from plr_luigi.study.unavailable import DataUnavailableError
 
 
 def test_friedman_with_one_ordering_in_every_block_is_hand_computable():
@@ -143,3 +147,86 @@ def test_aliased_levels_count_as_shared_not_as_nonsense():
     by_factor, residual = type2_sums_of_squares(frame, ["a", "b"], frame[["y"]].to_numpy())
     assert by_factor["a"][0] == pytest.approx(table.loc["a", "sum_sq"])
     assert residual[0] == pytest.approx(table.loc[RESIDUAL, "sum_sq"])
+
+
+def _cells(rows: str) -> pd.DataFrame:
+    """'o i auroc' per line -> (outlier, imputation, auroc) rows."""
+    return pd.DataFrame([(o, i, float(v)) for o, i, v in (r.split() for r in rows.split(";"))],
+                        columns=["outlier", "imputation", "auroc"])
+
+
+def test_complete_blocks_keep_the_blocks_with_most_levels_then_the_complete_levels():
+    """S3's rule: 5 outlier levels; imputations A, B, C hold 4 or 5 (>= 80 %), D holds 2 and is
+    dropped; level e is missing from block C, so it is dropped from every block."""
+    frame = _cells("a A .90;b A .85;c A .80;d A .70;e A .60;"
+                   "a B .88;b B .86;c B .79;d B .71;e B .61;"
+                   "a C .91;b C .84;c C .82;d C .72;"
+                   "a D .50;b D .95")
+    wide, dropped = complete_blocks(frame, "outlier", ["imputation"], "auroc")
+    assert list(wide.index) == ["A", "B", "C"]
+    assert list(wide.columns) == ["a", "b", "c", "d"]
+    assert dropped == {"blocks": ["D"], "treatments": ["e"]}
+    assert wide.loc["B", "b"] == pytest.approx(0.86)
+    result = friedman_nemenyi(wide)
+    assert result["n_blocks"] == 3 and result["ranks"]["a"] == pytest.approx(1.0)
+
+
+def test_complete_blocks_average_the_cells_of_a_group_and_need_three_blocks():
+    """Pipeline types: several outlier methods of one category in one imputation block are
+    averaged; with two blocks left the test is unavailable, not run."""
+    frame = _cells("x A .90;x A .80;y A .70;z A .60;x B .80;y B .70;z B .65;x C .9;y C .8;"
+                   "z C .7")
+    wide, _ = complete_blocks(frame, "outlier", ["imputation"], "auroc")
+    assert wide.loc["A", "x"] == pytest.approx(0.85)
+    with pytest.raises(DataUnavailableError, match="2 of 3 blocks"):
+        complete_blocks(frame[frame.imputation != "C"].pipe(
+            lambda f: pd.concat([f, _cells("x C .9")])), "outlier", ["imputation"], "auroc")
+
+
+def _unbalanced_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    rows = [(o, i, c) for o in "abcd" for i in "xyz" for c in ("p", "q")
+            if not (o == "d" and i == "z") and not (o == "a" and c == "q" and i != "x")]
+    frame = pd.DataFrame(rows, columns=["outlier", "imputation", "classifier"])
+    effect = {"a": 0.0, "b": -0.02, "c": -0.05, "d": -0.01, "x": 0.0, "y": -0.01, "z": -0.03,
+              "p": 0.0, "q": -0.04}
+    frame["auroc"] = (0.9 + frame.outlier.map(effect) + frame.imputation.map(effect)
+                      + frame.classifier.map(effect) + rng.normal(0, 0.01, len(frame)))
+    return frame
+
+
+def test_type_one_eta_squared_are_the_anova_lm_typ1_shares():
+    """Fig 6: each share is statsmodels' sequential sum of squares over the total, in the
+    formula's order; computed here from anova_lm(typ=1) directly."""
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    frame = _unbalanced_frame()
+    factors = ["classifier", "outlier", "imputation"]
+    got = type1_eta_squared(frame, factors, "auroc").set_index("factor")
+    table = anova_lm(smf.ols("auroc ~ C(classifier) + C(outlier) + C(imputation)",
+                             data=frame).fit(), typ=1)
+    total = ((frame.auroc - frame.auroc.mean()) ** 2).sum()
+    for factor in factors:
+        assert got.loc[factor, "eta_sq"] == pytest.approx(table.loc[f"C({factor})", "sum_sq"]
+                                                          / total)
+    assert got.loc[RESIDUAL, "eta_sq"] == pytest.approx(table.loc["Residual", "sum_sq"] / total)
+    assert got["eta_sq"].sum() == pytest.approx(1.0)
+    # in an unbalanced design the order matters: entering first takes the shared variance
+    reordered = type1_eta_squared(frame, ["imputation", "outlier", "classifier"],
+                                  "auroc").set_index("factor")
+    assert reordered.loc["imputation", "eta_sq"] != pytest.approx(got.loc["imputation",
+                                                                          "eta_sq"])
+
+
+def test_order_averaged_eta_squared_is_the_mean_over_every_order():
+    import itertools
+
+    frame = _unbalanced_frame()
+    factors = ["classifier", "outlier", "imputation"]
+    averaged = order_averaged_eta_squared(frame, factors, "auroc")
+    for factor in factors:
+        shares = [type1_eta_squared(frame, list(order), "auroc").set_index("factor")
+                  .loc[factor, "eta_sq"] for order in itertools.permutations(factors)]
+        assert averaged[factor] == pytest.approx(np.mean(shares))
+    assert sum(averaged.values()) == pytest.approx(1.0)

@@ -25,17 +25,26 @@ def _redraw(stem: str, data: dict):
     from plr_luigi.figures.forest import plot_forest
     from plr_luigi.figures.heatmap import plot_heatmap
     from plr_luigi.figures.instability import plot_prediction_instability
-    from plr_luigi.figures.raincloud import plot_metric_raincloud
+    from plr_luigi.figures.raincloud import plot_metric_raincloud, plot_pipeline_type_raincloud
     from plr_luigi.figures.specification import plot_specification_curve
     from plr_luigi.figures.variance import plot_variance_decomposition
 
-    frame, synthetic = pd.DataFrame(data["data"]), data["synthetic"]
+    synthetic = data["synthetic"]
+    if stem == "variance_decomposition":
+        return plot_variance_decomposition(
+            {name: {**panel, "rows": pd.DataFrame(panel["rows"])}
+             for name, panel in data["data"].items()}, synthetic)
+    frame = pd.DataFrame(data["data"])
     if stem.startswith("forest_"):
-        return plot_forest(frame, data["factor"], subset_label(data["subset"]), synthetic)
+        return plot_forest(frame, data["factor"], subset_label(data["subset"]),
+                           data["reference_line"]["ground_truth_auroc"], synthetic)
     if stem == "heatmap_outlier_imputation":
         return plot_heatmap(frame, "outlier_method", "imputation_method",
                             subset_label(data["subset"]), synthetic)
     if stem == "metric_raincloud":
+        return plot_pipeline_type_raincloud(frame, data["metrics"], data["pipeline_types"],
+                                            subset_label(data["subset"]), synthetic)
+    if stem == "metric_raincloud_by_level":
         return plot_metric_raincloud(frame, data["metrics"], synthetic)
     if stem == "prediction_instability":
         pipelines = load_standard_pipelines()
@@ -43,9 +52,9 @@ def _redraw(stem: str, data: dict):
         return plot_prediction_instability(frame, {n: pipelines[n] for n in pipelines
                                                    if n in shown},
                                            data["missing_pipelines"], synthetic)
-    if stem == "specification_curve":
-        return plot_specification_curve(frame, synthetic)
-    return plot_variance_decomposition(frame, synthetic)
+    assert stem.startswith("specification_curve"), stem
+    return plot_specification_curve(frame, subset_label(data["subset"]),
+                                     data["reference_line"]["ground_truth_auroc"], synthetic)
 
 
 def _pixels(source) -> np.ndarray:
@@ -56,8 +65,9 @@ def _pixels(source) -> np.ndarray:
 
 @pytest.mark.parametrize("stem", ["forest_outlier_method", "forest_imputation_method",
                                   "forest_classifier", "heatmap_outlier_imputation",
-                                  "specification_curve", "variance_decomposition",
-                                  "metric_raincloud", "prediction_instability"])
+                                  "specification_curve", "specification_curve_all",
+                                  "variance_decomposition", "metric_raincloud",
+                                  "metric_raincloud_by_level", "prediction_instability"])
 def test_the_png_is_the_json_redrawn(built, stem):
     import matplotlib
 
@@ -83,7 +93,7 @@ def test_a_changed_value_changes_the_picture(built):
     import matplotlib.pyplot as plt
 
     data = _data(built, "forest_classifier")
-    for column in ("auroc", "auroc_ci_lo", "auroc_ci_hi"):
+    for column in ("auroc", "envelope_lo", "envelope_hi"):
         data["data"][0][column] -= 0.01
     fig = _redraw("forest_classifier", data)
     buffer = io.BytesIO()

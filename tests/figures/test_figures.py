@@ -28,11 +28,11 @@ CURVES = {"calibration": ("calibration_curves", "bin_index"),
           "selective_classification": ("retention_metrics", "retained_fraction"),
           "probability_distributions": ("probability_distributions", "y_true, bin_index")}
 FIGURES = ["forest_outlier_method", "forest_imputation_method", "forest_classifier",
-           "heatmap_outlier_imputation", "specification_curve",
+           "heatmap_outlier_imputation", "specification_curve", "specification_curve_all",
            "critical_difference_top_pipelines", "critical_difference_outlier_method",
-           "critical_difference_imputation_method", "critical_difference_classifier",
-           "variance_decomposition", *CURVES, "demo_traces", "metric_raincloud",
-           "prediction_instability"]
+           "critical_difference_imputation_method", "critical_difference_outlier_category",
+           "critical_difference_classifier", "variance_decomposition", *CURVES, "demo_traces",
+           "metric_raincloud", "metric_raincloud_by_level", "prediction_instability"]
 TABLES = ["by_outlier_method", "by_imputation_method", "by_classifier", "top_pipelines",
           "variance_decomposition"]
 CATBOOST_HANDCRAFTED = "classifier = 'CatBoost' AND featurization = 'simple1.0'"
@@ -74,13 +74,23 @@ def test_heatmap_json_is_the_mean_auroc_per_cell(built, con):
     assert np.allclose(got.auroc, expected.auroc) and list(got.n) == list(expected.n)
 
 
-def test_specification_curve_json_ranks_every_configuration(built, con):
-    data = pd.DataFrame(_figure(built, "specification_curve")["data"])
-    expected = _rows(con, "SELECT config_id, auroc, auroc_ci_lo, auroc_ci_hi "
-                          "FROM essential_metrics ORDER BY auroc DESC, config_id")
-    assert list(data.config_id) == list(expected.config_id)
-    assert np.allclose(data[["auroc", "auroc_ci_lo", "auroc_ci_hi"]],
-                       expected[["auroc", "auroc_ci_lo", "auroc_ci_hi"]])
+def test_specification_curve_json_ranks_the_catboost_handcrafted_configurations(built, con):
+    """S8: the CatBoost + handcrafted configurations; the extended curve: every one."""
+    ground_truth = _rows(con, "SELECT auroc FROM essential_metrics WHERE outlier_method = "
+                              "'pupil-gt' AND imputation_method = 'pupil-gt' AND "
+                              f"{CATBOOST_HANDCRAFTED}").auroc[0]
+    for stem, where in (("specification_curve", f"WHERE {CATBOOST_HANDCRAFTED}"),
+                        ("specification_curve_all", "")):
+        figure = _figure(built, stem)
+        data = pd.DataFrame(figure["data"])
+        expected = _rows(con, "SELECT config_id, auroc, auroc_ci_lo, auroc_ci_hi "
+                              f"FROM essential_metrics {where} ORDER BY auroc DESC, config_id")
+        assert list(data.config_id) == list(expected.config_id)
+        assert np.allclose(data[["auroc", "auroc_ci_lo", "auroc_ci_hi"]],
+                           expected[["auroc", "auroc_ci_lo", "auroc_ci_hi"]])
+        assert figure["reference_line"]["ground_truth_auroc"] == pytest.approx(ground_truth)
+    assert _figure(built, "specification_curve")["manuscript_item"] == "S8"
+    assert _figure(built, "specification_curve_all")["manuscript_item"] == "extended"
 
 
 def _friedman_reference(wide: pd.DataFrame) -> tuple[float, float, float]:
@@ -111,18 +121,58 @@ def test_critical_difference_of_the_best_pipelines(built, con):
     assert not any(re.search(r"[0-9a-f]{32}", label) for label in data["labels"].values())
 
 
-@pytest.mark.parametrize("factor", ["outlier_method", "imputation_method", "classifier"])
-def test_critical_difference_per_factor(built, con, factor):
-    data = _figure(built, f"critical_difference_{factor}")
-    where = (CATBOOST_HANDCRAFTED if factor != "classifier" else "featurization = 'simple1.0'")
-    wide = _rows(con, f"SELECT e.{factor} AS level, b.iteration, avg(b.auroc) AS auroc "
-                      "FROM bootstrap_auroc b JOIN essential_metrics e USING (config_id) "
-                      f"WHERE {where} GROUP BY 1, 2").pivot(index="iteration", columns="level",
-                                                            values="auroc")
-    statistic, _, cd = _friedman_reference(wide)
-    assert set(data["data"]["ranks"]) == set(wide.columns)
-    assert data["data"]["statistic"] == pytest.approx(statistic)
-    assert data["data"]["critical_difference"] == pytest.approx(cd)
+def _study_blocks(frame: pd.DataFrame, treatment: str, block: str) -> pd.DataFrame:
+    """The study's completeness rule, written out: blocks holding >= 80 % of the treatments,
+    then the treatments present in every kept block."""
+    n_treatments = frame[treatment].nunique()
+    held = frame.groupby(block)[treatment].nunique()
+    kept = held[held >= 0.8 * n_treatments].index
+    cells = frame[frame[block].isin(kept)].groupby([block, treatment]).auroc.mean()
+    return cells.unstack(treatment).dropna(axis=1)
+
+
+def _category(outlier_method: str) -> str:
+    """manuscript.md's outlier categories, written out."""
+    if outlier_method == "pupil-gt":
+        return "ground_truth"
+    if outlier_method.startswith("ensemble"):
+        return "ensemble"
+    if re.search("MOMENT|UniTS", outlier_method):
+        return "foundation_model"
+    return "deep_learning" if "TimesNet" in outlier_method else "traditional"
+
+
+@pytest.mark.parametrize("scope, treatment, block", [
+    ("outlier_method", "outlier_method", "imputation_method"),
+    ("imputation_method", "imputation_method", "outlier_method"),
+    ("outlier_category", "category", "imputation_method")])
+def test_critical_differences_rank_levels_within_the_other_factors_levels(built, con, scope,
+                                                                          treatment, block):
+    """S3 (a), (b), (c): CatBoost + handcrafted; blocks are the other factor's levels (never
+    bootstrap iterations), after the completeness rule."""
+    figure = _figure(built, f"critical_difference_{scope}")
+    frame = _rows(con, "SELECT outlier_method, imputation_method, auroc FROM essential_metrics "
+                       f"WHERE {CATBOOST_HANDCRAFTED}")
+    frame["category"] = frame.outlier_method.map(_category)
+    wide = _study_blocks(frame, treatment, block)
+    statistic, p, cd = _friedman_reference(wide)
+    assert sorted(figure["blocks"]) == sorted(map(str, wide.index))
+    assert len(wide) >= 3 and figure["data"]["n_blocks"] == len(wide)
+    assert set(figure["data"]["ranks"]) == set(wide.columns)
+    assert figure["data"]["statistic"] == pytest.approx(statistic)
+    assert figure["data"]["p_value"] == pytest.approx(p)
+    assert figure["data"]["critical_difference"] == pytest.approx(cd)
+    assert figure["manuscript_item"] == "S3"
+
+
+def test_the_extended_classifier_critical_difference_uses_preprocessing_blocks(built, con):
+    figure = _figure(built, "critical_difference_classifier")
+    assert figure["manuscript_item"] == "extended"
+    frame = _rows(con, "SELECT classifier, outlier_method || ' + ' || imputation_method AS "
+                       "pipeline, auroc FROM essential_metrics WHERE featurization = 'simple1.0'")
+    wide = _study_blocks(frame, "classifier", "pipeline")
+    assert sorted(figure["blocks"]) == sorted(wide.index)
+    assert figure["data"]["statistic"] == pytest.approx(_friedman_reference(wide)[0])
 
 
 def _anova_eta_squared(con) -> pd.Series:
@@ -142,25 +192,40 @@ def _anova_eta_squared(con) -> pd.Series:
     return pd.Series({**eta, "Residual": full / total})
 
 
-def test_variance_decomposition_json_is_the_anova(built, con):
-    data = pd.DataFrame(_figure(built, "variance_decomposition")["data"]).set_index("factor")
-    expected = _anova_eta_squared(con)
-    for factor in ("outlier_method", "imputation_method", "classifier", "featurization",
-                   "Residual"):
-        assert data.loc[factor, "eta_sq"] == pytest.approx(expected[factor])
-        assert data.loc[factor, "eta_sq_ci_lo"] <= data.loc[factor, "eta_sq_ci_hi"]
-    assert data["eta_sq"].sum() == pytest.approx(1.0)
-    n_boot = _rows(con, "SELECT max(n_bootstrap) AS n FROM essential_metrics").n[0]
-    assert (data["n_bootstrap"] == n_boot).all()
+def test_variance_decomposition_json_is_the_type_one_anova(built, con):
+    """Fig 6: eta squared = anova_lm(typ=1) sum_sq / total, per panel, refitted here."""
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    figure = _figure(built, "variance_decomposition")
+    panels = {"A": (CATBOOST_HANDCRAFTED, ["outlier_method", "imputation_method"]),
+              "B": ("featurization = 'simple1.0'",
+                    ["classifier", "outlier_method", "imputation_method"])}
+    for name, (where, factors) in panels.items():
+        frame = _rows(con, f"SELECT {', '.join(factors)}, auroc FROM essential_metrics "
+                           f"WHERE {where}")
+        table = anova_lm(smf.ols("auroc ~ " + " + ".join(f"C({f})" for f in factors),
+                                 data=frame).fit(), typ=1)
+        expected = table.sum_sq / table.sum_sq.sum()
+        got = pd.DataFrame(figure["data"][name]["rows"]).set_index("factor")
+        assert figure["data"][name]["n_configurations"] == len(frame)
+        for factor in factors:
+            assert got.loc[factor, "eta_sq"] == pytest.approx(expected[f"C({factor})"])
+        assert got.loc["Residual", "eta_sq"] == pytest.approx(expected["Residual"])
+        assert got["eta_sq_order_averaged"].sum() == pytest.approx(1.0)
+    assert figure["manuscript_item"] == "Fig 6"
 
 
 def _standard_config_ids(con) -> dict[str, str]:
     ids = {}
     for name, p in load_standard_pipelines().items():
-        row = con.execute("SELECT config_id FROM essential_metrics WHERE outlier_method = ? AND "
-                          "imputation_method = ? AND classifier = ? AND featurization = ?",
-                          [p["outlier_method"], p["imputation_method"], p["classifier"],
-                           p["featurization"]]).fetchone()
+        levels = [p["outlier_method"], p["imputation_method"], p["classifier"],
+                  p["featurization"]]
+        where = ("outlier_method = ? AND imputation_method = ? AND classifier = ? AND "
+                 "featurization = ?")
+        row = con.execute(f"SELECT config_id FROM essential_metrics WHERE {where} UNION ALL "
+                          f"SELECT config_id FROM standard_pipeline_only_metrics WHERE {where}",
+                          levels * 2).fetchone()
         if row:
             ids[name] = row[0]
     return ids
@@ -171,7 +236,7 @@ def test_pipeline_curve_json_is_the_table_rows_of_the_standard_pipelines(built, 
     table, order = CURVES[kind]
     data = _figure(built, kind)
     ids = _standard_config_ids(con)
-    assert len(ids) == 4 and data["missing_pipelines"] == []
+    assert len(ids) == 5 and data["missing_pipelines"] == []
     got = pd.DataFrame(data["data"])
     for name, config_id in ids.items():
         expected = _rows(con, f"SELECT * FROM {table} WHERE config_id = '{config_id}' "

@@ -31,9 +31,11 @@ def _catboost_config_ids(con) -> dict[str, str]:
     for name, p in load_standard_pipelines().items():
         if p["classifier"] != "CatBoost":
             continue
-        row = con.execute(f"SELECT config_id FROM essential_metrics WHERE {LEVELS}",
-                          [p["outlier_method"], p["imputation_method"], p["classifier"],
-                           p["featurization"]]).fetchone()
+        levels = [p["outlier_method"], p["imputation_method"], p["classifier"],
+                  p["featurization"]]
+        row = con.execute(f"SELECT config_id FROM essential_metrics WHERE {LEVELS} UNION ALL "
+                          f"SELECT config_id FROM standard_pipeline_only_metrics WHERE {LEVELS}",
+                          levels * 2).fetchone()
         ids[name] = row[0]
     return ids
 
@@ -41,7 +43,7 @@ def _catboost_config_ids(con) -> dict[str, str]:
 def test_instability_figure_plots_each_catboost_pipelines_subjects(built, con):
     data = _figure(built, "prediction_instability")
     ids = _catboost_config_ids(con)
-    assert len(ids) == 4 and data["missing_pipelines"] == []
+    assert len(ids) == 5 and data["missing_pipelines"] == []
     got = pd.DataFrame(data["data"])
     numbers = _numbers(built)
     for name, config_id in ids.items():
@@ -71,8 +73,32 @@ def test_instability_summary_agrees_with_the_predictions_table(con):
     assert (ordered.diff(axis=1).iloc[:, 1:] >= -1e-12).all().all()
 
 
-def test_raincloud_plots_every_configuration_and_its_numbers_are_the_quartiles(built, con):
+def test_raincloud_by_pipeline_type_is_fig_3(built, con):
+    """Fig 3: the CatBoost + handcrafted configurations by outlier category, with AUROC, IPA
+    = 1 - Brier / (prev (1 - prev)), net benefit at 10 % and O:E, recomputed here."""
     data = _figure(built, "metric_raincloud")
+    expected = con.execute("SELECT config_id, outlier_method, auroc, brier, n_events, n_test, "
+                           "net_benefit_10pct, o_e_ratio FROM essential_metrics WHERE "
+                           "classifier = 'CatBoost' AND featurization = 'simple1.0'").df()
+    prevalence = expected.n_events / expected.n_test
+    expected["ipa"] = 1 - expected.brier / (prevalence * (1 - prevalence))
+    types = {"pupil-gt": "ground_truth", "LOF": "traditional", "MOMENT-gt-finetune":
+             "foundation_model", "TimesNet-gt": "deep_learning"}
+    got = pd.DataFrame(data["data"]).set_index("config_id").loc[expected.config_id]
+    assert len(got) == len(expected) > 0
+    assert set(data["metrics"]) == {"auroc", "ipa", "net_benefit_10pct", "o_e_ratio"}
+    for metric in data["metrics"]:
+        assert np.allclose(got[metric], expected.set_index("config_id")[metric])
+    for outlier, pipeline_type in types.items():
+        assert set(got.pipeline_type[got.outlier_method == outlier]) <= {pipeline_type}
+    assert set(got.pipeline_type[got.outlier_method.str.startswith("ensemble")]) == \
+        {"ensemble"}
+    assert data["manuscript_item"] == "Fig 3"
+    assert "TimesNet-orig" not in set(got.outlier_method)
+
+
+def test_raincloud_plots_every_configuration_and_its_numbers_are_the_quartiles(built, con):
+    data = _figure(built, "metric_raincloud_by_level")
     metrics = load_figure_config()["raincloud_metrics"]
     expected = con.execute(f"SELECT config_id, {', '.join(metrics)} FROM essential_metrics "
                            "ORDER BY config_id").df()

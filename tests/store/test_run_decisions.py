@@ -72,3 +72,29 @@ def test_every_run_gets_one_outcome_with_a_reason():
     assert decided["f"].reason == "deleted run"
     assert "Mystery" in decided["g"].reason
     assert decided["h"].reason == "run status is RUNNING"
+
+
+DEEP_LEARNING = "CATBOOST_eval-auc__simple1.0__TimesNet__TimesNet-orig"
+
+
+def test_a_standard_pipeline_with_an_invalid_level_is_extracted_as_standard_pipeline_only():
+    """TimesNet-orig is invalid for the factor comparisons, but the deep-learning standard
+    pipeline names it: its run is extracted, marked; the same level elsewhere stays skipped."""
+    from plr_luigi.study.configs import standard_pipeline_configurations
+
+    pipelines = standard_pipeline_configurations()
+    assert pipelines["deep_learning"] == ("TimesNet-orig", "TimesNet", "CatBoost", "simple1.0")
+    runs = [run("a", DEEP_LEARNING, end=1), run("b", DEEP_LEARNING, end=2),
+            run("c", "XGBOOST_eval-auc__simple1.0__TimesNet__TimesNet-orig"),
+            run("d", GT)]
+    decided = {d.run.run_id: d for d in decide_runs(runs, REGISTRY, pipelines)}
+    assert [decided[r].outcome for r in "abcd"] == [SKIPPED, EXTRACT, SKIPPED, EXTRACT]
+    assert decided["b"].standard_pipeline_only
+    assert "standard pipeline deep_learning only" in decided["b"].reason
+    assert "outlier_method=TimesNet-orig" in decided["b"].reason
+    assert "kept run b" in decided["a"].reason
+    assert "not valid for the manuscript" in decided["c"].reason
+    assert not decided["d"].standard_pipeline_only and decided["d"].reason == ""
+    # without the standard pipelines the same run is skipped as before
+    alone = {d.run.run_id: d for d in decide_runs(runs, REGISTRY)}
+    assert alone["b"].outcome == SKIPPED and not alone["b"].standard_pipeline_only

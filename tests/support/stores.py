@@ -29,9 +29,11 @@ from plr_luigi.synth.generate import SynthSummary
 from support.settings import build_settings, plr_settings
 
 SQLITE_PREFIX = "sqlite:///"
-# The tests' small store (conftest.small_store): every quirk, the standard pipelines, 60
+# The tests' small store (conftest.small_store): every quirk, the standard pipelines, the first
+# cells of the critical-difference grids (three complete blocks each: design.CLASSIFIER_BLOCKS,
+# design.CD_GRID_FIRST_OUTLIERS), 60
 # bootstrap iterations.
-SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 24, "n_bootstrap": 60,
+SMALL_STORE = {"size": "demo", "seed": 3, "n_runs": 44, "n_bootstrap": 60,
                "model_pickle_bytes": 50_000}
 
 

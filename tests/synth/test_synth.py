@@ -20,7 +20,7 @@ os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 # One worker: its tests share the module's store (pytest-xdist would make it once per worker).
 pytestmark = pytest.mark.xdist_group("synth_store")
 
-N_RUNS, N_BOOT = 12, 50
+N_RUNS, N_BOOT = 13, 50
 SPLITS = ("train", "val", "test")
 METRICS = ("AUROC", "AUPR", "F1", "sensitivity", "specificity", "PPV", "NPV", "accuracy", "Brier",
            "ECE")
@@ -110,8 +110,12 @@ def test_run_count_names_and_quirks(summary, runs):
     assert quirks["legacy_name"] == ["CATBOOST__SAITS"] and _by_name(runs, "CATBOOST__SAITS")
     levels = {part for name in quirks["invalid_level"] for part in name.split("__")[-2:]}
     assert {"exclude", "MOMENT-orig-finetune", "linear"} <= levels
-    # 12 runs - 3 invalid - legacy - failed - deleted - the duplicate's second copy
+    # the deep-learning standard pipeline: a run with the invalid level TimesNet-orig
+    assert "CATBOOST_eval-auc__simple1.0__TimesNet__TimesNet-orig" in names
+    # 13 runs - 3 invalid - the deep-learning pipeline's - legacy - failed - deleted - the
+    # duplicate's second copy
     assert summary.n_valid_configurations == 5
+    assert summary.n_extracted_runs == 6  # and the deep-learning pipeline's run
     assert all(r.data.tags.get("plr.synthetic") == "true" for r in runs)
 
 
@@ -278,7 +282,7 @@ def test_same_seed_same_values(runs, tmp_path):
 
 def test_run_list_sizes():
     levels = load_levels()
-    for n in (12, 50, 200, 410, 800):
+    for n in (13, 50, 200, 410, 800):
         runs = build_run_list(levels, n, seed=1)
         assert len(runs) == n
         names = [r.name for r in runs if r.quirk != "duplicate"]
@@ -287,6 +291,37 @@ def test_run_list_sizes():
         build_run_list(levels, 5, seed=1)
     with pytest.raises(ValueError, match="exceeds"):
         build_run_list(levels, 5000, seed=1)
+
+
+def test_the_demo_store_holds_three_complete_critical_difference_blocks_per_factor():
+    """S3 ranks outlier methods within imputation methods and vice versa: the demo design's
+    CatBoost + handcrafted cells give every level three complete blocks, and the tests' small
+    store (44 runs) three blocks of the standard pipelines' levels; both hold three
+    preprocessing pipelines run with every classifier (the extended classifier diagram)."""
+    from plr_luigi.synth.design import (
+        CD_GRID_BLOCKS,
+        CD_GRID_FIRST_OUTLIERS,
+        CLASSIFIER_BLOCKS,
+        ENSEMBLE_OUTLIER,
+    )
+    from plr_luigi.synth.sizes import SIZES
+
+    levels = load_levels()
+    for n_runs, outliers in ((SIZES["demo"].n_runs_target, levels.outlier_valid),
+                             (44, CD_GRID_FIRST_OUTLIERS)):
+        runs = [r for r in build_run_list(levels, n_runs, seed=1)
+                if r.featurization == "simple1.0" and r.status == "FINISHED" and not r.deleted]
+        cells = {(r.outlier, r.imputation) for r in runs if r.classifier == "CatBoost"}
+        for imputation in CD_GRID_BLOCKS["imputation_method"]:
+            assert {(o, imputation) for o in outliers} <= cells, (n_runs, imputation)
+        with_classifier = {(r.outlier, r.imputation, r.classifier) for r in runs}
+        for outlier, imputation in (*CLASSIFIER_BLOCKS, (ENSEMBLE_OUTLIER, "CSDI")):
+            assert {(outlier, imputation, c) for c in levels.classifiers.values()} <= \
+                with_classifier, (n_runs, outlier, imputation)
+    cells = {(r.outlier, r.imputation) for r in build_run_list(
+        levels, SIZES["demo"].n_runs_target, seed=1) if r.classifier == "CatBoost"}
+    for outlier in CD_GRID_BLOCKS["outlier_method"]:
+        assert {(outlier, i) for i in levels.imputation_valid} <= cells, outlier
 
 
 def test_existing_store_is_refused(summary):

@@ -91,7 +91,7 @@ def reference(build_template) -> Path:
 
 def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
         store, reference, tmp_path):
-    cfg, total = _cfg(store, tmp_path), store.n_valid_configurations
+    cfg, total = _cfg(store, tmp_path), store.n_extracted_runs
     db = tmp_path / "data" / "public" / "plr_results.duckdb"
 
     # 1. Killed during extraction: some runs are done, not all.
@@ -146,5 +146,5 @@ def test_two_builds_at_once_finish_with_the_database_of_one(store, reference, tm
     assert re.search(r"heartbeat: extraction: \d+/\d+ runs \(\d+%\), .* RSS \d+ MB", logs)
     assert re.search(r"heartbeat: merge: (\d+)/\1 runs .*; database written", logs)
     # Each run was extracted once, by one of the builds.
-    assert logs.count("running   ExtractRun(") == store.n_valid_configurations
+    assert logs.count("running   ExtractRun(") == store.n_extracted_runs
     _assert_same_database(tmp_path / "data" / "public" / "plr_results.duckdb", reference)

@@ -37,7 +37,7 @@ def built_here(built_copy):
 
 def test_status_of_a_built_graph_and_of_an_edited_config(built_here, small_store, capsys,
                                                           monkeypatch):
-    n = small_store.n_valid_configurations
+    n = small_store.n_extracted_runs
     before = _status(capsys)
     assert before["ExtractRun"] == {"complete": n, "missing": 0, "stale": 0, "would_run": 0}
     assert before["all"]["would_run"] == 0

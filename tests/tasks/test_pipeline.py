@@ -28,14 +28,19 @@ def _count(con, sql):
 
 def test_every_valid_configuration_is_extracted_once(built, con, small_store):
     n = small_store.n_valid_configurations
-    assert built["ran"].count("ExtractRun") == n
+    # ... and the deep-learning standard pipeline's run, kept apart from the comparisons
+    assert built["ran"].count("ExtractRun") == small_store.n_extracted_runs == n + 1
+    assert _count(con, "SELECT count(*) FROM standard_pipeline_only_metrics") == 1
     assert _count(con, "SELECT count(*) FROM essential_metrics") == n
     assert _count(con, "SELECT count(DISTINCT (outlier_method, imputation_method, classifier, "
                        "featurization)) FROM essential_metrics") == n
-    expected_rows = {"predictions": 63 * n, "bootstrap_auroc": 60 * n, "dca_curves": 50 * n,
-                     "retention_metrics": 20 * n, "roc_curves": schema.N_ROC_POINTS * n,
-                     "probability_distributions": 20 * n, "distribution_stats": 2 * n,
-                     "supplementary_metrics": n, "cohort_metrics": 3 * n}
+    extracted = n + 1  # the detail tables hold the deep-learning pipeline's rows too
+    expected_rows = {"predictions": 63 * extracted, "bootstrap_auroc": 60 * extracted,
+                     "dca_curves": 50 * extracted, "retention_metrics": 20 * extracted,
+                     "roc_curves": schema.N_ROC_POINTS * extracted,
+                     "probability_distributions": 20 * extracted,
+                     "distribution_stats": 2 * extracted, "supplementary_metrics": extracted,
+                     "cohort_metrics": 3 * extracted}
     for table, rows in expected_rows.items():
         assert _count(con, f"SELECT count(*) FROM {table}") == rows, table
 
@@ -63,7 +68,8 @@ def test_values_are_in_range_and_consistent(con):
 def test_extraction_report_lists_every_run_with_its_fate(con, small_store):
     report = con.execute("SELECT * FROM extraction_report").df()
     assert len(report) == small_store.n_runs_logged
-    assert (report["outcome"] == "extracted").sum() == small_store.n_valid_configurations
+    # the valid configurations and the deep-learning standard pipeline's run
+    assert (report["outcome"] == "extracted").sum() == small_store.n_extracted_runs
     assert set(report["outcome"]) == {"extracted", "skipped"}
     by_name = report.groupby("run_name")
     for name in small_store.quirks["failed"]:
@@ -204,3 +210,44 @@ def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
     with plr_settings(**built["settings"]):  # the files are again the ones last audited
         assert recorder.build([ReproduceAll()]) == []
         assert PrivacyAudit().complete()
+
+
+STANDARD_PIPELINE_FIGURES = ("calibration", "decision_curve", "roc", "risk_coverage",
+                             "selective_classification", "probability_distributions",
+                             "prediction_instability")
+
+
+def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(built, con):
+    """Its TimesNet-orig is invalid for the factor comparisons: the run is extracted as a
+    standard pipeline only, drawn with the standard pipelines and in no comparison."""
+    apart = con.execute("SELECT config_id, run_name FROM standard_pipeline_only_metrics").df()
+    assert apart.run_name.tolist() == ["CATBOOST_eval-auc__simple1.0__TimesNet__TimesNet-orig"]
+    config_id = apart.config_id[0]
+    assert _count(con, f"SELECT count(*) FROM essential_metrics WHERE config_id = "
+                       f"'{config_id}' OR outlier_method = 'TimesNet-orig'") == 0
+    outcome, reason = con.execute("SELECT outcome, reason FROM extraction_report WHERE "
+                                  "run_id = ?", [config_id]).fetchone()
+    assert outcome == "extracted" and "standard pipeline deep_learning only" in reason
+    figures = built["outputs"] / "figures"
+    for stem in STANDARD_PIPELINE_FIGURES:
+        data = json.loads((figures / f"{stem}.json").read_text())
+        assert {"pipeline": "deep_learning", "config_id": config_id} in \
+            [{k: p[k] for k in ("pipeline", "config_id")} for p in data["pipelines"]], stem
+        assert any(row["pipeline"] == "deep_learning" for row in data["data"]), stem
+    tables = built["outputs"] / "tables"
+    compared = [*(p for pattern in ("forest_*", "heatmap_*", "critical_difference_*",
+                                    "variance_decomposition*", "metric_raincloud*",
+                                    "specification_curve*")
+                  for p in figures.glob(f"{pattern}.json")),
+                *(p for pattern in ("by_*", "top_pipelines*", "variance_decomposition*")
+                  for p in tables.glob(f"{pattern}.json"))]
+    assert len(compared) > 15
+    for path in compared:
+        text = path.read_text()
+        assert config_id not in text and "TimesNet-orig" not in text, path.name
+    # numbers: only the deep-learning pipeline's own (its instability width, ...) name it
+    numbers = json.loads((built["outputs"] / "numbers.json").read_text())["numbers"]
+    naming = [n["macro"] for n in numbers if "TimesNet-orig" in json.dumps(n)
+              or config_id in json.dumps(n)]
+    assert "instabilityWidthDeepLearning" in naming
+    assert all(macro.endswith("DeepLearning") for macro in naming), naming

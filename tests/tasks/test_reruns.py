@@ -56,7 +56,7 @@ def fresh_build(built_copy_of_private_store):
     """A finished build of a store, both the test's own to change."""
     built = built_copy_of_private_store
     store, first = built["store"], built["ran"]
-    assert first.count("ExtractRun") == store.n_valid_configurations
+    assert first.count("ExtractRun") == store.n_extracted_runs
     with plr_settings(**built["settings"]):
         yield store, built["work"], first
 

@@ -111,7 +111,7 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
     # the second one until the work is done): what matters is that each task did its work once.
     # On disk: one directory per extracted run, each written once (no concurrent extraction).
     records = list((tmp_path / "data" / "interim" / "runs").glob("*/*/record.json"))
-    assert len(records) == small_store.n_valid_configurations
+    assert len(records) == small_store.n_extracted_runs
     assert "extracted concurrently" not in "".join(log.read_text() for log in logs)
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
 
