@@ -93,7 +93,7 @@ def plot_calibration_dca(data: dict, pipelines: dict[str, dict], missing: list[s
 def calibration_dca_caption(pipelines: dict[str, dict], box: str | None, data: dict,
                             counts: dict[str, tuple[int, int]], missing: list[str]) -> str:
     """The caption: what is drawn, the box's values with both slopes, the population."""
-    text = ("Fig 1. A: calibration in 10 uniform bins drawn at their midpoints (point area: "
+    text = ("Figure 1. A: calibration in 10 uniform bins drawn at their midpoints (point area: "
             "subjects in the bin; empty bins absent), a LOESS smooth of the bin points (span "
             "0.8) and its 95 % band (200 subject resamples, binned and smoothed again). B: net "
             "benefit over thresholds 1-30 % with treat-all (dotted) and treat-none (dashed), "

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.figures.pipeline_style import CLASS_COLOURS, CLASS_NAMES, title_with_missing
+from plr_luigi.figures.pipeline_style import (
+    CLASS_COLOURS,
+    CLASS_NAMES,
+    population_sentence,
+    title_with_missing,
+)
 from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study import schema
 from plr_luigi.study.display import pipeline_colour
@@ -94,3 +99,15 @@ def plot_prediction_instability(rows: pd.DataFrame, samples: dict[str, dict[str,
     if synthetic:
         mark_synthetic(fig)
     return fig
+
+
+def instability_caption(pipelines: dict[str, dict], widths: dict[str, float],
+                        counts: dict[str, tuple[int, int]], missing: list[str]) -> str:
+    return ("Figure 7. Prediction instability (Riley et al. 2023): per test subject, the "
+            f"predictions of {schema.N_SAMPLED_BOOTSTRAP} sampled bootstrap models (grey; the "
+            "same seeded sample of iterations for every subject of a run) against the "
+            "subject's mean prediction (dot, by class), and the band from the 2.5th to the "
+            "97.5th percentile of all its bootstrap predictions. Mean 95 % width: "
+            + ", ".join(f"{pipelines[n]['label']} {widths[n]:.3f}"
+                        for n in pipelines if n in widths)
+            + ". " + population_sentence(pipelines, counts, missing))

@@ -4,7 +4,12 @@ four standard pipelines."""
 
 from __future__ import annotations
 
-from plr_luigi.figures.pipeline_style import CLASS_COLOURS, CLASS_NAMES, title_with_missing
+from plr_luigi.figures.pipeline_style import (
+    CLASS_COLOURS,
+    CLASS_NAMES,
+    population_sentence,
+    title_with_missing,
+)
 from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study.display import pipeline_colour
 
@@ -68,3 +73,21 @@ def plot_probability_distributions(data: dict, pipelines: dict[str, dict], panel
     if synthetic:
         mark_synthetic(fig)
     return fig
+
+
+def distributions_caption(data: dict, pipelines: dict[str, dict], panel_a: str | None,
+                          panel_b: list[str], counts: dict[str, tuple[int, int]],
+                          missing: list[str]) -> str:
+    """What is plotted, A's class means and discrimination slope, and the n per class plotted
+    (not the cohort's 152 / 56 that the published legend gives)."""
+    text = ("Figure 4. Predicted probability of glaucoma (bootstrap mean) of each test subject "
+            "by true class: Gaussian kernel densities (Silverman's bandwidth), a rug of the "
+            "subjects. ")
+    if panel_a is not None:
+        d = data[panel_a]
+        text += (f"A: {pipelines[panel_a]['label']}, class means (dashed) {d['mean_0']:.3f} "
+                 f"(control, n = {d['n_0']}) and {d['mean_1']:.3f} (glaucoma, n = "
+                 f"{d['n_1']}); discrimination slope {d['discrimination_slope']:.3f}. ")
+    return (text + "B: " + ", ".join(pipelines[n]["label"] for n in panel_b) + ". Plotted: the "
+            "test subjects, not the 152 / 56 of the whole cohort that the published legend "
+            "gives. " + population_sentence(pipelines, counts, missing))

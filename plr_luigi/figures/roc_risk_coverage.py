@@ -4,7 +4,7 @@ resamples (AUROC in the legend), and risk-coverage curves (most confident subjec
 
 from __future__ import annotations
 
-from plr_luigi.figures.pipeline_style import title_with_missing
+from plr_luigi.figures.pipeline_style import population_sentence, title_with_missing
 from plr_luigi.figures.style import mark_synthetic
 from plr_luigi.study.display import pipeline_colour
 
@@ -41,3 +41,13 @@ def plot_roc_risk_coverage(data: dict, pipelines: dict[str, dict], missing: list
     if synthetic:
         mark_synthetic(fig)
     return fig
+
+
+def roc_risk_coverage_caption(pipelines: dict[str, dict], counts: dict[str, tuple[int, int]],
+                              missing: list[str]) -> str:
+    return ("S1. A: ROC curves of the bootstrap-mean predictions with a 95 % band (2.5 / 97.5 "
+            "percentiles over 200 resamples of the test subjects, seeded), AUROC in the legend. "
+            "B: risk-coverage: subjects ordered by |p - 0.5|, most confident first; risk = "
+            "error rate at threshold 0.5 of the subjects kept; AURC (area under the curve, "
+            "trapezoids) in the legend, lower is better. "
+            + population_sentence(pipelines, counts, missing))

@@ -25,10 +25,10 @@ _FIXED = {
     "variance_decomposition": "Share of the AUROC variance over configurations explained by "
                               "each factor (eta squared and partial eta squared, type II ANOVA, "
                               "bootstrap 95 % CIs).",
-    "calibration_dca": "Fig 1. Calibration (10 uniform bins, LOESS with its band, the ground "
+    "calibration_dca": "Figure 1. Calibration (10 uniform bins, LOESS with its band, the ground "
                        "truth's calibration slope, O:E, Brier and IPA) and decision curves "
                        "(1-30 %) of the standard pipelines.",
-    "probability_distributions": "Fig 4. Predicted probabilities of glaucoma by true class: A "
+    "probability_distributions": "Figure 4. Predicted probabilities of glaucoma by true class: A "
                                  "the ground truth with class means and discrimination slope, "
                                  "B four standard pipelines.",
     "roc_risk_coverage": "S1. ROC with a subject-bootstrap band and risk-coverage (|p - 0.5| "

@@ -228,8 +228,9 @@ class ProbabilityDistributions(FigureOutput):
     def run(self):
         _use_agg()
         from plr_luigi.analysis import pipeline_performance as perf
-        from plr_luigi.figures.pipeline_style import population_sentence, subject_counts
+        from plr_luigi.figures.pipeline_style import subject_counts
         from plr_luigi.figures.probability_distributions import (
+            distributions_caption,
             plot_probability_distributions,
         )
         from plr_luigi.study import schema
@@ -244,20 +245,8 @@ class ProbabilityDistributions(FigureOutput):
                    if n in data]
         fig = plot_probability_distributions(data, pipelines, panel_a, panel_b, missing,
                                              is_synthetic(provenance))
-        counts = subject_counts(rows)
-        caption = ("Fig 4. Predicted probability of glaucoma (bootstrap mean) of each test "
-                   "subject by true class: Gaussian kernel densities (Silverman's bandwidth), "
-                   "a rug of the subjects. ")
-        if panel_a is not None:
-            d = data[panel_a]
-            caption += (f"A: {pipelines[panel_a]['label']}, class means (dashed) "
-                        f"{d['mean_0']:.3f} (control, n = {d['n_0']}) and {d['mean_1']:.3f} "
-                        f"(glaucoma, n = {d['n_1']}); discrimination slope "
-                        f"{d['discrimination_slope']:.3f}. ")
-        caption += ("B: " + ", ".join(pipelines[n]["label"] for n in panel_b) + ". "
-                    "Plotted: the test subjects above, not the 152 / 56 of the whole cohort "
-                    "that the published legend gives. " + population_sentence(
-                        pipelines, counts, missing))
+        caption = distributions_caption(data, pipelines, panel_a, panel_b,
+                                        subject_counts(rows), missing)
         save_figure(fig, figure_data(
             self.figure_name(), "queries.standard_pipeline_rows(predictions) -> "
             "analysis.pipeline_performance.distribution_panel", provenance, data,
@@ -276,8 +265,11 @@ class RocRiskCoverage(FigureOutput):
     def run(self):
         _use_agg()
         from plr_luigi.analysis import pipeline_performance as perf
-        from plr_luigi.figures.pipeline_style import population_sentence, subject_counts
-        from plr_luigi.figures.roc_risk_coverage import plot_roc_risk_coverage
+        from plr_luigi.figures.pipeline_style import subject_counts
+        from plr_luigi.figures.roc_risk_coverage import (
+            plot_roc_risk_coverage,
+            roc_risk_coverage_caption,
+        )
         from plr_luigi.study import schema
 
         with self.database() as (con, provenance):
@@ -285,12 +277,7 @@ class RocRiskCoverage(FigureOutput):
                 con, schema.PREDICTIONS, ("subject_code",))
         data = perf.per_pipeline(rows, pipelines, perf.roc_risk_coverage_panels)
         fig = plot_roc_risk_coverage(data, pipelines, missing, is_synthetic(provenance))
-        caption = ("S1. A: ROC curves of the bootstrap-mean predictions with a 95 % band (2.5 "
-                   "/ 97.5 percentiles over 200 resamples of the test subjects, seeded), AUROC "
-                   "in the legend. B: risk-coverage: subjects ordered by |p - 0.5|, most "
-                   "confident first; risk = error rate at threshold 0.5 of the subjects kept; "
-                   "AURC (area under the curve, trapezoids) in the legend, lower is better. "
-                   + population_sentence(pipelines, subject_counts(rows), missing))
+        caption = roc_risk_coverage_caption(pipelines, subject_counts(rows), missing)
         save_figure(fig, figure_data(
             self.figure_name(), "queries.standard_pipeline_rows(predictions) -> "
             "analysis.pipeline_performance.roc_risk_coverage_panels", provenance, data,
@@ -342,11 +329,12 @@ class PredictionInstability(FigureOutput):
     def run(self):
         _use_agg()
         from plr_luigi.figures.instability import (
+            instability_caption,
             mean_interval_widths,
             plot_prediction_instability,
             samples_by_subject,
         )
-        from plr_luigi.figures.pipeline_style import population_sentence, subject_counts
+        from plr_luigi.figures.pipeline_style import subject_counts
         from plr_luigi.study import schema
 
         with self.database() as (con, provenance):
@@ -358,14 +346,7 @@ class PredictionInstability(FigureOutput):
         fig = plot_prediction_instability(rows, sampled, pipelines, missing,
                                           is_synthetic(provenance))
         widths = mean_interval_widths(rows)
-        caption = ("Fig 7. Prediction instability (Riley et al. 2023): per test subject, the "
-                   f"predictions of {schema.N_SAMPLED_BOOTSTRAP} sampled bootstrap models "
-                   "(grey; the same seeded sample of iterations for every subject of a run) "
-                   "against the subject's mean prediction (dot, by class), and the band from "
-                   "the 2.5th to the 97.5th percentile of all its bootstrap predictions. Mean "
-                   "95 % width: " + ", ".join(f"{pipelines[n]['label']} {widths[n]:.3f}"
-                                              for n in pipelines if n in widths)
-                   + ". " + population_sentence(pipelines, subject_counts(rows), missing))
+        caption = instability_caption(pipelines, widths, subject_counts(rows), missing)
         data = {"subjects": rows.to_dict(orient="records"), "samples": sampled}
         save_figure(fig, figure_data(self.figure_name(), "queries.standard_pipeline_rows("
                                      "prediction_instability, bootstrap_prediction_samples)",
