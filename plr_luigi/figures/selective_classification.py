@@ -45,6 +45,8 @@ def plot_selective_classification(rows: pd.DataFrame, pipelines: dict[str, dict]
 
 
 def _direction(before: float, after: float) -> str:
+    if after != after or before != before:  # NaN: the kept subjects are of one class
+        return "undefined"
     return "rises" if after > before else "falls" if after < before else "is unchanged"
 
 
