@@ -82,10 +82,14 @@ def plot_prediction_instability(rows: pd.DataFrame, samples: dict[str, dict[str,
                      color=pipeline_colour(name))
         ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(names):]:
-        ax.set_visible(False)
+    xlabel = "Predicted risk, mean of the bootstrap models"
     for ax in axes[-1]:
-        ax.set_xlabel("Predicted risk, mean of the bootstrap models")
+        ax.set_xlabel(xlabel)
+    for index in range(len(names), nrows * ncols):  # an empty slot: the panel above is lowest
+        axes.flat[index].set_visible(False)
+        above = axes.flat[index - ncols]
+        above.tick_params(labelbottom=True)
+        above.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel("Predicted risk, bootstrap models")
     handles, labels = axes.flat[0].get_legend_handles_labels()
