@@ -5,8 +5,11 @@ rows and are replaced by the public codes of the private lookup before anything 
 every frame this module hands out carries public codes (H001, G001) alone.
 
 The demo subjects are chosen per class by outlier share (the fraction of a subject's samples
-flagged in `outlier_mask`): the `lowest` and `highest` of each class (configs/figures.yaml,
-`demo_subjects`), so the figure shows clean and artefact-laden recordings of both classes.
+flagged in `outlier_mask`), as the study's 12 (configs/VISUALIZATION/demo_subjects.yaml: per
+class 2 with a high, 2 with an average and 2 with a low share): the `highest`, the `average`
+nearest the class's median share and the `lowest` of each class (configs/figures.yaml,
+`demo_subjects`), so the figure shows clean, typical and artefact-laden recordings of both
+classes. The study picked its subjects by hand; here the rule picks them.
 """
 
 from __future__ import annotations
@@ -45,16 +48,25 @@ def read_outlier_shares(source_db: Path, lookup: pd.DataFrame) -> pd.DataFrame:
     return merged[[PUBLIC_CODE, CLASS_LABEL, OUTLIER_SHARE]].reset_index(drop=True)
 
 
-def choose_demo_subjects(shares: pd.DataFrame, lowest: int, highest: int) -> pd.DataFrame:
-    """Per class (controls first): the `lowest` and `highest` outlier shares, ties broken by
+def choose_demo_subjects(shares: pd.DataFrame, lowest: int, average: int,
+                         highest: int) -> pd.DataFrame:
+    """Per class (controls first): the `highest` outlier shares, the `average` nearest the
+    class's median share among the others, and the `lowest`, in that order; ties broken by
     public code. A class with too few subjects is an error, not a shorter figure."""
     chosen = []
     for label, group in shares.groupby(CLASS_LABEL, sort=True):
         ordered = group.sort_values([OUTLIER_SHARE, PUBLIC_CODE])
-        if len(ordered) < lowest + highest:
-            raise ValueError(f"class {label}: {len(ordered)} subjects, {lowest + highest} needed")
-        chosen.append(ordered.head(lowest).assign(**{SELECTION: "low"}))
-        chosen.append(ordered.tail(highest).assign(**{SELECTION: "high"}))
+        if len(ordered) < lowest + average + highest:
+            raise ValueError(f"class {label}: {len(ordered)} subjects, "
+                             f"{lowest + average + highest} needed")
+        low, high = ordered.head(lowest), ordered.tail(highest).iloc[::-1]
+        rest = ordered.iloc[lowest:len(ordered) - highest]
+        distance = (rest[OUTLIER_SHARE] - group[OUTLIER_SHARE].median()).abs()
+        middle = (rest.assign(_distance=distance).sort_values(["_distance", PUBLIC_CODE])
+                  .head(average).drop(columns="_distance")
+                  .sort_values([OUTLIER_SHARE, PUBLIC_CODE], ascending=False))
+        chosen += [high.assign(**{SELECTION: "high"}), middle.assign(**{SELECTION: "average"}),
+                   low.iloc[::-1].assign(**{SELECTION: "low"})]
     return pd.concat(chosen, ignore_index=True)
 
 
@@ -81,10 +93,11 @@ def read_traces(source_db: Path, lookup: pd.DataFrame,
     return traces.reset_index(drop=True), light.reset_index(drop=True)
 
 
-def load_demo_subjects(source_db: Path, lookup: pd.DataFrame, lowest: int,
+def load_demo_subjects(source_db: Path, lookup: pd.DataFrame, lowest: int, average: int,
                        highest: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(subjects, traces, light) of the demo subjects, public codes only."""
-    subjects = choose_demo_subjects(read_outlier_shares(source_db, lookup), lowest, highest)
+    subjects = choose_demo_subjects(read_outlier_shares(source_db, lookup), lowest, average,
+                                    highest)
     traces, light = read_traces(source_db, lookup, subjects[PUBLIC_CODE].tolist())
     logger.info("demo subjects: %s", ", ".join(subjects[PUBLIC_CODE]))
     return subjects, traces, light

@@ -14,10 +14,15 @@ import numpy as np
 
 from plr_luigi.extraction import metrics
 from plr_luigi.extraction.metrics import Columns, rows_to_columns
-from plr_luigi.extraction.prediction_instability import bootstrap_prediction_summary
+from plr_luigi.extraction.prediction_instability import (
+    bootstrap_prediction_summary,
+    no_sampled_predictions,
+    sampled_bootstrap_predictions,
+)
 from plr_luigi.extraction.subjects import anonymise
 from plr_luigi.study import schema
 from plr_luigi.study.factors import ParsedRunName
+from plr_luigi.study.pipelines import standard_pipeline_of
 
 SPLITS = ("train", "val", "test")
 # Supplementary column -> metric key in the pickle.
@@ -147,14 +152,20 @@ def extract_tables(pickled: dict, run: RunIdentity,
             metrics.probability_histogram(y, p, schema.N_PROBABILITY_BINS),
         schema.DISTRIBUTION_STATS.name: metrics.distribution_stats(y, p),
         schema.DCA.name: metrics.decision_curve(y, p, schema.DCA_THRESHOLDS),
+        # The study's S2 order (schema.RETENTION_ORDER): the most confident first.
         schema.RETENTION.name: metrics.retention_curve(
-            y, p, p_std, schema.RETAINED_FRACTIONS, schema.RETENTION_NET_BENEFIT_THRESHOLD),
+            y, p, -np.abs(p - 0.5), schema.RETAINED_FRACTIONS,
+            schema.RETENTION_NET_BENEFIT_THRESHOLD),
         schema.ROC.name: roc,
         schema.COHORT.name: _cohort_metrics(pickled, name),
         schema.BOOTSTRAP_AUROC.name: {"iteration": np.arange(len(boot_auroc)),
                                       "auroc": boot_auroc},
         schema.PREDICTION_INSTABILITY.name:
             bootstrap_prediction_summary(pickled, name, public_codes, y),
+        schema.BOOTSTRAP_PREDICTION_SAMPLES.name:
+            sampled_bootstrap_predictions(pickled, name, public_codes)
+            if standard_pipeline_of(run.factors.configuration) is not None
+            else no_sampled_predictions(),
     }
     return {table.name: _with_config(tables[table.name], table, run)
             for table in schema.RUN_TABLES}

@@ -1,67 +1,74 @@
-"""Light protocol and the pupil traces of the demo subjects."""
+"""Subject traces: the demo subjects' pupil recordings, one column per class, one panel per
+subject (high, average and low outlier share): the ground-truth and the recorded trace, the
+annotated outlier points, the light windows shaded, the outlier percentage in the title."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from plr_luigi.extraction.demo_subjects import OUTLIER_SHARE, SELECTION
 from plr_luigi.extraction.subjects import CLASS_LABEL, PUBLIC_CODE
-from plr_luigi.figures.pipeline_curves import CLASS_COLOURS, CLASS_NAMES
+from plr_luigi.figures.pipeline_style import CLASS_COLOURS, CLASS_NAMES
 from plr_luigi.figures.style import mark_synthetic
 
 LIGHT_COLOURS = {"Red": "#d73027", "Blue": "#4575b4"}
 
 
+def light_windows(light: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """(light, start, end) of every stretch of time where a light is on (intensity > 0)."""
+    windows = []
+    time = light["time"].to_numpy(float)
+    for column in LIGHT_COLOURS:
+        on = light[column].to_numpy(float) > 0
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+        windows += [(column, float(time[a]), float(time[b - 1]))
+                    for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    return windows
+
+
 def plot_demo_traces(subjects: pd.DataFrame, traces: pd.DataFrame, light: pd.DataFrame,
                      synthetic: bool):
-    """subjects: plr_luigi.demo_subjects.choose_demo_subjects output (controls first); traces
-    and light: plr_luigi.demo_subjects.read_traces output. Top: the light protocol; below, one
-    column per class, one panel per subject: ground-truth pupil, recorded pupil, outliers."""
+    """subjects: demo_subjects.choose_demo_subjects output (controls first, each class high,
+    average, low); traces and light: demo_subjects.read_traces output."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     by_class = [group for _, group in subjects.groupby(CLASS_LABEL, sort=True)]
     n_rows = max(len(g) for g in by_class)
-    mosaic = [["light"] * len(by_class)] + [
-        [g[PUBLIC_CODE].iloc[i] if i < len(g) else "." for g in by_class] for i in range(n_rows)]
-    fig, axes = plt.subplot_mosaic(mosaic, figsize=(10.0, 2.0 + 1.55 * n_rows),
-                                   layout="constrained", height_ratios=[0.8] + [1.0] * n_rows)
-    # The light panel spans both columns, so it keeps its own time axis; subject panels share.
-    first = axes[subjects[PUBLIC_CODE].iloc[0]]
-    for code in subjects[PUBLIC_CODE].iloc[1:]:
-        axes[code].sharex(first)
-    ax = axes["light"]
-    for column, colour in LIGHT_COLOURS.items():
-        ax.plot(light["time"], light[column], color=colour, label=f"{column} light")
-    ax.set_ylabel("Intensity\n(relative)")
-    ax.set_xlabel("Time (s)")
-    ax.set_title("Light protocol", fontsize=9, loc="left")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    for subject in subjects.itertuples(index=False):
-        code = getattr(subject, PUBLIC_CODE)
-        ax = axes[code]
-        trace = traces[traces[PUBLIC_CODE] == code]
-        flagged = trace["outlier_mask"] == 1
-        ax.plot(trace["time"], trace["pupil_orig"], color="#bdbdbd", linewidth=0.6,
-                label="Recorded")
-        ax.plot(trace["time"], trace["pupil_gt"], color="black", linewidth=0.9,
-                label="Ground truth")
-        ax.plot(trace["time"][flagged], trace["pupil_orig"][flagged], ".", markersize=2,
-                color="#e08214", label="Outlier (annotated)")
-        label = getattr(subject, CLASS_LABEL)
-        ax.set_title(f"{code} ({CLASS_NAMES[label].lower()}, {getattr(subject, SELECTION)} "
-                     f"outlier share: {100 * getattr(subject, OUTLIER_SHARE):.1f}%)",
-                     fontsize=8, loc="left", color=CLASS_COLOURS[label])
-        ax.set_ylabel("Pupil size")
-        ax.grid(alpha=0.3)
-    bottom = {code for code in mosaic[-1] if code != "."}
-    for code in subjects[PUBLIC_CODE]:
-        if code in bottom:
-            axes[code].set_xlabel("Time (s)")
-        else:  # the column's time axis is labelled once, at its bottom
-            axes[code].tick_params(labelbottom=False)
-    handles, labels = axes[subjects[PUBLIC_CODE].iloc[0]].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
-    fig.suptitle("Pupillary light reflex of the demo subjects (anonymised codes)", fontsize=10,
+    fig, axes = plt.subplots(n_rows, len(by_class), figsize=(11.0, 1.0 + 1.55 * n_rows),
+                             sharex=True, squeeze=False, layout="constrained")
+    windows = light_windows(light)
+    for column, group in enumerate(by_class):
+        for row, subject in enumerate(group.itertuples(index=False)):
+            ax = axes[row, column]
+            code, label = getattr(subject, PUBLIC_CODE), getattr(subject, CLASS_LABEL)
+            for name, start, end in windows:
+                ax.axvspan(start, end, color=LIGHT_COLOURS[name], alpha=0.1, linewidth=0)
+            trace = traces[traces[PUBLIC_CODE] == code]
+            flagged = trace["outlier_mask"] == 1
+            ax.plot(trace["time"], trace["pupil_orig"], color="#9e9e9e", linewidth=0.6,
+                    label="Recorded (raw)")
+            ax.plot(trace["time"], trace["pupil_gt"], color="black", linewidth=0.9,
+                    label="Ground truth")
+            ax.plot(trace["time"][flagged], trace["pupil_orig"][flagged], ".", markersize=2,
+                    color="#e08214", label="Outlier (annotated)")
+            ax.set_title(f"{code} ({CLASS_NAMES[label].lower()}, {getattr(subject, SELECTION)}"
+                         f" outlier share): {100 * getattr(subject, OUTLIER_SHARE):.1f} % "
+                         "outliers", fontsize=8, loc="left", color=CLASS_COLOURS[label])
+            ax.grid(alpha=0.3)
+            if column == 0:
+                ax.set_ylabel("Pupil size")
+        for row in range(len(group), n_rows):
+            axes[row, column].set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("Time (s)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles += [Patch(color=colour, alpha=0.25) for colour in LIGHT_COLOURS.values()]
+    labels += [f"{name} light on" for name in LIGHT_COLOURS]
+    fig.legend(handles, labels, loc="outside lower center", ncols=5, fontsize=8, frameon=False)
+    fig.suptitle(f"Pupillary light reflex of {len(subjects)} demo subjects (anonymised codes): "
+                 "per class the highest, average and lowest outlier shares", fontsize=10,
                  x=0.02, ha="left")
     if synthetic:
         mark_synthetic(fig)

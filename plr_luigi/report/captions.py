@@ -16,11 +16,10 @@ _FIXED = {
                                  "and net benefit at a 0.15 threshold over all "
                                  "configurations, by level of each factor. Dashed lines: a "
                                  "perfectly calibrated model.",
-    "prediction_instability": "Figure 7. Prediction instability (after Riley et al. 2023): each "
-                              "test subject's 1000 bootstrap predictions against their mean "
-                              "(dot: median; thick bar: quartiles; thin bar: 2.5-97.5 %), one "
-                              "panel per standard CatBoost pipeline; titles give the mean width "
-                              "of the 95 % band.",
+    "prediction_instability": "Figure 7. Prediction instability (after Riley et al. 2023): per "
+                              "test subject 200 sampled bootstrap predictions against its mean "
+                              "and the 95 % band, one panel per standard pipeline; titles give "
+                              "the mean width of the 95 % band.",
     "heatmap_outlier_imputation": "Mean AUROC of each outlier-detection x imputation pair.",
     "specification_curve": "S8. Specification curve: the CatBoost configurations on "
                            "handcrafted features ranked by AUROC with their 95 % bootstrap CIs, "
@@ -59,18 +58,16 @@ _FIXED = {
                               "features, auroc ~ classifier + outlier + imputation (n per panel "
                               "in its title). Type I shares depend on the order the factors "
                               "enter: diamonds give each share averaged over every order.",
-    "calibration": "Calibration curves of the standard pipelines (bootstrap-mean "
-                   "probabilities, 10 uniform bins).",
-    "decision_curve": "Decision curves of the standard pipelines: net benefit against the "
-                      "threshold probability, with treat-all and treat-none.",
-    "roc": "ROC curves of the standard pipelines (bootstrap mean, 95 % band).",
-    "risk_coverage": "Risk-coverage curves: Brier score of the most certain subjects "
-                     "(lowest bootstrap SD) against the fraction retained.",
-    "selective_classification": "Selective classification: AUROC, scaled Brier score and net "
-                                "benefit of the most certain subjects against the fraction "
-                                "retained.",
-    "probability_distributions": "Predicted probabilities of glaucoma by true class, per "
-                                 "standard pipeline.",
+    "calibration_dca": "Figure 1. Calibration (10 uniform bins, LOESS with its band, the ground "
+                       "truth's calibration slope, O:E, Brier and IPA) and decision curves "
+                       "(1-30 %) of the standard pipelines.",
+    "probability_distributions": "Figure 4. Predicted probabilities of glaucoma by true class: A "
+                                 "the ground truth with class means and discrimination slope, "
+                                 "B four standard pipelines.",
+    "roc_risk_coverage": "S1. ROC with a subject-bootstrap band and risk-coverage (|p - 0.5| "
+                         "order, error rate, AURC) of the standard pipelines.",
+    "selective_classification": "S2. AUROC, net benefit at 15 % and scaled Brier of the most "
+                                "confident subjects (|p - 0.5|) against the fraction kept.",
     "shap_importance": "Figure 5. Mean |SHAP| per handcrafted feature (exact TreeSHAP of member "
                        "0 of each bootstrap ensemble on the test subjects; bar: mean over the "
                        "bootstrap models, whiskers: 2.5-97.5 percentiles), A ground truth, B "

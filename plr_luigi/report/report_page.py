@@ -151,7 +151,9 @@ def _figure_view(section: Section) -> dict:
     if view["reason"] is not None:
         return {**view, "caption": figure_caption(section.name, None)}
     meta = json.loads(section.files["json"].read_text(encoding="utf-8"))
-    return {**view, "caption": figure_caption(section.name, meta.get("subset")),
+    # A figure that describes its own data (population, n plotted) says so in its JSON.
+    caption = meta.get("caption") or figure_caption(section.name, meta.get("subset"))
+    return {**view, "caption": caption,
             "png": base64.b64encode(section.files["png"].read_bytes()).decode("ascii"),
             "missing_pipelines": meta.get("missing_pipelines") or [],
             "query": meta.get("query", "")}

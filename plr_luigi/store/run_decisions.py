@@ -26,6 +26,7 @@ from plr_luigi.study.factors import (
     invalid_levels,
     parse_run_name,
 )
+from plr_luigi.study.pipelines import standard_pipeline_of_run
 from plr_luigi.study.schema import SCHEMA_DIGEST
 
 EXTRACT = "extract"
@@ -98,8 +99,12 @@ def decide_runs(runs: list[RunSummary], registry: FactorRegistry,
 def run_fingerprint(run: RunSummary) -> str:
     """What an extraction of the run depends on besides its id: a run that finished later,
     was renamed or deleted, or a changed table schema, gives a new fingerprint and so a new
-    ExtractRun target."""
+    ExtractRun target. A standard pipeline's run (configs/pipelines.yaml) names it: its
+    extraction keeps sampled bootstrap predictions that no other run's does."""
     text = f"{run.status}|{run.end_time}|{run.lifecycle_stage}|{run.run_name}|{SCHEMA_DIGEST}"
+    standard = standard_pipeline_of_run(run.run_name)
+    if standard is not None:
+        text += f"|standard:{standard}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -28,6 +28,9 @@ class ManuscriptItem:
     grouping: str
     statistic: str
     differences: tuple[dict[str, str], ...] = field(default=())
+    # The standard pipelines (configs/pipelines.yaml names) a panel shows, where the item
+    # names them (Fig 4 B: four of them); empty: every standard pipeline.
+    pipelines: tuple[str, ...] = field(default=())
 
 
 @lru_cache(maxsize=4)
@@ -45,7 +48,8 @@ def load_manuscript_items(path: Path = MANUSCRIPT_CONFIG_PATH) -> tuple[Manuscri
             population=entry["population"],
             population_levels=dict(populations[entry["population"]]),
             grouping=entry["grouping"], statistic=entry["statistic"],
-            differences=tuple(entry.get("differences", ()))))
+            differences=tuple(entry.get("differences", ())),
+            pipelines=tuple(entry.get("pipelines", ()))))
     claimed = [stem for item in items for stem in item.outputs]
     repeated = sorted({stem for stem in claimed if claimed.count(stem) > 1})
     if repeated:

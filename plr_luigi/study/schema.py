@@ -68,6 +68,8 @@ DCA_THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(1, 51))
 # Retained fractions for selective classification: 0.05 .. 1.00 in steps of 0.05.
 RETAINED_FRACTIONS = tuple(round(0.05 * i, 2) for i in range(1, 21))
 RETENTION_NET_BENEFIT_THRESHOLD = 0.15
+# How retention_metrics orders subjects (named here so that a change re-extracts every run).
+RETENTION_ORDER = "descending |p - 0.5| of the bootstrap-mean probability, stable"
 N_CALIBRATION_BINS = 10
 N_PROBABILITY_BINS = 10
 N_ROC_POINTS = 101  # common FPR grid 0, 0.01, .., 1 for bootstrap-averaged ROC curves
@@ -221,7 +223,8 @@ RETENTION = Table(
            required=False),
         _c("net_benefit", "DOUBLE", "net benefit at threshold 0.15"),
     ),
-    "selective classification: most certain subjects first (lowest bootstrap std)",
+    "selective classification: most confident subjects first (largest |p - 0.5| of the "
+    "bootstrap-mean probability, as the study's S2), the first fraction kept",
     rows_per_config=len(RETAINED_FRACTIONS),
 )
 
@@ -287,9 +290,31 @@ PREDICTION_INSTABILITY = Table(
     rows_per_config="n_test",
 )
 
+# Bootstrap predictions kept per test subject of a standard pipeline's run (Fig 7 draws them
+# against the subject's mean, as the study draws 200 sampled bootstrap models): the same
+# N_SAMPLED_BOOTSTRAP iterations for every subject of a run, drawn without replacement by a
+# generator seeded with BOOTSTRAP_SAMPLE_SEED, so a rebuild keeps the same rows.
+N_SAMPLED_BOOTSTRAP = 200
+BOOTSTRAP_SAMPLE_SEED = 20240523
+
+BOOTSTRAP_PREDICTION_SAMPLES = Table(
+    "bootstrap_prediction_samples",
+    (
+        CONFIG_ID,
+        _c("subject_code", "VARCHAR", "anonymised code (H001.., G001..)"),
+        _c("iteration", "INTEGER", "the bootstrap iteration (0-based index into the run's "
+           "1000); the same sampled iterations for every subject of the run"),
+        _c("y_prob", "DOUBLE", "that iteration's model's predicted probability for the subject"),
+    ),
+    f"standard pipelines only (configs/pipelines.yaml): per test subject, the predictions of "
+    f"{N_SAMPLED_BOOTSTRAP} sampled bootstrap models (all of them if the run has fewer); no rows "
+    "for any other configuration",
+)
+
 RUN_TABLES: tuple[Table, ...] = (
     ESSENTIAL, SUPPLEMENTARY, PREDICTIONS, CALIBRATION, PROBABILITY_DISTRIBUTIONS,
     DISTRIBUTION_STATS, DCA, RETENTION, ROC, COHORT, BOOTSTRAP_AUROC, PREDICTION_INSTABILITY,
+    BOOTSTRAP_PREDICTION_SAMPLES,
 )
 
 PROVENANCE = Table(
@@ -475,7 +500,8 @@ def _schema_digest() -> str:
                       repr(DCA_THRESHOLDS), repr(RETAINED_FRACTIONS),
                       repr(RETENTION_NET_BENEFIT_THRESHOLD), repr(N_CALIBRATION_BINS),
                       repr(N_PROBABILITY_BINS), repr(N_ROC_POINTS),
-                      repr(INSTABILITY_QUANTILES)])
+                      repr(INSTABILITY_QUANTILES), RETENTION_ORDER,
+                      repr((N_SAMPLED_BOOTSTRAP, BOOTSTRAP_SAMPLE_SEED))])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -31,8 +31,6 @@ from plr_luigi.tasks.settings import plr
 logger = logging.getLogger(__name__)
 
 COMPARED_FACTORS = ("outlier_method", "imputation_method", "classifier")
-CURVE_KINDS = ("calibration", "decision_curve", "roc", "risk_coverage",
-               "selective_classification", "probability_distributions")
 TOP_PIPELINES = "top_pipelines"
 # S3 (a), (b), (c), then the extended diagrams (analysis.statistical_inputs.BLOCK_DESIGNS).
 CRITICAL_DIFFERENCE_SCOPES = ("outlier_method", "imputation_method", "outlier_category",
@@ -199,70 +197,204 @@ class VarianceDecomposition(FigureOutput):
                        "order of entry (type I shares depend on the order)"), self.output())
 
 
-class PipelineCurves(FigureOutput):
-    """Reads one detail table for the standard pipelines (configs/pipelines.yaml); writes their
-    curves of one kind. A standard pipeline missing from the database is logged, named on the
-    figure and in its JSON, never substituted."""
+def _standard_pipeline_rows(con, table, order_by: tuple[str, ...]):
+    """(pipelines, rows, found, missing): the standard pipelines of configs/pipelines.yaml and
+    the rows of one detail table of those in the database; a missing one is logged and named,
+    never substituted."""
+    from plr_luigi.database import queries
+    from plr_luigi.study.configs import load_standard_pipelines
 
-    kind = luigi.ChoiceParameter(choices=CURVE_KINDS, description="which curves")
+    pipelines = load_standard_pipelines()
+    rows, found, missing = queries.standard_pipeline_rows(con, table, order_by, pipelines)
+    if missing:
+        logger.warning("%s: standard pipelines not in the database: %s", table.name, missing)
+    if rows.empty:
+        raise DataUnavailableError("none of the standard pipelines is in the database")
+    return pipelines, rows, found, missing
+
+
+def _ground_truth(pipelines: dict[str, dict], shown) -> str | None:
+    """The ground-truth standard pipeline (category ground_truth) if shown."""
+    return next((n for n, spec in pipelines.items()
+                 if spec["category"] == "ground_truth" and n in shown), None)
+
+
+def _pipeline_fields(found, missing: list[str]) -> dict:
+    return {"pipelines": found.to_dict(orient="records"), "missing_pipelines": missing}
+
+
+class CalibrationDecisionCurves(FigureOutput):
+    """Reads the standard pipelines' test predictions; writes Fig 1: calibration (bins, LOESS
+    with its band, the ground truth's STRATOS box) and decision curves (1-30 %)."""
 
     def figure_name(self) -> str:
-        return self.kind
+        return "calibration_dca"
 
     def run(self):
         _use_agg()
-        from plr_luigi.database import queries
-        from plr_luigi.figures.pipeline_curves import CURVES, plot_pipeline_curves
-        from plr_luigi.study.configs import load_standard_pipelines
+        from plr_luigi.analysis import pipeline_performance as perf
+        from plr_luigi.figures.calibration_dca import (
+            calibration_dca_caption,
+            plot_calibration_dca,
+        )
+        from plr_luigi.figures.pipeline_style import subject_counts
+        from plr_luigi.study import schema
 
-        pipelines = load_standard_pipelines()
-        curve = CURVES[self.kind]
         with self.database() as (con, provenance):
-            rows, found, missing = queries.standard_pipeline_rows(con, curve.table,
-                                                                  curve.order_by, pipelines)
-        if missing:
-            logger.warning("%s: standard pipelines not in the database: %s", self.kind, missing)
-        fig = plot_pipeline_curves(self.kind, rows, missing, subset_label(
-            queries.shared_levels(pipelines)), is_synthetic(provenance))
-        save_figure(fig, figure_data(self.figure_name(), "queries.standard_pipeline_rows",
-                                     provenance, rows.to_dict(orient="records"),
-                                     table=curve.table.name,
-                                     pipelines=found.to_dict(orient="records"),
-                                     missing_pipelines=missing), self.output())
+            pipelines, rows, found, missing = _standard_pipeline_rows(
+                con, schema.PREDICTIONS, ("subject_code",))
+        data = perf.per_pipeline(rows, pipelines, perf.calibration_dca_panels)
+        box = _ground_truth(pipelines, data)
+        prevalence = data[box or next(iter(data))]["summary"]["prevalence"]
+        fig = plot_calibration_dca(data, pipelines, missing, box, prevalence, perf.DCA_MARKERS,
+                                   is_synthetic(provenance))
+        caption = calibration_dca_caption(pipelines, box, data, subject_counts(rows),
+                                          missing)
+        save_figure(fig, figure_data(
+            self.figure_name(), "queries.standard_pipeline_rows(predictions) -> "
+            "analysis.pipeline_performance.calibration_dca_panels", provenance, data,
+            caption=caption, box_pipeline=box, prevalence=prevalence,
+            dca_markers=list(perf.DCA_MARKERS), loess_span=perf.LOESS_SPAN,
+            band_resamples=perf.N_BAND_BOOTSTRAP, band_seed=perf.BAND_SEED,
+            **_pipeline_fields(found, missing)), self.output())
+
+
+class ProbabilityDistributions(FigureOutput):
+    """Reads the standard pipelines' test predictions; writes Fig 4: the ground truth's class
+    densities with rug, means and discrimination slope (A), four pipelines' densities (B)."""
+
+    def figure_name(self) -> str:
+        return "probability_distributions"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.analysis import pipeline_performance as perf
+        from plr_luigi.figures.pipeline_style import subject_counts
+        from plr_luigi.figures.probability_distributions import (
+            distributions_caption,
+            plot_probability_distributions,
+        )
+        from plr_luigi.study import schema
+        from plr_luigi.study.manuscript import item_of_output
+
+        with self.database() as (con, provenance):
+            pipelines, rows, found, missing = _standard_pipeline_rows(
+                con, schema.PREDICTIONS, ("subject_code",))
+        data = perf.per_pipeline(rows, pipelines, perf.distribution_panel)
+        panel_a = _ground_truth(pipelines, data)
+        panel_b = [n for n in (item_of_output(self.figure_name()).pipelines or pipelines)
+                   if n in data]
+        fig = plot_probability_distributions(data, pipelines, panel_a, panel_b, missing,
+                                             is_synthetic(provenance))
+        caption = distributions_caption(data, pipelines, panel_a, panel_b,
+                                        subject_counts(rows), missing)
+        save_figure(fig, figure_data(
+            self.figure_name(), "queries.standard_pipeline_rows(predictions) -> "
+            "analysis.pipeline_performance.distribution_panel", provenance, data,
+            caption=caption, panel_a=panel_a, panel_b=panel_b,
+            discrimination_slope={n: d["discrimination_slope"] for n, d in data.items()},
+            **_pipeline_fields(found, missing)), self.output())
+
+
+class RocRiskCoverage(FigureOutput):
+    """Reads the standard pipelines' test predictions; writes S1: ROC of the mean predictions
+    with a 200x subject-bootstrap band, and risk-coverage (|p - 0.5| order, error rate, AURC)."""
+
+    def figure_name(self) -> str:
+        return "roc_risk_coverage"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.analysis import pipeline_performance as perf
+        from plr_luigi.figures.pipeline_style import subject_counts
+        from plr_luigi.figures.roc_risk_coverage import (
+            plot_roc_risk_coverage,
+            roc_risk_coverage_caption,
+        )
+        from plr_luigi.study import schema
+
+        with self.database() as (con, provenance):
+            pipelines, rows, found, missing = _standard_pipeline_rows(
+                con, schema.PREDICTIONS, ("subject_code",))
+        data = perf.per_pipeline(rows, pipelines, perf.roc_risk_coverage_panels)
+        fig = plot_roc_risk_coverage(data, pipelines, missing, is_synthetic(provenance))
+        caption = roc_risk_coverage_caption(pipelines, subject_counts(rows), missing)
+        save_figure(fig, figure_data(
+            self.figure_name(), "queries.standard_pipeline_rows(predictions) -> "
+            "analysis.pipeline_performance.roc_risk_coverage_panels", provenance, data,
+            caption=caption, auroc={n: d["roc"]["auroc"] for n, d in data.items()},
+            aurc={n: d["aurc"] for n, d in data.items()}, band_seed=perf.BAND_SEED,
+            **_pipeline_fields(found, missing)), self.output())
+
+
+class SelectiveClassification(FigureOutput):
+    """Reads retention_metrics of the standard pipelines; writes S2: AUROC, net benefit at 15 %
+    and scaled Brier against the retained fraction (most confident by |p - 0.5| first)."""
+
+    def figure_name(self) -> str:
+        return "selective_classification"
+
+    def run(self):
+        _use_agg()
+        from plr_luigi.analysis.pipeline_performance import auroc_by_retention
+        from plr_luigi.figures.pipeline_style import subject_counts
+        from plr_luigi.figures.selective_classification import (
+            plot_selective_classification,
+            selective_caption,
+        )
+        from plr_luigi.study import schema
+
+        with self.database() as (con, provenance):
+            pipelines, rows, found, missing = _standard_pipeline_rows(
+                con, schema.RETENTION, ("retained_fraction",))
+            _, subjects, _, _ = _standard_pipeline_rows(con, schema.PREDICTIONS,
+                                                        ("subject_code",))
+        fig = plot_selective_classification(rows, pipelines, missing, is_synthetic(provenance))
+        half = auroc_by_retention(rows, 0.5)
+        caption = selective_caption(pipelines, half, subject_counts(subjects), missing)
+        save_figure(fig, figure_data(
+            self.figure_name(), "queries.standard_pipeline_rows(retention_metrics)",
+            provenance, rows.to_dict(orient="records"), caption=caption,
+            table=schema.RETENTION.name, order=schema.RETENTION_ORDER,
+            auroc_all_vs_half=half, **_pipeline_fields(found, missing)), self.output())
 
 
 class PredictionInstability(FigureOutput):
-    """Reads prediction_instability for the standard CatBoost pipelines; writes each test
-    subject's bootstrap predictions against their mean, one panel per pipeline."""
+    """Reads prediction_instability and bootstrap_prediction_samples of the standard
+    pipelines; writes Fig 7: per test subject 200 sampled bootstrap predictions against its
+    mean, the 95 % band, one panel per pipeline."""
 
     def figure_name(self) -> str:
         return "prediction_instability"
 
     def run(self):
         _use_agg()
-        from plr_luigi.analysis.figure_number_specs import catboost_pipelines
-        from plr_luigi.database import queries
         from plr_luigi.figures.instability import (
+            instability_caption,
             mean_interval_widths,
             plot_prediction_instability,
+            samples_by_subject,
         )
+        from plr_luigi.figures.pipeline_style import subject_counts
         from plr_luigi.study import schema
-        from plr_luigi.study.configs import load_standard_pipelines
 
-        pipelines = catboost_pipelines(load_standard_pipelines())
         with self.database() as (con, provenance):
-            rows, found, missing = queries.standard_pipeline_rows(
-                con, schema.PREDICTION_INSTABILITY, ("subject_code",), pipelines)
-        if missing:
-            logger.warning("prediction instability: pipelines not in the database: %s", missing)
-        fig = plot_prediction_instability(rows, pipelines, missing, is_synthetic(provenance))
-        save_figure(fig, figure_data(self.figure_name(), "queries.standard_pipeline_rows",
-                                     provenance, rows.to_dict(orient="records"),
+            pipelines, rows, found, missing = _standard_pipeline_rows(
+                con, schema.PREDICTION_INSTABILITY, ("subject_code",))
+            _, samples, _, _ = _standard_pipeline_rows(
+                con, schema.BOOTSTRAP_PREDICTION_SAMPLES, ("subject_code", "iteration"))
+        sampled = samples_by_subject(samples)
+        fig = plot_prediction_instability(rows, sampled, pipelines, missing,
+                                          is_synthetic(provenance))
+        widths = mean_interval_widths(rows)
+        caption = instability_caption(pipelines, widths, subject_counts(rows), missing)
+        data = {"subjects": rows.to_dict(orient="records"), "samples": sampled}
+        save_figure(fig, figure_data(self.figure_name(), "queries.standard_pipeline_rows("
+                                     "prediction_instability, bootstrap_prediction_samples)",
+                                     provenance, data, caption=caption,
                                      table=schema.PREDICTION_INSTABILITY.name,
-                                     pipelines=found.to_dict(orient="records"),
-                                     missing_pipelines=missing,
-                                     mean_interval_width=mean_interval_widths(rows)),
-                    self.output())
+                                     mean_interval_width=widths,
+                                     **_pipeline_fields(found, missing)), self.output())
 
 
 class MetricRaincloud(FigureOutput):
@@ -375,21 +507,30 @@ class DemoTraces(FigureOutput):
         import pandas as pd
 
         from plr_luigi.extraction import demo_subjects
-        from plr_luigi.figures.demo_traces import plot_demo_traces
+        from plr_luigi.figures.demo_traces import light_windows, plot_demo_traces
         from plr_luigi.study.configs import load_figure_config
 
         rule = load_figure_config()["demo_subjects"]
         subjects, traces, light = demo_subjects.load_demo_subjects(
             Path(plr().source_db), pd.read_csv(self.input()["lookup"].path),
-            rule["lowest"], rule["highest"])
+            rule["lowest"], rule["average"], rule["highest"])
         provenance = read_provenance_of(self.database_path())
         fig = plot_demo_traces(subjects, traces, light, is_synthetic(provenance))
         data = {"subjects": subjects.to_dict(orient="records"), "light": light.to_dict("list"),
+                "light_windows": light_windows(light),
                 "traces": {code: rows.drop(columns="subject_code").to_dict("list")
                            for code, rows in traces.groupby("subject_code")}}
+        per_class = subjects.groupby("class_label").size()
+        caption = (f"Subject traces: {len(subjects)} labelled subjects of the source database "
+                   f"({per_class.get(0, 0)} control, {per_class.get(1, 0)} glaucoma; public "
+                   f"codes), per class the {rule['highest']} highest outlier shares, the "
+                   f"{rule['average']} nearest the class median and the {rule['lowest']} "
+                   "lowest: recorded (raw) and ground-truth pupil trace, annotated outlier "
+                   "points, light windows shaded (red, blue); titles give the share of "
+                   "samples annotated as outliers.")
         save_figure(fig, figure_data(self.figure_name(), "demo_subjects.load_demo_subjects "
-                                     "(private source database)", provenance, data, rule=rule),
-                    self.output())
+                                     "(private source database)", provenance, data, rule=rule,
+                                     caption=caption), self.output())
 
 
 class OutlierDifficulty(FigureOutput):

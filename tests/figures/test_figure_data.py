@@ -22,18 +22,37 @@ def _data(built, stem: str) -> dict:
 
 
 def _redraw(stem: str, data: dict):
+    from plr_luigi.figures.calibration_dca import plot_calibration_dca
     from plr_luigi.figures.forest import plot_forest
     from plr_luigi.figures.heatmap import plot_heatmap
     from plr_luigi.figures.instability import plot_prediction_instability
+    from plr_luigi.figures.probability_distributions import plot_probability_distributions
     from plr_luigi.figures.raincloud import plot_metric_raincloud, plot_pipeline_type_raincloud
+    from plr_luigi.figures.roc_risk_coverage import plot_roc_risk_coverage
+    from plr_luigi.figures.selective_classification import plot_selective_classification
     from plr_luigi.figures.specification import plot_specification_curve
     from plr_luigi.figures.variance import plot_variance_decomposition
 
-    synthetic = data["synthetic"]
+    synthetic, pipelines = data["synthetic"], load_standard_pipelines()
     if stem == "variance_decomposition":
         return plot_variance_decomposition(
             {name: {**panel, "rows": pd.DataFrame(panel["rows"])}
              for name, panel in data["data"].items()}, synthetic)
+    if stem == "calibration_dca":
+        return plot_calibration_dca(data["data"], pipelines, data["missing_pipelines"],
+                                    data["box_pipeline"], data["prevalence"],
+                                    tuple(data["dca_markers"]), synthetic)
+    if stem == "probability_distributions":
+        return plot_probability_distributions(data["data"], pipelines, data["panel_a"],
+                                              data["panel_b"], data["missing_pipelines"],
+                                              synthetic)
+    if stem == "roc_risk_coverage":
+        return plot_roc_risk_coverage(data["data"], pipelines, data["missing_pipelines"],
+                                      synthetic)
+    if stem == "prediction_instability":  # its data: the subjects' rows and their samples
+        return plot_prediction_instability(pd.DataFrame(data["data"]["subjects"]),
+                                           data["data"]["samples"], pipelines,
+                                           data["missing_pipelines"], synthetic)
     frame = pd.DataFrame(data["data"])
     if stem.startswith("forest_"):
         return plot_forest(frame, data["factor"], subset_label(data["subset"]),
@@ -46,12 +65,9 @@ def _redraw(stem: str, data: dict):
                                             subset_label(data["subset"]), synthetic)
     if stem == "metric_raincloud_by_level":
         return plot_metric_raincloud(frame, data["metrics"], synthetic)
-    if stem == "prediction_instability":
-        pipelines = load_standard_pipelines()
-        shown = [*(p["pipeline"] for p in data["pipelines"]), *data["missing_pipelines"]]
-        return plot_prediction_instability(frame, {n: pipelines[n] for n in pipelines
-                                                   if n in shown},
-                                           data["missing_pipelines"], synthetic)
+    if stem == "selective_classification":
+        return plot_selective_classification(frame, pipelines, data["missing_pipelines"],
+                                             synthetic)
     assert stem.startswith("specification_curve"), stem
     return plot_specification_curve(frame, subset_label(data["subset"]),
                                      data["reference_line"]["ground_truth_auroc"], synthetic)
@@ -67,7 +83,9 @@ def _pixels(source) -> np.ndarray:
                                   "forest_classifier", "heatmap_outlier_imputation",
                                   "specification_curve", "specification_curve_all",
                                   "variance_decomposition", "metric_raincloud",
-                                  "metric_raincloud_by_level", "prediction_instability"])
+                                  "metric_raincloud_by_level", "prediction_instability",
+                                  "calibration_dca", "probability_distributions",
+                                  "roc_risk_coverage", "selective_classification"])
 def test_the_png_is_the_json_redrawn(built, stem):
     import matplotlib
 

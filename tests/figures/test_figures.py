@@ -18,21 +18,20 @@ from support.settings import plr_settings
 
 from plr_luigi.database import queries
 from plr_luigi.study.configs import load_standard_pipelines
-from plr_luigi.tasks import AurocHeatmap, DemoTraces, PipelineCurves, ReproduceAll
+from plr_luigi.tasks import AurocHeatmap, DemoTraces, ReproduceAll, RocRiskCoverage
 
 pytestmark = pytest.mark.slow
 
-CURVES = {"calibration": ("calibration_curves", "bin_index"),
-          "decision_curve": ("dca_curves", "threshold"), "roc": ("roc_curves", "fpr"),
-          "risk_coverage": ("retention_metrics", "retained_fraction"),
-          "selective_classification": ("retention_metrics", "retained_fraction"),
-          "probability_distributions": ("probability_distributions", "y_true, bin_index")}
+# The standard-pipeline figures: Fig 1, Fig 4, S1 (from the predictions), S2.
+PIPELINE_FIGURES = ["calibration_dca", "probability_distributions", "roc_risk_coverage",
+                    "selective_classification"]
 FIGURES = ["forest_outlier_method", "forest_imputation_method", "forest_classifier",
            "heatmap_outlier_imputation", "specification_curve", "specification_curve_all",
            "critical_difference_top_pipelines", "critical_difference_outlier_method",
            "critical_difference_imputation_method", "critical_difference_outlier_category",
-           "critical_difference_classifier", "variance_decomposition", *CURVES, "demo_traces",
-           "metric_raincloud", "metric_raincloud_by_level", "prediction_instability"]
+           "critical_difference_classifier", "variance_decomposition", *PIPELINE_FIGURES,
+           "demo_traces", "metric_raincloud", "metric_raincloud_by_level",
+           "prediction_instability"]
 TABLES = ["by_outlier_method", "by_imputation_method", "by_classifier", "top_pipelines",
           "variance_decomposition"]
 CATBOOST_HANDCRAFTED = "classifier = 'CatBoost' AND featurization = 'simple1.0'"
@@ -231,19 +230,108 @@ def _standard_config_ids(con) -> dict[str, str]:
     return ids
 
 
-@pytest.mark.parametrize("kind", list(CURVES))
-def test_pipeline_curve_json_is_the_table_rows_of_the_standard_pipelines(built, con, kind):
-    table, order = CURVES[kind]
-    data = _figure(built, kind)
+def _predictions(con, config_id: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = _rows(con, f"SELECT y_true, y_prob FROM predictions WHERE config_id = '{config_id}' "
+                      "ORDER BY subject_code")
+    return rows.y_true.to_numpy(int), rows.y_prob.to_numpy(float)
+
+
+@pytest.mark.parametrize("stem", PIPELINE_FIGURES)
+def test_every_standard_pipeline_is_drawn_and_the_caption_gives_the_n_plotted(built, con, stem):
+    data = _figure(built, stem)
     ids = _standard_config_ids(con)
-    assert len(ids) == 5 and data["missing_pipelines"] == []
-    got = pd.DataFrame(data["data"])
+    assert len(ids) == len(load_standard_pipelines()) and data["missing_pipelines"] == []
+    assert [p["pipeline"] for p in data["pipelines"]] == list(ids)
+    n, events = con.execute("SELECT count(*), sum(y_true) FROM predictions WHERE config_id = ?",
+                            [next(iter(ids.values()))]).fetchone()
+    assert f"n = {n} test subjects ({n - events} control, {events} glaucoma)" in data["caption"]
+    assert f"{len(ids)} of {len(ids)}" in data["caption"]
+
+
+def test_calibration_dca_is_drawn_from_each_pipelines_predictions(built, con):
+    """Fig 1: the bins are the database's calibration curves at their midpoints; the box is
+    the ground truth's, with the published least-squares slope and the logistic one
+    (essential_metrics) side by side; decision curves from 1 to 30 %."""
+    from scipy.stats import linregress
+
+    data = _figure(built, "calibration_dca")
+    ids = _standard_config_ids(con)
     for name, config_id in ids.items():
-        expected = _rows(con, f"SELECT * FROM {table} WHERE config_id = '{config_id}' "
-                              f"ORDER BY {order}")
+        bins = _rows(con, f"SELECT bin_index, prob_true, n FROM calibration_curves WHERE "
+                          f"config_id = '{config_id}' ORDER BY bin_index")
+        points = data["data"][name]["points"]
+        assert points["midpoint"] == pytest.approx(((bins.bin_index + 0.5) / 10).tolist())
+        assert points["observed"] == pytest.approx(bins.prob_true.tolist())
+        assert points["n"] == bins.n.tolist()
+        dca = _rows(con, f"SELECT threshold, net_benefit_model FROM dca_curves WHERE config_id "
+                         f"= '{config_id}' AND threshold <= 0.30 ORDER BY threshold")
+        curve = data["data"][name]["decision_curve"]
+        assert curve["threshold"] == pytest.approx(dca.threshold.tolist())
+        assert curve["net_benefit_model"] == pytest.approx(dca.net_benefit_model.tolist())
+    assert data["box_pipeline"] == "ground_truth"
+    box = data["data"]["ground_truth"]["summary"]
+    y, p = _predictions(con, ids["ground_truth"])
+    logit = np.log(p / (1 - p))
+    assert box["calibration_slope_ols_published"] == pytest.approx(linregress(logit, y).slope)
+    essential = con.execute("SELECT calibration_slope, o_e_ratio, brier_of_mean_prob, "
+                            "prevalence FROM essential_metrics WHERE config_id = ?",
+                            [ids["ground_truth"]]).fetchone()
+    assert box["calibration_slope_logistic"] == pytest.approx(essential[0], rel=1e-6)
+    assert box["o_e_ratio"] == pytest.approx(essential[1])
+    assert box["brier"] == pytest.approx(essential[2])
+    assert box["ipa"] == pytest.approx(1 - essential[2] / (y.mean() * (1 - y.mean())))
+    assert data["prevalence"] == pytest.approx(y.mean())
+    assert "as published (least squares" in data["caption"] and "logistic" in data["caption"]
+
+
+def test_probability_distributions_show_the_ground_truth_and_four_pipelines(built, con):
+    data = _figure(built, "probability_distributions")
+    ids = _standard_config_ids(con)
+    assert data["panel_a"] == "ground_truth"
+    assert data["panel_b"] == ["ground_truth", "best_ensemble", "best_single_foundation_model",
+                               "traditional"]
+    for name, config_id in ids.items():
+        y, p = _predictions(con, config_id)
+        d = data["data"][name]
+        assert d["discrimination_slope"] == pytest.approx(p[y == 1].mean() - p[y == 0].mean())
+        assert (d["n_0"], d["n_1"]) == ((y == 0).sum(), (y == 1).sum())
+    assert "152 / 56" in data["caption"]  # says that what is plotted is not the cohort
+
+
+def test_roc_and_risk_coverage_are_of_the_mean_predictions(built, con):
+    from sklearn.metrics import roc_auc_score
+
+    data = _figure(built, "roc_risk_coverage")
+    for name, config_id in _standard_config_ids(con).items():
+        y, p = _predictions(con, config_id)
+        d = data["data"][name]
+        assert d["roc"]["auroc"] == pytest.approx(roc_auc_score(y, p))
+        assert data["auroc"][name] == pytest.approx(roc_auc_score(y, p))
+        order = sorted(range(len(p)), key=lambda i: -abs(p[i] - 0.5))
+        wrong = [int((p[i] > 0.5) != y[i]) for i in order]
+        assert d["risk_coverage"]["risk"][-1] == pytest.approx(sum(wrong) / len(wrong))
+        assert data["aurc"][name] == pytest.approx(d["aurc"])
+
+
+def test_selective_classification_rows_are_retention_metrics_in_confidence_order(built, con):
+    from sklearn.metrics import roc_auc_score
+
+    data = _figure(built, "selective_classification")
+    got = pd.DataFrame(data["data"])
+    for name, config_id in _standard_config_ids(con).items():
+        expected = _rows(con, f"SELECT * FROM retention_metrics WHERE config_id = "
+                              f"'{config_id}' ORDER BY retained_fraction")
         mine = got[got.pipeline == name].drop(columns="pipeline").reset_index(drop=True)
-        assert len(mine) == len(expected) > 0, name
         pd.testing.assert_frame_equal(mine[expected.columns], expected, check_dtype=False)
+        # The half kept is the most confident by |p - 0.5|, recomputed here.
+        y, p = _predictions(con, config_id)
+        kept = np.argsort(-np.abs(p - 0.5), kind="stable")[:round(0.5 * len(p))]
+        half = expected[expected.retained_fraction == 0.5].iloc[0]
+        assert half.auroc == pytest.approx(roc_auc_score(y[kept], p[kept]))
+        direction = "rises" if half.auroc > expected.auroc.iloc[-1] else "falls"
+        label = load_standard_pipelines()[name]["label"]
+        assert f"{label} {expected.auroc.iloc[-1]:.3f} -> {half.auroc:.3f} ({direction})" \
+            in data["caption"]
 
 
 def test_a_missing_standard_pipeline_is_reported_not_substituted(built, tmp_path, monkeypatch,
@@ -256,14 +344,13 @@ def test_a_missing_standard_pipeline_is_reported_not_substituted(built, tmp_path
                              "classifier": "CatBoost", "featurization": "simple1.0"}}
     for module in (configs, display):  # where the task and the colour lookup find it
         monkeypatch.setattr(module, "load_standard_pipelines", lambda: pipelines)
-    monkeypatch.setattr("plr_luigi.figures.pipeline_curves.load_standard_pipelines",
-                        lambda: pipelines)
     with plr_settings(**{**built["settings"], "output_dir": str(tmp_path)}), \
             caplog.at_level(logging.WARNING):
-        assert luigi_build([PipelineCurves(kind="roc")])
-    data = json.loads((tmp_path / "figures" / "roc.json").read_text())
+        assert luigi_build([RocRiskCoverage()])
+    data = json.loads((tmp_path / "figures" / "roc_risk_coverage.json").read_text())
     assert data["missing_pipelines"] == ["phantom"]
-    assert {row["pipeline"] for row in data["data"]} == set(load_standard_pipelines())
+    assert set(data["data"]) == set(load_standard_pipelines())
+    assert "not in the database: Phantom pipeline" in data["caption"]
     assert "phantom" in caplog.text
 
 
@@ -273,15 +360,21 @@ def luigi_build(tasks) -> bool:
     return luigi.build(tasks, local_scheduler=True)
 
 
-def test_demo_traces_show_eight_anonymised_subjects_chosen_by_outlier_share(built, small_store):
+def test_demo_traces_show_twelve_anonymised_subjects_chosen_by_outlier_share(built,
+                                                                           small_store):
     data = _figure(built, "demo_traces")
     subjects = pd.DataFrame(data["data"]["subjects"])
     codes = subjects.subject_code.tolist()
-    assert len(codes) == 8 and all(re.fullmatch(r"[HG]\d{3}", c) for c in codes)
-    assert [c[0] for c in codes] == list("HHHHGGGG")
+    assert len(codes) == 12 and all(re.fullmatch(r"[HG]\d{3}", c) for c in codes)
+    assert [c[0] for c in codes] == list("HHHHHHGGGGGG")
+    assert subjects.selection.tolist() == ["high"] * 2 + ["average"] * 2 + ["low"] * 2 \
+        + ["high"] * 2 + ["average"] * 2 + ["low"] * 2
     assert set(data["data"]["traces"]) == set(codes)
     assert all(len(t["time"]) == 1981 and t["pupil_gt"] for t in data["data"]["traces"].values())
     assert set(data["data"]["light"]) == {"time", "Red", "Blue"}
+    assert {w[0] for w in data["data"]["light_windows"]} == {"Red", "Blue"}
+    assert "12 labelled subjects" in data["caption"] and "6 control, 6 glaucoma" in \
+        data["caption"]
     # The rule, recomputed from the private source database and lookup.
     lookup = pd.read_csv(built["work"] / "data" / "private" / "subject_lookup.csv")
     with sqlite3.connect(small_store.source_db) as source:
@@ -290,8 +383,13 @@ def test_demo_traces_show_eight_anonymised_subjects_chosen_by_outlier_share(buil
     shares = lookup.merge(shares, on="original_code")
     for label, prefix in ((0, "H"), (1, "G")):
         ordered = shares[shares.class_label == label].sort_values(["share", "subject_code"])
-        expected = [*ordered.subject_code[:2], *ordered.subject_code[-2:]]
-        assert [c for c in codes if c[0] == prefix] == expected
+        low, high = list(ordered.subject_code[:2]), list(ordered.subject_code[-2:])
+        rest = ordered.iloc[2:-2]
+        median = shares[shares.class_label == label].share.median()
+        nearest = rest.assign(d=(rest.share - median).abs()).sort_values(["d", "subject_code"])
+        mine = [c for c in codes if c[0] == prefix]
+        assert set(mine[:2]) == set(high) and set(mine[4:]) == set(low)
+        assert set(mine[2:4]) == set(nearest.subject_code[:2])
     text = (built["outputs"] / "figures" / "demo_traces.json").read_text()
     assert not re.search(r"PLR\d+", text)
 

@@ -26,11 +26,9 @@ def _numbers(built) -> dict[str, str]:
     return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}", tex))
 
 
-def _catboost_config_ids(con) -> dict[str, str]:
+def _standard_config_ids(con) -> dict[str, str]:
     ids = {}
     for name, p in load_standard_pipelines().items():
-        if p["classifier"] != "CatBoost":
-            continue
         levels = [p["outlier_method"], p["imputation_method"], p["classifier"],
                   p["featurization"]]
         row = con.execute(f"SELECT config_id FROM essential_metrics WHERE {LEVELS} UNION ALL "
@@ -40,11 +38,11 @@ def _catboost_config_ids(con) -> dict[str, str]:
     return ids
 
 
-def test_instability_figure_plots_each_catboost_pipelines_subjects(built, con):
+def test_instability_figure_plots_each_standard_pipelines_subjects(built, con):
     data = _figure(built, "prediction_instability")
-    ids = _catboost_config_ids(con)
-    assert len(ids) == 5 and data["missing_pipelines"] == []
-    got = pd.DataFrame(data["data"])
+    ids = _standard_config_ids(con)
+    assert len(ids) == len(load_standard_pipelines()) and data["missing_pipelines"] == []
+    got = pd.DataFrame(data["data"]["subjects"])
     numbers = _numbers(built)
     for name, config_id in ids.items():
         expected = con.execute("SELECT * FROM prediction_instability WHERE config_id = ? "
@@ -54,9 +52,32 @@ def test_instability_figure_plots_each_catboost_pipelines_subjects(built, con):
         pd.testing.assert_frame_equal(mine[expected.columns], expected, check_dtype=False)
         width = float((expected.p_q97_5 - expected.p_q02_5).mean())
         assert data["mean_interval_width"][name] == pytest.approx(width)
+        assert f"{load_standard_pipelines()[name]['label']} {width:.3f}" in data["caption"]
         macro = "instabilityWidth" + "".join(p.capitalize() for p in name.split("_"))
         assert float(numbers[macro]) == pytest.approx(width, abs=5e-4)
+        # Each subject's cloud: its sampled bootstrap predictions, in iteration order.
+        samples = con.execute("SELECT subject_code, iteration, y_prob FROM "
+                              "bootstrap_prediction_samples WHERE config_id = ? ORDER BY "
+                              "subject_code, iteration", [config_id]).df()
+        n_boot = con.execute("SELECT n_bootstrap FROM essential_metrics WHERE config_id = ?",
+                             [config_id]).fetchone()[0]
+        assert len(samples) == len(expected) * min(200, n_boot)
+        for code, part in samples.groupby("subject_code"):
+            assert data["data"]["samples"][name][code] == pytest.approx(part.y_prob.tolist())
     assert not re.search(r"PLR\d+", json.dumps(data))
+
+
+def test_sampled_predictions_are_kept_for_the_standard_pipelines_alone(con):
+    kept = {r[0] for r in con.execute("SELECT DISTINCT config_id FROM "
+                                      "bootstrap_prediction_samples").fetchall()}
+    assert kept == set(_standard_config_ids(con).values())
+    # They are the run's bootstrap predictions: their mean is near the subject's mean over all
+    # iterations, and inside its 2.5-97.5 % band most of the time.
+    joined = con.execute("SELECT s.y_prob, i.p_q02_5, i.p_q97_5 FROM "
+                         "bootstrap_prediction_samples s JOIN prediction_instability i "
+                         "USING (config_id, subject_code)").df()
+    inside = joined.y_prob.between(joined.p_q02_5, joined.p_q97_5).mean()
+    assert 0.9 < inside <= 1.0
 
 
 def test_instability_summary_agrees_with_the_predictions_table(con):

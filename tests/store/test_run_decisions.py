@@ -98,3 +98,21 @@ def test_a_standard_pipeline_with_an_invalid_level_is_extracted_as_standard_pipe
     # without the standard pipelines the same run is skipped as before
     alone = {d.run.run_id: d for d in decide_runs(runs, REGISTRY)}
     assert alone["b"].outcome == SKIPPED and not alone["b"].standard_pipeline_only
+
+
+def test_a_run_becoming_or_ceasing_to_be_a_standard_pipeline_changes_its_fingerprint(
+        monkeypatch):
+    """Its extraction keeps sampled bootstrap predictions that no other run's does, so an edit
+    of configs/pipelines.yaml re-extracts that run, and only that run."""
+    from plr_luigi.store.run_decisions import run_fingerprint
+    from plr_luigi.study import pipelines
+    from plr_luigi.study.configs import load_standard_pipelines
+
+    gt, other = run("a", GT), run("b", "CATBOOST_eval-auc__simple1.0__CSDI__LOF")
+    assert pipelines.standard_pipeline_of_run(GT) == "ground_truth"
+    assert pipelines.standard_pipeline_of_run(other.run_name) is None
+    before = run_fingerprint(gt), run_fingerprint(other)
+    fewer = {n: s for n, s in load_standard_pipelines().items() if n != "ground_truth"}
+    monkeypatch.setattr(pipelines, "load_standard_pipelines", lambda: fewer)
+    assert pipelines.standard_pipeline_of_run(GT) is None
+    assert run_fingerprint(gt) != before[0] and run_fingerprint(other) == before[1]

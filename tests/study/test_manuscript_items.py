@@ -27,7 +27,7 @@ def test_an_output_names_its_item_or_says_it_is_extended():
     assert manuscript_fields("heatmap_outlier_imputation") == {"manuscript_item": EXTENDED}
     items = load_manuscript_items()
     ranks = [items.index(item_of_output(stem)) for stem in (
-        "calibration", "forest_outlier_method", "specification_curve")]
+        "calibration_dca", "forest_outlier_method", "specification_curve")]
     assert ranks == sorted(set(ranks))
     assert item_of_output("heatmap_outlier_imputation") is None
 
@@ -43,3 +43,15 @@ def test_an_item_with_an_unknown_population_or_an_output_claimed_twice_is_refuse
     twice.write_text("populations: {all: {}}\nitems:\n" + entry % "all" + entry % "all")
     with pytest.raises(ValueError, match=r"outputs named by two items: \['a'\]"):
         load_manuscript_items(twice)
+
+
+def test_fig_4_names_the_four_standard_pipelines_of_its_panel_b():
+    from plr_luigi.study.configs import load_standard_pipelines
+    from plr_luigi.study.manuscript import item_of_output
+
+    fig4 = item_of_output("probability_distributions")
+    assert fig4.item == "Fig 4" and len(fig4.pipelines) == 4
+    assert set(fig4.pipelines) <= set(load_standard_pipelines())
+    assert item_of_output("calibration_dca").item == "Fig 1"
+    assert item_of_output("roc_risk_coverage").item == "S1"
+    assert item_of_output("calibration_dca").pipelines == ()  # every standard pipeline

@@ -17,6 +17,7 @@ from support.settings import plr_settings
 from plr_luigi.database import queries
 from plr_luigi.database.privacy_scan import find_leaks_in_files
 from plr_luigi.study import schema
+from plr_luigi.study.configs import load_standard_pipelines
 from plr_luigi.tasks import ForestPlot, ReproduceAll
 
 pytestmark = pytest.mark.slow
@@ -40,7 +41,11 @@ def test_every_valid_configuration_is_extracted_once(built, con, small_store):
                      "roc_curves": schema.N_ROC_POINTS * extracted,
                      "probability_distributions": 20 * extracted,
                      "distribution_stats": 2 * extracted, "supplementary_metrics": extracted,
-                     "cohort_metrics": 3 * extracted}
+                     "cohort_metrics": 3 * extracted,
+                     # 60 iterations, fewer than the 200 sampled: every one, standard
+                     # pipelines only (the small store has each of them).
+                     "bootstrap_prediction_samples":
+                         63 * 60 * len(load_standard_pipelines())}
     for table, rows in expected_rows.items():
         assert _count(con, f"SELECT count(*) FROM {table}") == rows, table
 

@@ -41,7 +41,7 @@ def test_two_configurations_of_one_classifier_build_what_they_can(tmp_path):
     assert "cannot separate" in unavailable["variance_decomposition.tex"]
     # ... while the ground truth's curves, the forest plots and the numbers are built.
     outputs = tmp_path / "outputs"
-    assert (outputs / "figures" / "calibration.png").is_file()
+    assert (outputs / "figures" / "calibration_dca.png").is_file()
     assert (outputs / "figures" / "forest_imputation_method.png").is_file()
     numbers = (outputs / "numbers.tex").read_text()
     assert "\\newcommand{\\nConfigurations}{2}" in numbers
@@ -70,7 +70,7 @@ def test_a_store_without_the_compared_subset_or_any_standard_pipeline(tmp_path):
     assert unavailable["variance_decomposition.unavailable.json"].startswith(
         "variance panel A: no configuration with")
     assert subset.split(",")[0] in unavailable["by_outlier_method.tex"]
-    assert "none of the standard pipelines" in unavailable["calibration.unavailable.json"]
+    assert "none of the standard pipelines" in unavailable["calibration_dca.unavailable.json"]
     # Figures of all configurations (extended) still show them.
     assert (tmp_path / "outputs" / "figures" / "specification_curve_all.png").is_file()
     assert (tmp_path / "outputs" / "figures" / "metric_raincloud_by_level.png").is_file()
