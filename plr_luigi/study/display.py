@@ -33,3 +33,11 @@ def configuration_label(row: Mapping[str, str], sep: str = ", ") -> str:
     sep joins the preprocessing part to the classifier part (a newline for narrow places)."""
     outlier, imputation, classifier, featurization = (display_name(f, row[f]) for f in FACTORS)
     return f"{outlier} + {imputation}{sep}{classifier}, {featurization}"
+
+
+def population_label(levels: Mapping[str, object]) -> str:
+    """A population of configurations in words: 'Handcrafted (8 features), every classifier'
+    (levels: the factor levels it holds fixed, configs/manuscript.yaml `populations`)."""
+    fixed = [display_name(f, str(levels[f])) for f in FACTORS if f in levels]
+    every = "every classifier" if "classifier" not in levels else ""
+    return ", ".join([*fixed, *([every] if every else [])]) or "every configuration"
