@@ -29,6 +29,7 @@ _REPLACEMENTS = {
     "η²": r"$\eta^2$",  # a column header of the variance table
     "ω²": r"$\omega^2$",  # and of the factorial ANOVA's
     "×": r"$\times$",  # an interaction term (Outlier detection × Imputation)
+    "π": r"$\pi$",  # a prevalence in a formula of a caption
 }
 # One pass, so that no replacement is escaped again (the backslash of `\&` stays one).
 _SPECIAL = re.compile("|".join(re.escape(text) for text in

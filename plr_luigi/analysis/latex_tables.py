@@ -24,6 +24,9 @@ from plr_luigi.study.display import display_name
 from plr_luigi.study.factors import FACTORS
 
 EMPTY_CELL = "–"  # what a cell without a value prints (LaTeX: --)
+# The font size and column gap of a table too wide for a page with 2 cm margins in the text's
+# own size: smaller type and closer columns, never a scaled box (journals refuse those).
+NARROW = r"\small\setlength{\tabcolsep}{4pt}"
 
 
 @dataclass(frozen=True)
@@ -113,14 +116,15 @@ def factor_summary_table(frame: pd.DataFrame, factor: str, population_label: str
         f"tab:by_{factor}", query, "%.3f"),), synthetic)
 
 
-def top_pipelines_table(frame: pd.DataFrame, population_label: str, query: str,
-                        synthetic: bool) -> TableFile:
+def top_pipelines_table(frame: pd.DataFrame, levels: dict[str, object],
+                        population_label: str, query: str, synthetic: bool) -> TableFile:
     """frame: the population's configurations, best first (queries.population_configurations);
-    a factor held at one level over every row is said in the caption, not repeated per row."""
+    levels: the factor levels the population holds fixed, said in the caption rather than
+    repeated in a column."""
     config = load_figure_config()
     shown = pd.DataFrame({"Rank": range(1, len(frame) + 1)})
     for factor in FACTORS:
-        if frame[factor].nunique() > 1:
+        if factor not in levels:
             shown[config["factor_labels"][factor]] = [display_name(factor, v)
                                                       for v in frame[factor]]
     shown["AUROC"] = frame["auroc"].to_numpy()
@@ -209,7 +213,7 @@ def stratos_table(frame: pd.DataFrame, labels: dict[str, str], missing: list[str
                "score of the bootstrap-mean probabilities, π the test prevalence; NB t: net "
                f"benefit at threshold t.{absent}")
     return TableFile("stratos", (TablePart(
-        shown, caption, "tab:stratos", query, "%.3f", r"\small"),), synthetic,
+        shown, caption, "tab:stratos", query, "%.3f", NARROW),), synthetic,
         details={"missing_pipelines": list(missing)})
 
 

@@ -253,21 +253,12 @@ def find_age_leaks_in_database(con, ages: dict[str, float] | None = None) -> lis
             leaks.append(f"table {summary.name}: {small} rows give an age over fewer than "
                          f"{schema.COHORT_MIN_GROUP_FOR_AGE} subjects")
     if ages:
-        con.register("private_ages", _age_frame(ages))
-        try:
-            leaks += _own_age_columns(con, columns)
-        finally:
-            con.unregister("private_ages")
+        leaks += _own_age_columns(con, columns, ages)
     return leaks
 
 
-def _age_frame(ages: dict[str, float]):
-    import pandas as pd
-
-    return pd.DataFrame({"code": list(ages), "age": [float(a) for a in ages.values()]})
-
-
-def _own_age_columns(con, columns: list[tuple[str, str, str]]) -> list[str]:
+def _own_age_columns(con, columns: list[tuple[str, str, str]],
+                     ages: dict[str, float]) -> list[str]:
     numeric = ("DOUBLE", "FLOAT", "REAL", "INTEGER", "BIGINT", "SMALLINT", "DECIMAL")
     leaks = []
     for table in sorted({t for t, _, _ in columns}):
@@ -277,9 +268,11 @@ def _own_age_columns(con, columns: list[tuple[str, str, str]]) -> list[str]:
                 if t != table or not data_type.upper().startswith(numeric):
                     continue
                 matches = con.execute(
+                    "WITH private_ages AS (SELECT unnest(?) AS code, unnest(?) AS age) "
                     f'SELECT count(DISTINCT x."{code_column}") FROM "{table}" x JOIN '
                     f'private_ages a ON x."{code_column}" = a.code '
-                    f'WHERE abs(x."{column}" - a.age) < 0.05').fetchone()[0]
+                    f'WHERE abs(x."{column}" - a.age) < 0.05',
+                    [list(ages), [float(a) for a in ages.values()]]).fetchone()[0]
                 if matches >= AGE_MATCHES_FOR_LEAK:
                     leaks.append(f"table {table}, column {column}: {matches} subjects' rows "
                                  "hold their own age")

@@ -59,7 +59,7 @@ class TopPipelinesTable(TexTableOutput):
             frame = require_rows(queries.population_configurations(con, levels).head(n),
                                  f"configuration of {population_label(levels)}")
         self.write_table(top_pipelines_table(
-            frame, population_label(levels),
+            frame, levels, population_label(levels),
             f"queries.population_configurations(levels={levels!r}).head({n})",
             is_synthetic(provenance)))
 
