@@ -204,3 +204,32 @@ def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
     with plr_settings(**built["settings"]):  # the files are again the ones last audited
         assert recorder.build([ReproduceAll()]) == []
         assert PrivacyAudit().complete()
+
+
+def test_a_subjects_age_in_a_public_output_fails_the_audit(built, recorder):
+    """The audit reads the private ages (source database + lookup) and finds a public JSON
+    pairing subjects with their own ages, whatever the key is called."""
+    import sqlite3
+
+    import pandas as pd
+
+    from plr_luigi.tasks import PrivacyAudit
+
+    with sqlite3.connect(built["settings"]["source_db"]) as source:
+        ages = dict(source.execute("SELECT DISTINCT subject_code, age FROM pupil_data "
+                                   "WHERE class_label IS NOT NULL").fetchall())
+    lookup = pd.read_csv(Path(built["settings"]["data_dir"]) / "private" / "subject_lookup.csv")
+    records = [{"subject": public, "x": ages[original]} for original, public in
+               zip(lookup["original_code"], lookup["subject_code"], strict=True)][:5]
+    leak = built["outputs"] / "tables" / "planted.json"
+    leak.write_text(json.dumps({"rows": records}))
+    try:
+        with plr_settings(**built["settings"]), \
+                task_events(luigi.Event.FAILURE, PrivacyAudit) as failed:
+            assert not luigi.build([PrivacyAudit()], local_scheduler=True)
+    finally:
+        leak.unlink()
+    failures = [str(error) for _task, error in failed]
+    assert failures and f"{leak}: 5 subject records hold their own age" in failures[-1]
+    with plr_settings(**built["settings"]):
+        assert recorder.build([ReproduceAll()]) == []  # the files are the ones last audited
