@@ -20,7 +20,7 @@ from plr_luigi.analysis.latex import (
 )
 from plr_luigi.study import schema
 from plr_luigi.study.configs import load_figure_config
-from plr_luigi.study.display import display_name
+from plr_luigi.study.display import display_name, short_name
 from plr_luigi.study.factors import FACTORS
 
 EMPTY_CELL = "–"  # what a cell without a value prints (LaTeX: --)
@@ -123,17 +123,22 @@ def top_pipelines_table(frame: pd.DataFrame, levels: dict[str, object],
     repeated in a column."""
     config = load_figure_config()
     shown = pd.DataFrame({"Rank": range(1, len(frame) + 1)})
+    abbreviations = {}
     for factor in FACTORS:
         if factor not in levels:
-            shown[config["factor_labels"][factor]] = [display_name(factor, v)
+            shown[config["factor_labels"][factor]] = [short_name(factor, v)
                                                       for v in frame[factor]]
+            abbreviations |= {short_name(factor, v): display_name(factor, v)
+                              for v in frame[factor] if short_name(factor, v)
+                              != display_name(factor, v)}
     shown["AUROC"] = frame["auroc"].to_numpy()
     shown["95% CI"] = [f"{lo:.3f}{EMPTY_CELL}{hi:.3f}" for lo, hi in
                        zip(frame["auroc_ci_lo"], frame["auroc_ci_hi"], strict=True)]
+    spelled = "; ".join(f"{short}: {full}" for short, full in sorted(abbreviations.items()))
     return TableFile("top_pipelines", (TablePart(
         shown, f"The {len(frame)} configurations with the highest AUROC (95% bootstrap CI), "
-        f"over {population_label}.", "tab:top_pipelines", query, "%.3f", r"\small"),),
-        synthetic)
+        f"over {population_label}." + (f" {spelled}." if spelled else ""),
+        "tab:top_pipelines", query, "%.3f", NARROW),), synthetic)
 
 
 def anova_term_label(term: str) -> str:

@@ -16,6 +16,13 @@ def display_name(factor: str, level: str) -> str:
     return load_figure_config()["display_names"].get(factor, {}).get(level, level)
 
 
+def short_name(factor: str, level: str) -> str:
+    """The level's short name for a table too wide with display names (figures.yaml
+    `short_names`), or its display name where it has none."""
+    short = load_figure_config().get("short_names", {}).get(factor, {}).get(level)
+    return short or display_name(factor, level)
+
+
 def level_colour(level: str) -> str:
     config = load_figure_config()
     category = config["level_categories"].get(level, "classifier")

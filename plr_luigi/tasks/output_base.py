@@ -31,8 +31,9 @@ from plr_luigi.tasks.settings import plr
 logger = logging.getLogger(__name__)
 
 # Configuration files whose edits make every output stale (factors.yaml acts through the
-# database: it decides which runs are extracted).
-STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
+# database: it decides which runs are extracted; manuscript.yaml gives each item its
+# population).
+STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml", "manuscript.yaml")
 
 
 class DatabaseOutput(RunOnceTask):
@@ -133,7 +134,7 @@ def _write_stamp(task: DatabaseOutput) -> None:
 
 @lru_cache(maxsize=1)
 def configs_digest() -> str:
-    """The configuration files outputs are drawn with (figures.yaml, pipelines.yaml)."""
+    """The configuration files outputs are drawn with (STAMPED_CONFIGS)."""
     digest = hashlib.sha256()
     for name in STAMPED_CONFIGS:
         digest.update((CONFIGS_DIR / name).read_bytes())

@@ -4,8 +4,12 @@ columns, the twin the same rows in plain text, an unavailable table n/a in both.
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 
 import pandas as pd
+import pytest
 
 from plr_luigi.analysis.latex_tables import (
     cohort_table,
@@ -81,6 +85,12 @@ def test_a_factor_the_population_holds_fixed_is_said_in_the_caption_not_in_a_col
                        "95% CI"]
 
 
+def test_a_short_name_in_the_top_table_is_spelled_out_in_its_caption():
+    part = _top(_top_frame().assign(classifier="LogisticRegression"), False).twin()["tables"][0]
+    assert part["rows"][0]["Classifier"] == "LR"
+    assert part["caption"].endswith("over every configuration. LR: Logistic regression.")
+
+
 def test_the_stratos_table_computes_ipa_from_the_brier_of_the_mean_probabilities():
     frame = pd.DataFrame({"pipeline": ["gt"], "config_id": ["c"], "auroc": [0.9],
                           "auroc_ci_lo": [0.85], "auroc_ci_hi": [0.95],
@@ -144,3 +154,50 @@ def test_the_anova_table_prints_the_sum_to_zero_fit_and_keeps_the_published_one(
     tex = table.latex()
     assert "Outlier detection $\\times$ Classifier" in tex and "Partial $\\eta^2$" in tex
     assert "$\\omega^2$" in tex and "$<$0.001" in tex
+
+
+def _widest_tables() -> list:
+    """Each table built from the longest display names and the most rows the study has."""
+    from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
+
+    names = load_figure_config()["display_names"]
+    longest = {f: max(levels, key=lambda lv: len(names[f][lv])) for f, levels in names.items()}
+    top = pd.DataFrame([{**longest, "auroc": 0.913, "auroc_ci_lo": 0.904,
+                         "auroc_ci_hi": 0.919}] * 10)
+    pipelines = load_standard_pipelines()
+    labels = {name: spec["label"] for name, spec in pipelines.items()}
+    labels["deep_learning"] = "TimesNet + TimesNet"
+    stratos = pd.DataFrame([{"pipeline": name, "config_id": name, "auroc": 0.913,
+                             "auroc_ci_lo": 0.904, "auroc_ci_hi": 0.919,
+                             "calibration_slope": -1.234, "o_e_ratio": 1.234, "brier": 0.123,
+                             "brier_of_mean_prob": 0.12, "prevalence": 0.0354, "n_test": 63,
+                             "n_events": 17, "net_benefit_5pct": -0.123,
+                             "net_benefit_10pct": -0.123, "net_benefit_15pct": -0.123,
+                             "net_benefit_20pct": -0.123} for name in labels])
+    factors = ["outlier_method", "imputation_method", "classifier"]
+    terms = [*factors, *(f"{a}:{b}" for i, a in enumerate(factors) for b in factors[i + 1:]),
+             ":".join(factors), "Residual"]
+    anova = pd.DataFrame({"term": terms, "sum_sq": 0.1, "df": 100.0, "F": 1234.56, "p": 0.0001,
+                          "partial_eta_sq": 0.123, "omega_sq": 0.123})
+    hyper = pd.DataFrame({"classifier": "LogisticRegression", "hyperparameter": "l2_leaf_reg",
+                          "value": ["0.001", "0.002", "0.003", "0.01", "0.1"],
+                          "n_configurations": 100})
+    return [_top(top, True, {"featurization": "simple1.0"}),
+            stratos_table(stratos, labels, [], "q", True),
+            factorial_anova_table(anova, anova, 316, 12, 3, 2, "every classifier", "q", True),
+            hyperparameters_table(hyper, "every classifier", "q", True)]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex installed")
+def test_the_widest_tables_fit_a_page_with_2_cm_margins(tmp_path):
+    """Compiled with pdflatex: no LaTeX error and no box more than 1 pt too wide."""
+    body = "\n".join(table.latex() for table in _widest_tables())
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\\usepackage[a4paper,margin=2cm]{geometry}"
+        "\\usepackage{booktabs}\n\\begin{document}\n" + body + "\n\\end{document}\n")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    overfull = [float(pt) for pt in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
+    assert all(pt <= 1.0 for pt in overfull), overfull
