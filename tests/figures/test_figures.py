@@ -338,7 +338,7 @@ def test_top_pipelines_table_matches_the_database(built, con):
     rows = _table_body(built, "top_pipelines")
     expected = _rows(con, "SELECT auroc, auroc_ci_lo, auroc_ci_hi FROM essential_metrics "
                           f"WHERE {HANDCRAFTED} ORDER BY auroc DESC, config_id LIMIT 10")
-    assert len(rows) == 10
+    assert len(rows) == len(expected) > 1  # top 10, or every one where there are fewer
     for rank, (cells, row) in enumerate(zip(rows, expected.itertuples(), strict=True), 1):
         assert cells[0] == str(rank) and len(cells) == 6  # featurization: in the caption
         assert float(cells[4]) == pytest.approx(row.auroc, abs=5e-4)
