@@ -27,6 +27,9 @@ _REPLACEMENTS = {
     ">": "$>$",
     "–": "--",  # the en dash of ranges ("0.85–0.95") and of an empty cell
     "η²": r"$\eta^2$",  # a column header of the variance table
+    "ω²": r"$\omega^2$",  # and of the factorial ANOVA's
+    "×": r"$\times$",  # an interaction term (Outlier detection × Imputation)
+    "π": r"$\pi$",  # a prevalence in a formula of a caption
 }
 # One pass, so that no replacement is escaped again (the backslash of `\&` stays one).
 _SPECIAL = re.compile("|".join(re.escape(text) for text in

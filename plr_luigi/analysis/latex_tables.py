@@ -8,7 +8,7 @@ so the report page reads the twin and nothing parses the LaTeX back.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -18,11 +18,15 @@ from plr_luigi.analysis.latex import (
     escape_frame,
     escape_latex,
 )
+from plr_luigi.study import schema
 from plr_luigi.study.configs import load_figure_config
-from plr_luigi.study.display import display_name
+from plr_luigi.study.display import display_name, short_name
 from plr_luigi.study.factors import FACTORS
 
 EMPTY_CELL = "–"  # what a cell without a value prints (LaTeX: --)
+# The font size and column gap of a table too wide for a page with 2 cm margins in the text's
+# own size: smaller type and closer columns, never a scaled box (journals refuse those).
+NARROW = r"\small\setlength{\tabcolsep}{4pt}"
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,19 @@ class TablePart:
     label: str
     query: str  # where the rows come from
     float_format: str | None = None  # how a number with decimals prints ("%.3f")
+    # The font size of the whole float (r"\small"): what lets a wide table fit a page with
+    # 2 cm margins without scaling it (journals refuse scaled tables).
+    font_size: str | None = None
 
     def latex(self, synthetic: bool) -> str:
         caption = escape_latex(self.caption) + (f" {SYNTHETIC_NOTE}" if synthetic else "")
-        return escape_frame(self.frame).to_latex(
+        latex = escape_frame(self.frame).to_latex(
             index=False, float_format=self.float_format, na_rep=escape_latex(EMPTY_CELL),
             caption=caption, label=self.label, position="htbp", escape=False)
+        if self.font_size:
+            begin = "\\begin{table}[htbp]\n"
+            latex = latex.replace(begin, f"{begin}{self.font_size}\n", 1)
+        return latex
 
     def _printed(self, value) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -67,6 +78,9 @@ class TableFile:
     synthetic: bool
     unavailable: str | None = None
     written_by: str = ""  # the task named in an unavailable table's header
+    # What the twin holds beside the printed rows (a published method's values where the
+    # printed one differs: configs/manuscript.yaml `differences`), by key.
+    details: dict = field(default_factory=dict)
 
     def latex(self) -> str:
         if self.unavailable is not None:
@@ -78,7 +92,7 @@ class TableFile:
     def twin(self) -> dict:
         return {"table": self.name, "synthetic": self.synthetic,
                 "unavailable": self.unavailable,
-                "tables": [part.twin(self.synthetic) for part in self.parts]}
+                "tables": [part.twin(self.synthetic) for part in self.parts], **self.details}
 
 
 def unavailable_table(name: str, reason: str, synthetic: bool, written_by: str) -> TableFile:
@@ -87,9 +101,9 @@ def unavailable_table(name: str, reason: str, synthetic: bool, written_by: str) 
     return TableFile(name, (), synthetic, unavailable=reason, written_by=written_by)
 
 
-def factor_summary_table(frame: pd.DataFrame, factor: str, subset: dict[str, str],
-                         subset_label: str, synthetic: bool) -> TableFile:
-    """frame: plr_luigi.queries.factor_summary output."""
+def factor_summary_table(frame: pd.DataFrame, factor: str, population_label: str, query: str,
+                         synthetic: bool) -> TableFile:
+    """frame: plr_luigi.queries.population_factor_summary output (one row per level)."""
     label = load_figure_config()["factor_labels"][factor]
     shown = pd.DataFrame({
         label: [display_name(factor, lvl) for lvl in frame["level"]],
@@ -97,23 +111,180 @@ def factor_summary_table(frame: pd.DataFrame, factor: str, subset: dict[str, str
         "Max": frame["max"], "n": frame["n"].astype(int),
     })
     return TableFile(f"by_{factor}", (TablePart(
-        shown, f"AUROC by {label.lower()} ({subset_label}).", f"tab:by_{factor}",
-        f"queries.factor_summary(factor={factor!r}, subset={subset!r})", "%.3f"),), synthetic)
+        shown, f"AUROC by {label.lower()}: mean, SD, minimum and maximum over the "
+        f"configurations of each level ({population_label}); n: configurations.",
+        f"tab:by_{factor}", query, "%.3f"),), synthetic)
 
 
-def top_pipelines_table(frame: pd.DataFrame, synthetic: bool) -> TableFile:
-    """frame: plr_luigi.queries.configurations output (best first)."""
+def top_pipelines_table(frame: pd.DataFrame, levels: dict[str, object],
+                        population_label: str, query: str, synthetic: bool) -> TableFile:
+    """frame: the population's configurations, best first (queries.population_configurations);
+    levels: the factor levels the population holds fixed, said in the caption rather than
+    repeated in a column."""
     config = load_figure_config()
     shown = pd.DataFrame({"Rank": range(1, len(frame) + 1)})
+    abbreviations = {}
     for factor in FACTORS:
-        shown[config["factor_labels"][factor]] = [display_name(factor, v) for v in frame[factor]]
+        if factor not in levels:
+            shown[config["factor_labels"][factor]] = [short_name(factor, v)
+                                                      for v in frame[factor]]
+            abbreviations |= {short_name(factor, v): display_name(factor, v)
+                              for v in frame[factor] if short_name(factor, v)
+                              != display_name(factor, v)}
     shown["AUROC"] = frame["auroc"].to_numpy()
     shown["95% CI"] = [f"{lo:.3f}{EMPTY_CELL}{hi:.3f}" for lo, hi in
                        zip(frame["auroc_ci_lo"], frame["auroc_ci_hi"], strict=True)]
+    spelled = "; ".join(f"{short}: {full}" for short, full in sorted(abbreviations.items()))
     return TableFile("top_pipelines", (TablePart(
-        shown, f"The {len(frame)} configurations with the highest AUROC (95% bootstrap CI).",
-        "tab:top_pipelines", f"queries.configurations(limit={len(frame)})", "%.3f"),),
-        synthetic)
+        shown, f"The {len(frame)} configurations with the highest AUROC (95% bootstrap CI), "
+        f"over {population_label}." + (f" {spelled}." if spelled else ""),
+        "tab:top_pipelines", query, "%.3f", NARROW),), synthetic)
+
+
+def anova_term_label(term: str) -> str:
+    """`outlier_method:classifier` -> `Outlier detection × Classifier`."""
+    labels = load_figure_config()["factor_labels"]
+    return " × ".join(labels.get(part, part) for part in term.split(":"))
+
+
+def _p_value(p: float) -> str:
+    if pd.isna(p):
+        return EMPTY_CELL
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def factorial_anova_table(anova: pd.DataFrame, published: pd.DataFrame, n_configurations: int,
+                          n_empty_cells: int, n_factors: int, order: int,
+                          population_label: str, query: str, synthetic: bool) -> TableFile:
+    """anova, published: plr_luigi.analysis.factorial_anova.type3_anova with sum-to-zero and
+    with the study's (treatment) coding. The sum-to-zero table is printed; the published one
+    travels in the twin."""
+    effects = anova[anova["term"] != "Residual"]
+    residual = anova[anova["term"] == "Residual"].iloc[0]
+    shown = pd.DataFrame({
+        "Source": [anova_term_label(t) for t in effects["term"]],
+        "df": effects["df"].astype(int).to_numpy(),
+        "F": effects["F"].map("{:.2f}".format).to_numpy(),
+        "p": effects["p"].map(_p_value).to_numpy(),
+        "Partial η²": effects["partial_eta_sq"].to_numpy(),
+        "ω²": effects["omega_sq"].to_numpy(),
+    })
+    empty = (f" {n_empty_cells} cells of the full factorial design hold no configuration, so "
+             "the interactions are not all estimable." if n_empty_cells else "")
+    model = ("every main effect and interaction" if order == n_factors else
+             "every main effect" + (f" and interaction of up to {order} factors"
+                                    if order > 1 else "") +
+             " (the higher interactions are the residual: with one configuration per cell "
+             "the full model leaves too few residual degrees of freedom)")
+    caption = (f"Factorial ANOVA of AUROC over {n_configurations} configurations "
+               f"({population_label}): {model}; type III sums of squares with sum-to-zero "
+               f"contrasts; residual df {int(residual['df'])}.{empty} The study's own fit "
+               "(treatment contrasts) is in the table's JSON.")
+    return TableFile("factorial_anova", (TablePart(
+        shown, caption, "tab:factorial_anova", query, "%.3f", r"\small"),), synthetic,
+        details={"published_treatment_coding": published.to_dict(orient="records"),
+                 "sum_to_zero": anova.to_dict(orient="records"),
+                 "n_configurations": n_configurations, "n_empty_cells": n_empty_cells,
+                 "interaction_order": order, "n_factors": n_factors})
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def stratos_table(frame: pd.DataFrame, labels: dict[str, str], missing: list[str], query: str,
+                  synthetic: bool) -> TableFile:
+    """frame: queries.standard_pipeline_metrics (one row per standard pipeline in the
+    database); labels: pipeline -> display label; missing: the pipelines the database lacks."""
+    test_prevalence = frame["n_events"] / frame["n_test"]
+    shown = pd.DataFrame({
+        "Pipeline": [labels[p] for p in frame["pipeline"]],
+        "AUROC (95% CI)": [f"{a:.3f} ({lo:.3f}{EMPTY_CELL}{hi:.3f})" for a, lo, hi in
+                           zip(frame["auroc"], frame["auroc_ci_lo"], frame["auroc_ci_hi"],
+                               strict=True)],
+        "Slope": frame["calibration_slope"].to_numpy(),
+        "O:E": frame["o_e_ratio"].to_numpy(),
+        "Brier": frame["brier"].to_numpy(),
+        "IPA": (1 - frame["brier_of_mean_prob"]
+                / (test_prevalence * (1 - test_prevalence))).to_numpy(),
+        **{f"NB {_percent(t)}": frame[schema.net_benefit_column(t)].to_numpy()
+           for t in schema.NET_BENEFIT_THRESHOLDS},
+    })
+    absent = (f" Not in the database: {', '.join(missing)}." if missing else "")
+    caption = ("STRATOS metrics of the standard pipelines (test set). AUROC: mean of the "
+               "bootstrap AUROCs with their 2.5-97.5 percentiles; Slope: logistic calibration "
+               "slope; O:E: observed over expected events; Brier: mean of the bootstrap "
+               "iterations' Brier scores (as published); IPA: 1 - B/(π(1 - π)), B the Brier "
+               "score of the bootstrap-mean probabilities, π the test prevalence; NB t: net "
+               f"benefit at threshold t.{absent}")
+    return TableFile("stratos", (TablePart(
+        shown, caption, "tab:stratos", query, "%.3f", NARROW),), synthetic,
+        details={"missing_pipelines": list(missing)})
+
+
+def cohort_table(frame: pd.DataFrame, synthetic: bool) -> TableFile:
+    """frame: queries.cohort_summary (aggregates by subject group only)."""
+    by_group = frame.set_index("subject_group")
+    labelled = by_group.loc["labelled", "n_subjects"]
+    names = {"control": "Control", "glaucoma": "Glaucoma", "labelled": "Labelled (classification)",
+             "recorded": "Recorded (preprocessing)"}
+
+    def share(group: str) -> str:
+        n = by_group.loc[group, "n_subjects"]
+        return _percent_1(n / labelled) if group in ("control", "glaucoma") else EMPTY_CELL
+
+    def age(row) -> str:
+        if pd.isna(row["age_mean"]):
+            return EMPTY_CELL
+        return f"{row['age_mean']:.1f} ({row['age_sd']:.1f})"
+
+    shown = pd.DataFrame({
+        "Subjects": [names[g] for g in frame["subject_group"]],
+        "n": [EMPTY_CELL if pd.isna(n) else str(int(n)) for n in frame["n_subjects"]],
+        "Share of labelled": [share(g) for g in frame["subject_group"]],
+        "Age, years: mean (SD)": [age(row) for _, row in frame.iterrows()],
+    })
+    prevalence = by_group.loc["glaucoma", "n_subjects"] / labelled
+    caption = (f"The cohort: labelled subjects by class (prevalence of glaucoma "
+               f"{_percent_1(prevalence)}) and every recorded subject (the preprocessing "
+               "experiments'); age by group, aggregates only (no group of fewer than "
+               f"{schema.COHORT_MIN_GROUP_FOR_AGE} subjects gets one).")
+    return TableFile("cohort", (TablePart(
+        shown, caption, "tab:cohort", "queries.cohort_summary"),), synthetic,
+        details={"prevalence": float(prevalence)})
+
+
+def _percent_1(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def hyperparameters_table(frame: pd.DataFrame, population_label: str, query: str,
+                          synthetic: bool) -> TableFile:
+    """frame: queries.classifier_hyperparameters (classifier, hyperparameter, value,
+    n_configurations)."""
+    rows = []
+    for (classifier, name), values in frame.groupby(["classifier", "hyperparameter"],
+                                                    sort=True):
+        ordered = sorted(values.itertuples(index=False), key=lambda r: _value_key(r.value))
+        rows.append({"Classifier": display_name("classifier", classifier),
+                     "Hyperparameter": name,
+                     "Values (configurations)": ", ".join(
+                         f"{r.value} ({r.n_configurations})" for r in ordered)})
+    shown = pd.DataFrame(rows, columns=["Classifier", "Hyperparameter",
+                                        "Values (configurations)"])
+    caption = ("Classifier hyperparameters as the runs logged them (their hparam_* "
+               f"params), over {population_label}: each value with the number of "
+               "configurations that used it.")
+    return TableFile("hyperparameters", (TablePart(
+        shown, caption, "tab:hyperparameters", query),), synthetic)
+
+
+def _value_key(value: str) -> tuple:
+    """Numbers in numeric order, before text in text order."""
+    try:
+        return (0, float(value), "")
+    except ValueError:
+        return (1, 0.0, value)
 
 
 def variance_decomposition_table(frame: pd.DataFrame, synthetic: bool) -> TableFile:

@@ -1,5 +1,5 @@
 """Finding what must never be published: original subject codes (PLR followed by digits),
-credentials and the operator's private paths.
+credentials, the operator's private paths and any one subject's age.
 
 Besides the codes themselves, the names of the run params that hold them (`codes_train`,
 `codes_test`, and the dictArrays' `subject_codes_train` / `_test`) must not appear in a public
@@ -21,7 +21,13 @@ import re
 import zlib
 from pathlib import Path
 
-from plr_luigi.study.subject_codes import CODE_PARAM_REGEX, ORIGINAL_CODE_REGEX
+from plr_luigi.study import schema
+from plr_luigi.study.subject_codes import (
+    CODE_PARAM_REGEX,
+    ORIGINAL_CODE_REGEX,
+    PUBLIC_CODE,
+    PUBLIC_CODE_REGEX,
+)
 
 ORIGINAL_CODE_BYTES = re.compile(ORIGINAL_CODE_REGEX.encode())
 CODE_PARAM_BYTES = re.compile(CODE_PARAM_REGEX.encode())
@@ -197,3 +203,123 @@ def find_leaks_in_database(con, private_paths: dict[str, Path] | None = None) ->
             if rows:
                 leaks.append(f"table {table}, column {column}: {rows} values hold {what}")
     return leaks
+
+
+# Age: the source database holds each subject's age (PRIVATE); the public side holds only the
+# cohort summary's aggregates by group (schema.COHORT_SUMMARY). A per-subject age reaches a
+# public output as an age-named column or key outside that table, as an aggregate over too few
+# subjects to hide one, or as a subject's record (a row or JSON object naming its public code)
+# carrying that subject's own age, whatever the column is called.
+AGE_NAME = re.compile(r"(?i)(^|[^a-z])age([^a-z]|$)")
+# How many subject records must carry their subject's own age to count as a leak: one match
+# can be chance (a number that happens to equal an age), several cannot.
+AGE_MATCHES_FOR_LEAK = 3
+
+
+def _public_code_values(con, table: str) -> list[str]:
+    """The VARCHAR columns of table whose every non-NULL value is a public subject code."""
+    columns = con.execute("SELECT column_name FROM information_schema.columns WHERE "
+                          "table_name = ? AND data_type = 'VARCHAR'", [table]).fetchall()
+    return [c for (c,) in columns if con.execute(
+        f'SELECT count("{c}") > 0 AND bool_and(regexp_matches("{c}", ?)) FROM "{table}"',
+        [PUBLIC_CODE_REGEX]).fetchone()[0]]
+
+
+def find_age_leaks_in_database(con, ages: dict[str, float] | None = None) -> list[str]:
+    """One line per table and column that publishes a subject's age: an age-named column
+    outside the cohort summary, a cohort-summary column the schema does not name or a row of
+    it over fewer than schema.COHORT_MIN_GROUP_FOR_AGE subjects, and (ages: the PRIVATE age of
+    each public code, where the source database is at hand) a numeric column of a
+    per-subject table holding its subjects' own ages."""
+    summary = schema.COHORT_SUMMARY
+    leaks = []
+    columns = con.execute("SELECT table_name, column_name, data_type FROM "
+                          "information_schema.columns ORDER BY table_name, column_name"
+                          ).fetchall()
+    for table, column, _ in columns:
+        if not AGE_NAME.search(column):
+            continue
+        if table != summary.name:
+            leaks.append(f"table {table}, column {column}: an age column outside "
+                         f"{summary.name}")
+        elif column not in summary.column_names:
+            leaks.append(f"table {table}, column {column}: not a column of {summary.name} "
+                         "(its age columns are aggregates: n, mean, SD)")
+    if summary.name in {t for t, _, _ in columns}:
+        small = con.execute(
+            f"SELECT count(*) FROM {summary.name} WHERE age_mean IS NOT NULL AND "
+            f"coalesce(age_n, 0) < {schema.COHORT_MIN_GROUP_FOR_AGE}").fetchone()[0]
+        if small:
+            leaks.append(f"table {summary.name}: {small} rows give an age over fewer than "
+                         f"{schema.COHORT_MIN_GROUP_FOR_AGE} subjects")
+    if ages:
+        leaks += _own_age_columns(con, columns, ages)
+    return leaks
+
+
+def _own_age_columns(con, columns: list[tuple[str, str, str]],
+                     ages: dict[str, float]) -> list[str]:
+    numeric = ("DOUBLE", "FLOAT", "REAL", "INTEGER", "BIGINT", "SMALLINT", "DECIMAL")
+    leaks = []
+    for table in sorted({t for t, _, _ in columns}):
+        code_columns = _public_code_values(con, table)
+        for code_column in code_columns:
+            for t, column, data_type in columns:
+                if t != table or not data_type.upper().startswith(numeric):
+                    continue
+                matches = con.execute(
+                    "WITH private_ages AS (SELECT unnest(?) AS code, unnest(?) AS age) "
+                    f'SELECT count(DISTINCT x."{code_column}") FROM "{table}" x JOIN '
+                    f'private_ages a ON x."{code_column}" = a.code '
+                    f'WHERE abs(x."{column}" - a.age) < 0.05',
+                    [list(ages), [float(a) for a in ages.values()]]).fetchone()[0]
+                if matches >= AGE_MATCHES_FOR_LEAK:
+                    leaks.append(f"table {table}, column {column}: {matches} subjects' rows "
+                                 "hold their own age")
+    return leaks
+
+
+def find_age_leaks_in_files(paths: list[Path], ages: dict[str, float] | None = None
+                            ) -> list[str]:
+    """One line per JSON file holding a subject's age: an object naming a public subject code
+    with an age-named key, or (ages: as find_age_leaks_in_database) with a number equal to that
+    subject's own age, in at least AGE_MATCHES_FOR_LEAK objects."""
+    import json
+
+    leaks = []
+    for path in paths:
+        if path.suffix != ".json":
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        named, own = 0, set()
+        for record in _objects(document):
+            codes = [v for v in record.values() if isinstance(v, str) and PUBLIC_CODE.match(v)]
+            if not codes:
+                continue
+            named += any(AGE_NAME.search(str(key)) for key in record)
+            for code in codes:
+                age = (ages or {}).get(code)
+                if age is not None and any(
+                        isinstance(v, int | float) and not isinstance(v, bool)
+                        and abs(v - age) < 0.05 for v in record.values()):
+                    own.add(code)
+        if named:
+            leaks.append(f"{path}: {named} subject records hold an age-named value")
+        if len(own) >= AGE_MATCHES_FOR_LEAK:
+            leaks.append(f"{path}: {len(own)} subject records hold their own age")
+    return leaks
+
+
+def _objects(document):
+    """Every JSON object in document, nested ones included."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

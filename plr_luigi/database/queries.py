@@ -13,6 +13,8 @@ from plr_luigi.study.factors import FACTORS
 
 E = schema.ESSENTIAL
 B = schema.BOOTSTRAP_AUROC
+H = schema.HYPERPARAMETERS
+C = schema.COHORT_SUMMARY
 FACTOR_COLUMNS = tuple(getattr(E, f) for f in FACTORS)
 
 
@@ -201,3 +203,82 @@ def failed_runs(con) -> list[tuple[str, str]]:
                        "WHERE outcome = 'failed' UNION ALL SELECT run_name, reason FROM "
                        f"{schema.UPSTREAM_EXTRACTION_REPORT.name} "
                        "WHERE outcome = 'failed' ORDER BY run_name").fetchall()
+
+
+def population_where(levels: dict[str, object]) -> tuple[str, list]:
+    """The WHERE clause of a manuscript population (configs/manuscript.yaml `populations`: the
+    factor levels it holds fixed) restricted to the levels valid for the manuscript's factor
+    comparisons (configs/factors.yaml): a run extracted for another reason (a standard pipeline
+    of an invalid level) stays out of them."""
+    from plr_luigi.study.factors import load_factor_registry
+
+    fixed = {f: str(v) for f, v in levels.items() if f in FACTOR_COLUMNS}
+    where, params = subset_where(fixed)
+    valid = load_factor_registry().valid
+    for factor in FACTOR_COLUMNS:
+        where += f" AND {factor} IN (SELECT unnest(?))"
+        params.append(sorted(valid[factor]))
+    return where, params
+
+
+def population_configurations(con, levels: dict[str, object]) -> pd.DataFrame:
+    """Every configuration of the population: config_id, the factors and AUROC with its CI."""
+    where, params = population_where(levels)
+    return con.execute(f"""
+        SELECT {E.config_id}, {", ".join(FACTOR_COLUMNS)}, {E.auroc}, {E.auroc_ci_lo},
+               {E.auroc_ci_hi}
+        FROM {E.name} WHERE {where} ORDER BY {E.auroc} DESC, {E.config_id}
+    """, params).df()
+
+
+def population_factor_summary(con, factor: str, levels: dict[str, object]) -> pd.DataFrame:
+    """Per level of factor over the population: mean, SD, min, max AUROC, n configurations
+    (the study's T3-T5)."""
+    getattr(E, factor)
+    where, params = population_where(levels)
+    return con.execute(f"""
+        SELECT {factor} AS level, avg({E.auroc}) AS mean, stddev_samp({E.auroc}) AS sd,
+               min({E.auroc}) AS min, max({E.auroc}) AS max, count(*) AS n
+        FROM {E.name} WHERE {where}
+        GROUP BY {factor} ORDER BY mean DESC, level
+    """, params).df()
+
+
+STRATOS_COLUMNS = ("auroc", "auroc_ci_lo", "auroc_ci_hi", "calibration_slope", "o_e_ratio",
+                   "brier", "brier_of_mean_prob", "prevalence", "n_test", "n_events",
+                   *(schema.net_benefit_column(t) for t in schema.NET_BENEFIT_THRESHOLDS))
+
+
+def standard_pipeline_metrics(con, pipelines: dict[str, dict[str, str]]
+                              ) -> tuple[pd.DataFrame, list[str]]:
+    """The essential metrics of each standard pipeline in the database (pipeline, config_id,
+    STRATOS_COLUMNS), in configs/pipelines.yaml's order, and the names of those it lacks."""
+    found, missing = find_pipelines(con, pipelines)
+    columns = ", ".join(getattr(E, c) for c in STRATOS_COLUMNS)
+    metrics = con.execute(f"""
+        SELECT {E.config_id}, {columns} FROM {E.name}
+        WHERE {E.config_id} IN (SELECT unnest(?))
+    """, [found[E.config_id].tolist()]).df()
+    frame = found[["pipeline", E.config_id]].merge(metrics, on=E.config_id, how="left")
+    return frame, missing
+
+
+def classifier_hyperparameters(con, levels: dict[str, object]) -> pd.DataFrame:
+    """Per classifier and hyperparameter of the population's runs: the distinct values and the
+    number of configurations logging each (classifier, hyperparameter, value,
+    n_configurations)."""
+    where, params = population_where(levels)
+    return con.execute(f"""
+        SELECT e.{E.classifier} AS classifier, h.{H.hyperparameter} AS hyperparameter,
+               h.{H.value} AS value,
+               count(*) AS n_configurations
+        FROM {H.name} h JOIN (SELECT {E.config_id}, {E.classifier} FROM {E.name}
+                              WHERE {where}) e USING ({E.config_id})
+        GROUP BY ALL ORDER BY classifier, hyperparameter, value
+    """, params).df()
+
+
+def cohort_summary(con) -> pd.DataFrame:
+    """The cohort's aggregates by group (schema.COHORT_SUMMARY), in the table's order."""
+    return con.execute(f"SELECT {', '.join(C.column_names)} FROM {C.name} "
+                       f"ORDER BY {C.group_order}").df()

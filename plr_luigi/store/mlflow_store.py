@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from plr_luigi.filesystem.digest import stat_digest
+from plr_luigi.study.schema import HYPERPARAMETER_PARAM_PREFIX
 from plr_luigi.study.subject_codes import ORIGINAL_CODE
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class RunSummary:
     # Original subject codes from the run's params: private, used only for the subject lookup.
     subject_codes: frozenset[str] = field(repr=False, default=frozenset())
     experiment_id: str = ""
+    # The classifier hyperparameters the run logged: (name without `hparam_`, value), sorted.
+    hyperparameters: tuple[tuple[str, str], ...] = ()
 
 
 def _scheme(uri: str) -> str:
@@ -138,6 +141,9 @@ def _summarise(run, tracking_uri: str) -> RunSummary:
         prevalence=float(prevalence) if prevalence not in (None, "") else None,
         subject_codes=codes,
         experiment_id=run.info.experiment_id,
+        hyperparameters=tuple(sorted(
+            (name.removeprefix(HYPERPARAMETER_PARAM_PREFIX), str(value))
+            for name, value in params.items() if name.startswith(HYPERPARAMETER_PARAM_PREFIX))),
     )
 
 

@@ -29,12 +29,15 @@ def _to_json(run: RunSummary) -> dict:
 
 
 def _from_json(record: dict) -> RunSummary:
-    return RunSummary(**{**record, "subject_codes": frozenset(record["subject_codes"])})
+    return RunSummary(**{**record, "subject_codes": frozenset(record["subject_codes"]),
+                         "hyperparameters": tuple(map(tuple, record["hyperparameters"]))})
 
 
 def cached_run_list(tracking_uri: str, experiment: str, cache_path: Path) -> list[RunSummary]:
     signature = store_signature(tracking_uri)  # taken before listing: a change meanwhile
-    key = {"tracking_uri": tracking_uri, "experiment": experiment, "signature": signature}
+    # The summary's fields are part of the key: a cache written before a field existed lacks it.
+    key = {"tracking_uri": tracking_uri, "experiment": experiment, "signature": signature,
+           "fields": [f.name for f in dataclasses.fields(RunSummary)]}
     if signature is not None and cache_path.is_file():
         try:
             cached = json.loads(cache_path.read_text(encoding="utf-8"))

@@ -398,6 +398,41 @@ IMPUTATION_METRICS = Table(
     "quality of each imputation run, per split and metric",
 )
 
+# The classifier hyperparameters each kept run logged (its `hparam_*` params): written by the
+# merge from the store listing, one row per configuration and hyperparameter (manuscript T9).
+HYPERPARAMETER_PARAM_PREFIX = "hparam_"
+HYPERPARAMETERS = Table(
+    "classifier_hyperparameters",
+    (
+        CONFIG_ID,
+        _c("hyperparameter", "VARCHAR", "the run param's name without its `hparam_` prefix"),
+        _c("value", "VARCHAR", "the value as the run logged it (MLflow params are strings)"),
+    ),
+    "per configuration: each classifier hyperparameter its run logged (hparam_* params)",
+)
+
+# Aggregates of the cohort by subject group (manuscript T8), written by the merge from the
+# private subject lookup and source database. Never a per-subject value: no age of one subject,
+# hence no minimum, maximum or median age; a group smaller than
+# COHORT_MIN_GROUP_FOR_AGE subjects gets no age statistics at all.
+COHORT_MIN_GROUP_FOR_AGE = 10
+COHORT_GROUPS = ("control", "glaucoma", "labelled", "recorded")
+COHORT_SUMMARY = Table(
+    "cohort_summary",
+    (
+        _c("group_order", "INTEGER", "the row's place in the cohort table"),
+        _c("subject_group", "VARCHAR", "control, glaucoma, labelled (both classes: the "
+           "classification cohort) or recorded (every subject of the source database: the "
+           "preprocessing cohort)"),
+        _c("n_subjects", "INTEGER", "subjects in the group (NULL: no source database, so the "
+           "recorded subjects are unknown)", required=False),
+        _c("age_n", "INTEGER", "subjects of the group with a recorded age", required=False),
+        _c("age_mean", "DOUBLE", "mean age in years", required=False),
+        _c("age_sd", "DOUBLE", "standard deviation of age in years", required=False),
+    ),
+    "the cohort by subject group: counts and age (mean, SD) per class; aggregates only",
+)
+
 UPSTREAM_TABLES: tuple[Table, ...] = (OUTLIER_METRICS, IMPUTATION_METRICS)
 UPSTREAM_EXTRACTION_REPORT = Table(
     "upstream_extraction_report",
@@ -406,7 +441,8 @@ UPSTREAM_EXTRACTION_REPORT = Table(
     "every run of the upstream experiments and what extraction did with it",
 )
 ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, STANDARD_PIPELINE_ONLY, PROVENANCE,
-                                 EXTRACTION_REPORT, *UPSTREAM_TABLES, UPSTREAM_EXTRACTION_REPORT)
+                                 EXTRACTION_REPORT, *UPSTREAM_TABLES, UPSTREAM_EXTRACTION_REPORT,
+                                 HYPERPARAMETERS, COHORT_SUMMARY)
 
 # PRIVATE: per-subject reconstructed signals of the imputation runs. They live in their own
 # database under data/private/ (tasks.settings.plr.signals_database_path), never in the public one.

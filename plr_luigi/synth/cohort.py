@@ -20,6 +20,12 @@ logger = logging.getLogger(__name__)
 N_CONTROL, N_GLAUCOMA = 152, 56
 N_TEST_CONTROL, N_TEST_GLAUCOMA = 46, 17
 N_LABELLED = N_CONTROL + N_GLAUCOMA
+# Age in years by class, as the study's data card gives the real cohort's means (glaucoma
+# 67.2, control 58.3; configs/governance/data_card.yaml); the spread is not published, a
+# clinic cohort's SD of about 9 years is assumed. Recorded to one decimal, within 30-90.
+AGE_MEAN_YEARS = {"control": 58.3, "glaucoma": 67.2}
+AGE_SD_YEARS = 9.0
+AGE_RANGE_YEARS = (30.0, 90.0)
 FEATURE_NAMES = (
     "Blue_constriction_amplitude", "Blue_PIPR", "Blue_latency", "Blue_recovery_tau",
     "Red_constriction_amplitude", "Red_PIPR", "Red_latency", "baseline_diameter",
@@ -29,8 +35,9 @@ FEATURE_NAMES = (
 @dataclass(frozen=True)
 class Cohort:
     # one row per subject: subject_code, class_label (None if unlabelled), label (0/1, -1 if
-    # unlabelled), split ('train'/'test'/None), latent, noise_scale, outlier_share and the
-    # trace parameters baseline, blue_amp, red_amp, blue_tau, red_tau, latency
+    # unlabelled), split ('train'/'test'/None), age (years), latent, noise_scale,
+    # outlier_share and the trace parameters baseline, blue_amp, red_amp, blue_tau, red_tau,
+    # latency
     subjects: pd.DataFrame
     train_codes: tuple[str, ...]  # run order of the 145 training subjects
     test_codes: tuple[str, ...]  # run order of the 63 test subjects
@@ -81,6 +88,14 @@ def _subject_properties(rng: np.random.Generator, latent: np.ndarray, label: np.
     }
 
 
+def _ages(rng: np.random.Generator, glaucoma: np.ndarray) -> np.ndarray:
+    """Age in years of each subject (glaucoma: bool per subject), from its own random stream so
+    that every other property of the cohort stays as it was without age."""
+    means = np.where(glaucoma, AGE_MEAN_YEARS["glaucoma"], AGE_MEAN_YEARS["control"])
+    ages = means + AGE_SD_YEARS * rng.standard_normal(len(means))
+    return np.round(np.clip(ages, *AGE_RANGE_YEARS), 1)
+
+
 def make_cohort(seed: int, n_subjects: int) -> Cohort:
     if n_subjects < N_LABELLED:
         raise ValueError(f"n_subjects={n_subjects} is below the {N_LABELLED} labelled subjects")
@@ -120,6 +135,9 @@ def make_cohort(seed: int, n_subjects: int) -> Cohort:
     for key, values in _subject_properties(urng, unlabelled["latent"].to_numpy(), hidden).items():
         unlabelled[key] = values
     subjects = pd.concat([labelled, unlabelled], ignore_index=True)
+    # Unlabelled subjects' ages follow their hidden class.
+    subjects["age"] = _ages(np.random.default_rng([seed, 8]), np.concatenate(
+        [labelled["label"].to_numpy() == 1, hidden == 1]))
     n = len(subjects)
     logger.info("cohort: %d subjects (%d labelled, %d test)", n, N_LABELLED, len(test_codes))
     return Cohort(subjects, train_codes, test_codes)

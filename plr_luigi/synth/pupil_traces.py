@@ -22,7 +22,7 @@ SAMPLE_RATE_HZ = 30.0
 BLUE_ON, BLUE_OFF = 15.5, 24.7
 RED_ON, RED_OFF = 46.5, 55.6
 COLUMNS = ("time", "pupil_orig", "pupil_raw", "pupil_gt", "Red", "Blue", "subject_code",
-           "class_label", "outlier_mask", "split")
+           "class_label", "outlier_mask", "split", "age")
 
 
 def light_protocol(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +107,7 @@ def write_source_db(cohort: Cohort, path: Path, seed: int) -> Path:
         con.execute("PRAGMA synchronous=OFF")
         con.execute("CREATE TABLE pupil_data (time REAL, pupil_orig REAL, pupil_raw REAL, "
                     "pupil_gt REAL, Red REAL, Blue REAL, subject_code TEXT, class_label TEXT, "
-                    "outlier_mask INTEGER, split TEXT)")
+                    "outlier_mask INTEGER, split TEXT, age REAL)")
         insert = f"INSERT INTO pupil_data VALUES ({', '.join('?' * len(COLUMNS))})"
         for k, row in enumerate(subjects.itertuples(index=False)):
             orig, mask = origs[k], masks[k]
@@ -115,7 +115,7 @@ def write_source_db(cohort: Cohort, path: Path, seed: int) -> Path:
             n = N_SAMPLES
             columns = (time.tolist(), orig.tolist(), raw.tolist(), gt[k].tolist(), red.tolist(),
                        blue.tolist(), [row.subject_code] * n, [row.class_label] * n,
-                       mask.astype(int).tolist(), [row.split] * n)
+                       mask.astype(int).tolist(), [row.split] * n, [row.age] * n)
             con.executemany(insert, zip(*columns, strict=True))
         con.execute("CREATE INDEX idx_pupil_data_subject_code ON pupil_data (subject_code)")
         con.commit()

@@ -32,8 +32,12 @@ from plr_luigi.tasks.interpretation import FeatureVif, ShapConfigurations, ShapI
 from plr_luigi.tasks.numbers import NumbersTex
 from plr_luigi.tasks.reports import ExtractionReport
 from plr_luigi.tasks.tables import (
+    CohortTable,
+    FactorialAnovaTable,
     FactorTable,
+    HyperparametersTable,
     PreprocessingTable,
+    StratosTable,
     TopPipelinesTable,
     VarianceTable,
 )
@@ -67,8 +71,12 @@ def manuscript_outputs() -> list[luigi.Task]:
         RocRiskCoverage(),
         SelectiveClassification(),
         DemoTraces(),
-        *(FactorTable(factor=f) for f in COMPARED_FACTORS),
         TopPipelinesTable(),
+        FactorialAnovaTable(),
+        *(FactorTable(factor=f) for f in COMPARED_FACTORS),
+        StratosTable(),
+        CohortTable(),
+        HyperparametersTable(),
         VarianceTable(),
         *upstream_outputs(),
         ExtractionReport(),

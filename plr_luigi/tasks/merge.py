@@ -16,6 +16,7 @@ from plr_luigi.tasks.extraction import (
     UPSTREAM_EXPERIMENTS,
     ExtractRun,
     ExtractUpstreamRun,
+    SubjectLookup,
     upstream_extractions,
 )
 from plr_luigi.tasks.settings import plr
@@ -31,8 +32,10 @@ class MergeToDuckDB(RunOnceTask):
     resources: ClassVar[dict[str, int]] = {"duckdb_writer": 1}
 
     def requires(self):
+        # The lookup last: the cohort table's input, and not a run's extraction.
         return [*(ExtractRun(run_id=d.run.run_id, fingerprint=run_fingerprint(d.run))
-                  for d in run_decisions() if d.outcome == EXTRACT), *upstream_extractions()]
+                  for d in run_decisions() if d.outcome == EXTRACT), *upstream_extractions(),
+                SubjectLookup()]
 
     def output(self):
         return luigi.LocalTarget(str(plr().database_path()))
@@ -60,6 +63,7 @@ class MergeToDuckDB(RunOnceTask):
         tasks, targets = self.requires(), self.input()
         by_dir = {Path(t.path): RunRecord.read(Path(t.path))
                   for task, t in zip(tasks, targets, strict=True) if isinstance(task, ExtractRun)}
+        extracted_ids = {r.run_id for r in by_dir.values() if r.outcome == EXTRACT}
         upstream_records, upstream_files = upstream_merge_inputs(tasks, targets)
         extracted = [d for d, record in by_dir.items() if record.outcome == EXTRACT]
         standard_only = {d.run.run_id for d in decisions if d.standard_pipeline_only}
@@ -75,7 +79,31 @@ class MergeToDuckDB(RunOnceTask):
             build_database(tmp["db"], extracted, report, provenance, progress=progress,
                            upstream_files=upstream_files,
                            upstream_report=upstream_report(upstream_records),
-                           standard_pipeline_only=standard_only)
+                           standard_pipeline_only=standard_only,
+                           merged_tables={
+                               schema.HYPERPARAMETERS.name: hyperparameter_rows(
+                                   [d.run for d in decisions if d.run.run_id in extracted_ids]),
+                               schema.COHORT_SUMMARY.name: cohort_rows(Path(targets[-1].path))})
+
+
+def hyperparameter_rows(runs: list):
+    """schema.HYPERPARAMETERS' rows: each run's logged hparam_* params (from the listing)."""
+    import pandas as pd
+
+    rows = [(run.run_id, name, value) for run in runs for name, value in run.hyperparameters]
+    return pd.DataFrame(rows, columns=schema.HYPERPARAMETERS.column_names)
+
+
+def cohort_rows(lookup_path: Path):
+    """schema.COHORT_SUMMARY's rows from the private lookup and, where configured, the source
+    database: aggregates only (plr_luigi.extraction.cohort_summary)."""
+    import pandas as pd
+
+    from plr_luigi.extraction.cohort_summary import read_source_subjects, summarise_cohort
+
+    lookup = pd.read_csv(lookup_path, dtype={"original_code": str})
+    source_db = plr().source_db
+    return summarise_cohort(lookup, read_source_subjects(Path(source_db)) if source_db else None)
 
 
 def all_upstream_decisions() -> list:

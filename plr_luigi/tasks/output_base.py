@@ -22,7 +22,7 @@ from plr_luigi.database.results_database import (
 from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR
-from plr_luigi.study.manuscript import manuscript_fields
+from plr_luigi.study.manuscript import item_of_output, manuscript_fields
 from plr_luigi.study.unavailable import DataUnavailableError, unavailable_status
 from plr_luigi.tasks.base import RunOnceTask
 from plr_luigi.tasks.merge import MergeToDuckDB
@@ -31,8 +31,9 @@ from plr_luigi.tasks.settings import plr
 logger = logging.getLogger(__name__)
 
 # Configuration files whose edits make every output stale (factors.yaml acts through the
-# database: it decides which runs are extracted).
-STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
+# database: it decides which runs are extracted; manuscript.yaml gives each item its
+# population).
+STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml", "manuscript.yaml")
 
 
 class DatabaseOutput(RunOnceTask):
@@ -133,7 +134,7 @@ def _write_stamp(task: DatabaseOutput) -> None:
 
 @lru_cache(maxsize=1)
 def configs_digest() -> str:
-    """The configuration files outputs are drawn with (figures.yaml, pipelines.yaml)."""
+    """The configuration files outputs are drawn with (STAMPED_CONFIGS)."""
     digest = hashlib.sha256()
     for name in STAMPED_CONFIGS:
         digest.update((CONFIGS_DIR / name).read_bytes())
@@ -220,11 +221,22 @@ class TexTableOutput(DatabaseOutput):
         tex = plr().output_path("tables", f"{self.table_name()}.tex")
         return {kind: luigi.LocalTarget(str(path)) for kind, path in twin_paths(tex).items()}
 
+    def population(self) -> dict[str, object]:
+        """The factor levels of the population of the manuscript item this table draws
+        (configs/manuscript.yaml)."""
+        item = item_of_output(self.table_name())
+        if item is None:
+            raise ValueError(f"table {self.table_name()} is no manuscript item's output")
+        return item.population_levels
+
     def write_table(self, table) -> None:
-        """Write table (a latex_tables.TableFile) and its twin, atomically as a pair."""
+        """Write table (a latex_tables.TableFile) and its twin, atomically as a pair; the twin
+        names the table's manuscript item (or says it is extended), as a figure's JSON does."""
         from plr_luigi.analysis.twins import write_with_twin
 
-        write_with_twin(self.published_files(), table.latex(), table.twin())
+        twin = table.twin()
+        twin = {"table": twin.pop("table"), **manuscript_fields(self.table_name()), **twin}
+        write_with_twin(self.published_files(), table.latex(), twin)
 
     def write_unavailable(self, reason: str) -> None:
         from plr_luigi.analysis.latex_tables import unavailable_table

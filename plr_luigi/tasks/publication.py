@@ -63,6 +63,20 @@ def _private_paths() -> dict[str, Path]:
     return paths
 
 
+def _private_ages() -> dict[str, float]:
+    """Each labelled subject's age by public code, read from the PRIVATE source database and
+    lookup (empty without them): what no public output may pair with its subject."""
+    import pandas as pd
+
+    from plr_luigi.extraction.cohort_summary import ages_by_public_code, read_source_subjects
+
+    config = plr()
+    if not config.source_db or not config.lookup_path().is_file():
+        return {}
+    lookup = pd.read_csv(config.lookup_path(), dtype={"original_code": str})
+    return ages_by_public_code(lookup, read_source_subjects(Path(config.source_db)))
+
+
 def _published_name(path: Path) -> str:
     """A public file's path under outputs/, or the database as public/<name>."""
     output_dir = Path(plr().output_dir)
@@ -87,7 +101,8 @@ def _public_databases() -> list[Path]:
 class PrivacyAudit(RunOnceTask):
     """Reads every public output (the database's text columns, every file under outputs/);
     writes privacy_audit.json listing what was checked, or fails naming each leaking file and
-    what it holds (an original subject code, credential-shaped text, a configured private path).
+    what it holds (an original subject code, credential-shaped text, a configured private path,
+    a subject's age: plr_luigi.database.privacy_scan).
     Complete while the public files are the ones last audited."""
 
     # A leak stays a leak until the output is fixed: retrying within the build only waits.
@@ -110,18 +125,25 @@ class PrivacyAudit(RunOnceTask):
             return False
 
     def run(self):
-        from plr_luigi.database.privacy_scan import find_leaks_in_database, find_leaks_in_files
+        from plr_luigi.database.privacy_scan import (
+            find_age_leaks_in_database,
+            find_age_leaks_in_files,
+            find_leaks_in_database,
+            find_leaks_in_files,
+        )
         from plr_luigi.database.results_database import connect_read_only
 
-        files, private = _public_files(), _private_paths()
+        files, private, ages = _public_files(), _private_paths(), _private_ages()
         leaks = []
         for database in _public_databases():
             con = connect_read_only(database)
             try:
-                leaks += [f"{database}: {leak}" for leak in find_leaks_in_database(con, private)]
+                leaks += [f"{database}: {leak}" for leak in
+                          [*find_leaks_in_database(con, private),
+                           *find_age_leaks_in_database(con, ages)]]
             finally:
                 con.close()
-        leaks += find_leaks_in_files(files, private)
+        leaks += find_leaks_in_files(files, private) + find_age_leaks_in_files(files, ages)
         if leaks:
             raise PrivacyLeakError("public outputs hold what must not be published:\n  "
                                    + "\n  ".join(leaks))

@@ -43,7 +43,8 @@ def _top_table_with_specials() -> str:
                           "featurization": ["simple1.0"] * len(levels),
                           "auroc": [0.9] * len(levels), "auroc_ci_lo": [0.88] * len(levels),
                           "auroc_ci_hi": [0.92] * len(levels)})
-    return top_pipelines_table(frame, synthetic=True).latex()
+    return top_pipelines_table(frame, {"featurization": "simple1.0"}, "handcrafted features",
+                               "q", synthetic=True).latex()
 
 
 def test_level_names_with_every_special_character_render_escaped_rows():

@@ -4,11 +4,19 @@ columns, the twin the same rows in plain text, an unavailable table n/a in both.
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 
 import pandas as pd
+import pytest
 
 from plr_luigi.analysis.latex_tables import (
+    cohort_table,
     factor_summary_table,
+    factorial_anova_table,
+    hyperparameters_table,
+    stratos_table,
     top_pipelines_table,
     unavailable_table,
 )
@@ -21,15 +29,20 @@ def _top_frame() -> pd.DataFrame:
                          "auroc": [0.9], "auroc_ci_lo": [0.88], "auroc_ci_hi": [0.92]})
 
 
+def _top(frame: pd.DataFrame, synthetic: bool, levels: dict | None = None):
+    return top_pipelines_table(frame, levels or {}, "every configuration",
+                               "queries.top(limit=1)", synthetic)
+
+
 def test_top_pipelines_escape_underscores_and_ampersands_in_text_cells():
-    tex = top_pipelines_table(_top_frame(), synthetic=False).latex()
+    tex = _top(_top_frame(), synthetic=False).latex()
     assert r"odd\_level" in tex and r"A\&B" in tex
     assert "odd_level" not in tex.replace(r"odd\_level", "")
     assert "0.880--0.920" in tex
 
 
 def test_the_twin_holds_the_rows_in_plain_text_with_the_caption_and_query():
-    twin = top_pipelines_table(_top_frame(), synthetic=True).twin()
+    twin = _top(_top_frame(), synthetic=True).twin()
     assert (twin["table"], twin["synthetic"], twin["unavailable"]) == ("top_pipelines", True,
                                                                        None)
     (part,) = twin["tables"]
@@ -37,15 +50,15 @@ def test_the_twin_holds_the_rows_in_plain_text_with_the_caption_and_query():
     assert part["rows"][0]["Outlier detection"] == "odd_level"  # not LaTeX
     assert part["rows"][0]["AUROC"] == 0.9
     assert part["cells"][0][-2:] == ["0.900", "0.880–0.920"]
-    assert part["caption"].endswith("(95% bootstrap CI). Synthetic data: not study results.")
-    assert part["query"] == "queries.configurations(limit=1)"
+    assert part["caption"].endswith("(95% bootstrap CI), over every configuration. Synthetic "
+                                    "data: not study results.")
+    assert part["query"] == "queries.top(limit=1)"
 
 
 def test_a_missing_value_is_null_in_the_twin_and_a_dash_in_both_texts():
     frame = pd.DataFrame({"level": ["LOF"], "mean": [0.8], "sd": [float("nan")],
                           "min": [0.8], "max": [0.8], "n": [1]})
-    table = factor_summary_table(frame, "outlier_method", {"classifier": "CatBoost"},
-                                 "CatBoost", synthetic=False)
+    table = factor_summary_table(frame, "outlier_method", "CatBoost", "q", synthetic=False)
     assert "LOF & 0.800 & -- & 0.800 & 0.800 & 1" in table.latex()
     part = json.loads(twin_json(table.twin()))["tables"][0]  # valid JSON: no NaN
     assert part["rows"][0]["SD"] is None and part["cells"][0][2] == "–"
@@ -63,3 +76,128 @@ def test_an_unavailable_table_says_n_a_and_why_in_both_files(tmp_path):
                     "unavailable": "only one\nclassifier", "tables": []}
     assert sorted(p.name for p in paths["tex"].parent.iterdir()) == ["by_classifier.json",
                                                                       "by_classifier.tex"]
+
+
+def test_a_factor_the_population_holds_fixed_is_said_in_the_caption_not_in_a_column():
+    table = _top(_top_frame(), synthetic=False, levels={"featurization": "simple1.0"})
+    columns = table.twin()["tables"][0]["columns"]
+    assert columns == ["Rank", "Outlier detection", "Imputation", "Classifier", "AUROC",
+                       "95% CI"]
+
+
+def test_a_short_name_in_the_top_table_is_spelled_out_in_its_caption():
+    part = _top(_top_frame().assign(classifier="LogisticRegression"), False).twin()["tables"][0]
+    assert part["rows"][0]["Classifier"] == "LR"
+    assert part["caption"].endswith("over every configuration. LR: Logistic regression.")
+
+
+def test_the_stratos_table_computes_ipa_from_the_brier_of_the_mean_probabilities():
+    frame = pd.DataFrame({"pipeline": ["gt"], "config_id": ["c"], "auroc": [0.9],
+                          "auroc_ci_lo": [0.85], "auroc_ci_hi": [0.95],
+                          "calibration_slope": [1.1], "o_e_ratio": [0.95], "brier": [0.11],
+                          "brier_of_mean_prob": [0.1], "prevalence": [0.0354], "n_test": [63],
+                          "n_events": [17], "net_benefit_5pct": [0.25],
+                          "net_benefit_10pct": [0.22], "net_benefit_15pct": [0.21],
+                          "net_benefit_20pct": [0.19]})
+    table = stratos_table(frame, {"gt": "Ground truth"}, ["deep_learning"], "q", False)
+    part = table.twin()["tables"][0]
+    prevalence = 17 / 63
+    assert part["rows"][0]["IPA"] == 1 - 0.1 / (prevalence * (1 - prevalence))
+    assert part["rows"][0]["Brier"] == 0.11  # the published definition is printed
+    assert part["cells"][0][:2] == ["Ground truth", "0.900 (0.850–0.950)"]
+    assert part["columns"][-4:] == ["NB 5%", "NB 10%", "NB 15%", "NB 20%"]
+    assert "Not in the database: deep_learning." in part["caption"]
+    assert table.twin()["missing_pipelines"] == ["deep_learning"]
+    assert "\\small" in table.latex() and "$\\pi$" in table.latex()
+
+
+def test_the_cohort_table_prints_counts_prevalence_and_age_by_class():
+    frame = pd.DataFrame({"group_order": [0, 1, 2, 3],
+                          "subject_group": ["control", "glaucoma", "labelled", "recorded"],
+                          "n_subjects": pd.array([152, 56, 208, None], dtype="Int64"),
+                          "age_n": pd.array([152, 56, 208, None], dtype="Int64"),
+                          "age_mean": [58.3, 67.2, 60.7, None],
+                          "age_sd": [9.04, 8.96, 9.5, None]})
+    table = cohort_table(frame, synthetic=False)
+    cells = table.twin()["tables"][0]["cells"]
+    assert cells[0] == ["Control", "152", "73.1%", "58.3 (9.0)"]
+    assert cells[1] == ["Glaucoma", "56", "26.9%", "67.2 (9.0)"]
+    assert cells[3] == ["Recorded (preprocessing)", "–", "–", "–"]
+    assert table.twin()["prevalence"] == 56 / 208
+    assert "prevalence of glaucoma 26.9\\%" in table.latex()
+
+
+def test_the_hyperparameter_table_lists_each_value_with_its_configurations_in_order():
+    frame = pd.DataFrame({"classifier": ["CatBoost"] * 3 + ["LogisticRegression"],
+                          "hyperparameter": ["depth"] * 3 + ["penalty"],
+                          "value": ["10", "4", "6", "l2"], "n_configurations": [1, 5, 2, 3]})
+    cells = hyperparameters_table(frame, "all", "q", False).twin()["tables"][0]["cells"]
+    assert cells == [["CatBoost", "depth", "4 (5), 6 (2), 10 (1)"],
+                     ["Logistic regression", "penalty", "l2 (3)"]]
+
+
+def test_the_anova_table_prints_the_sum_to_zero_fit_and_keeps_the_published_one():
+    anova = pd.DataFrame({"term": ["outlier_method", "outlier_method:classifier", "Residual"],
+                          "sum_sq": [0.2, 0.05, 0.1], "df": [10.0, 40.0, 200.0],
+                          "F": [40.0, 2.5, float("nan")], "p": [1e-9, 0.02, float("nan")],
+                          "partial_eta_sq": [0.667, 0.333, float("nan")],
+                          "omega_sq": [0.55, 0.1, float("nan")]})
+    published = anova.assign(sum_sq=[0.3, 0.05, 0.1])
+    table = factorial_anova_table(anova, published, 251, 3, 3, 2, "every classifier", "q", True)
+    part = table.twin()["tables"][0]
+    assert part["cells"] == [["Outlier detection", "10", "40.00", "<0.001", "0.667", "0.550"],
+                             ["Outlier detection × Classifier", "40", "2.50", "0.020", "0.333",
+                              "0.100"]]
+    assert "residual df 200" in part["caption"] and "up to 2 factors" in part["caption"]
+    assert "3 cells of the full factorial design hold no configuration" in part["caption"]
+    assert table.twin()["published_treatment_coding"][0]["sum_sq"] == 0.3
+    tex = table.latex()
+    assert "Outlier detection $\\times$ Classifier" in tex and "Partial $\\eta^2$" in tex
+    assert "$\\omega^2$" in tex and "$<$0.001" in tex
+
+
+def _widest_tables() -> list:
+    """Each table built from the longest display names and the most rows the study has."""
+    from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
+
+    names = load_figure_config()["display_names"]
+    longest = {f: max(levels, key=lambda lv: len(names[f][lv])) for f, levels in names.items()}
+    top = pd.DataFrame([{**longest, "auroc": 0.913, "auroc_ci_lo": 0.904,
+                         "auroc_ci_hi": 0.919}] * 10)
+    pipelines = load_standard_pipelines()
+    labels = {name: spec["label"] for name, spec in pipelines.items()}
+    labels["deep_learning"] = "TimesNet + TimesNet"
+    stratos = pd.DataFrame([{"pipeline": name, "config_id": name, "auroc": 0.913,
+                             "auroc_ci_lo": 0.904, "auroc_ci_hi": 0.919,
+                             "calibration_slope": -1.234, "o_e_ratio": 1.234, "brier": 0.123,
+                             "brier_of_mean_prob": 0.12, "prevalence": 0.0354, "n_test": 63,
+                             "n_events": 17, "net_benefit_5pct": -0.123,
+                             "net_benefit_10pct": -0.123, "net_benefit_15pct": -0.123,
+                             "net_benefit_20pct": -0.123} for name in labels])
+    factors = ["outlier_method", "imputation_method", "classifier"]
+    terms = [*factors, *(f"{a}:{b}" for i, a in enumerate(factors) for b in factors[i + 1:]),
+             ":".join(factors), "Residual"]
+    anova = pd.DataFrame({"term": terms, "sum_sq": 0.1, "df": 100.0, "F": 1234.56, "p": 0.0001,
+                          "partial_eta_sq": 0.123, "omega_sq": 0.123})
+    hyper = pd.DataFrame({"classifier": "LogisticRegression", "hyperparameter": "l2_leaf_reg",
+                          "value": ["0.001", "0.002", "0.003", "0.01", "0.1"],
+                          "n_configurations": 100})
+    return [_top(top, True, {"featurization": "simple1.0"}),
+            stratos_table(stratos, labels, [], "q", True),
+            factorial_anova_table(anova, anova, 316, 12, 3, 2, "every classifier", "q", True),
+            hyperparameters_table(hyper, "every classifier", "q", True)]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex installed")
+def test_the_widest_tables_fit_a_page_with_2_cm_margins(tmp_path):
+    """Compiled with pdflatex: no LaTeX error and no box more than 1 pt too wide."""
+    body = "\n".join(table.latex() for table in _widest_tables())
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\\usepackage[a4paper,margin=2cm]{geometry}"
+        "\\usepackage{booktabs}\n\\begin{document}\n" + body + "\n\\end{document}\n")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    overfull = [float(pt) for pt in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
+    assert all(pt <= 1.0 for pt in overfull), overfull

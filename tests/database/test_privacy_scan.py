@@ -1,7 +1,12 @@
 """The privacy scanner the audit ships: original subject codes and code params, in files and in
-every text column of a database."""
+every text column of a database; and any one subject's age."""
 
-from plr_luigi.database.privacy_scan import find_leaks_in_database, find_leaks_in_files
+from plr_luigi.database.privacy_scan import (
+    find_age_leaks_in_database,
+    find_age_leaks_in_files,
+    find_leaks_in_database,
+    find_leaks_in_files,
+)
 
 
 def test_privacy_scan_finds_codes_in_any_file(tmp_path):
@@ -105,3 +110,79 @@ def test_a_matplotlib_figure_showing_a_code_is_found_in_its_pdf_and_png_metadata
     leaks = find_leaks_in_files([pdf, png, clean])
     assert [leak.split(": holds ")[0] for leak in leaks] == [str(pdf), str(png)]
     assert "shown text byte" in leaks[0]
+
+
+def _public_database(con) -> None:
+    """A public database as the merge writes it: the cohort summary (aggregates) and a
+    per-subject table."""
+    from plr_luigi.study import schema
+
+    con.execute(schema.COHORT_SUMMARY.ddl())
+    con.execute("INSERT INTO cohort_summary VALUES (0, 'control', 152, 152, 58.3, 9.1), "
+                "(1, 'glaucoma', 56, 56, 67.2, 8.7), (2, 'labelled', 208, 208, 60.7, 9.5), "
+                "(3, 'recorded', NULL, NULL, NULL, NULL)")
+    con.execute("CREATE TABLE predictions (config_id VARCHAR, subject_code VARCHAR, "
+                "y_true INTEGER, y_prob DOUBLE)")
+    con.execute("INSERT INTO predictions VALUES ('c', 'H001', 0, 0.2), ('c', 'H002', 0, 0.4), "
+                "('c', 'G001', 1, 0.7), ('c', 'G002', 1, 0.9)")
+
+
+AGES = {"H001": 55.4, "H002": 61.0, "G001": 70.2, "G002": 64.9}
+
+
+def test_a_clean_public_database_publishes_no_age():
+    import duckdb
+
+    with duckdb.connect() as con:
+        _public_database(con)
+        assert find_age_leaks_in_database(con, AGES) == []
+
+
+def test_an_age_column_outside_the_cohort_summary_is_a_leak():
+    import duckdb
+
+    with duckdb.connect() as con:
+        _public_database(con)
+        con.execute("ALTER TABLE predictions ADD COLUMN subject_age DOUBLE")
+        assert find_age_leaks_in_database(con) == [
+            "table predictions, column subject_age: an age column outside cohort_summary"]
+
+
+def test_a_subjects_own_age_under_any_column_name_is_a_leak():
+    import duckdb
+
+    with duckdb.connect() as con:
+        _public_database(con)
+        con.execute("ALTER TABLE predictions ADD COLUMN years DOUBLE")
+        con.execute("UPDATE predictions SET years = CASE subject_code WHEN 'H001' THEN 55.4 "
+                    "WHEN 'H002' THEN 61.0 WHEN 'G001' THEN 70.2 ELSE 30.0 END")
+        assert find_age_leaks_in_database(con, AGES) == [
+            "table predictions, column years: 3 subjects' rows hold their own age"]
+        # Without the private ages only the names are checked: the column is not found.
+        assert find_age_leaks_in_database(con) == []
+
+
+def test_an_age_over_a_small_group_or_a_minimum_age_is_a_leak():
+    import duckdb
+
+    with duckdb.connect() as con:
+        _public_database(con)
+        con.execute("INSERT INTO cohort_summary VALUES (4, 'glaucoma, female', 3, 3, 66.0, 2.0)")
+        con.execute("ALTER TABLE cohort_summary ADD COLUMN age_min DOUBLE")
+        assert find_age_leaks_in_database(con) == [
+            "table cohort_summary, column age_min: not a column of cohort_summary (its age "
+            "columns are aggregates: n, mean, SD)",
+            "table cohort_summary: 1 rows give an age over fewer than 10 subjects"]
+
+
+def test_a_json_record_pairing_a_subject_with_an_age_is_a_leak(tmp_path):
+    import json
+
+    clean, named, own = tmp_path / "clean.json", tmp_path / "named.json", tmp_path / "own.json"
+    clean.write_text(json.dumps({"rows": [{"subject_code": c, "p": 0.5} for c in AGES],
+                                 "cohort": {"age_mean": 58.3}}))
+    named.write_text(json.dumps({"data": [{"subject": "H001", "Age": 55.4}]}))
+    own.write_text(json.dumps([{"code": c, "value": a} for c, a in AGES.items()]))
+    assert find_age_leaks_in_files([clean, named, own], AGES) == [
+        f"{named}: 1 subject records hold an age-named value",
+        f"{own}: 4 subject records hold their own age"]

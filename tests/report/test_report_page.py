@@ -109,8 +109,14 @@ def test_the_built_page_embeds_every_figure_table_and_number(built):
                                              f"{stem}.png").read_bytes(), stem
     assert page.index("SYNTHETIC DATA") < page.index("Provenance") < page.index("Summary") \
         < page.index('<h2 id="figures">')
-    tables = re.findall(r'<section class="table" id="(\w+)">.*?<table', page, re.DOTALL)
-    assert sorted(tables) == sorted(p.stem for p in (built["outputs"] / "tables").glob("*.tex"))
+    sections = dict(re.findall(r'<section class="table" id="(\w+)">(.*?)</section>', page,
+                               re.DOTALL))
+    assert sorted(sections) == sorted(p.stem for p in (built["outputs"] / "tables").glob("*.tex"))
+    for stem, section in sections.items():  # the table, or why the data cannot support it
+        unavailable = json.loads((built["outputs"] / "tables" / f"{stem}.json").read_text())[
+            "unavailable"]
+        assert ("This table is unavailable:</b>" in section) if unavailable else (
+            "<table" in section), stem
     macros = [n["macro"] for n in json.loads((built["outputs"] / "numbers.json").read_text())
               ["numbers"]]
     # The twin lists exactly the macros numbers.tex defines, in its order.

@@ -55,3 +55,20 @@ def test_fig_4_names_the_four_standard_pipelines_of_its_panel_b():
     assert item_of_output("calibration_dca").item == "Fig 1"
     assert item_of_output("roc_risk_coverage").item == "S1"
     assert item_of_output("calibration_dca").pipelines == ()  # every standard pipeline
+
+
+def test_the_tables_follow_the_figures_in_order_and_each_table_names_its_item():
+    from plr_luigi.tasks.catalog import manuscript_outputs
+    from plr_luigi.tasks.output_base import TexTableOutput
+
+    names = [item.item for item in load_manuscript_items()]
+    tables = [n for n in names if n.startswith("T")]
+    assert tables == [f"T{i}" for i in range(1, 10)]
+    assert max(names.index(n) for n in names if not n.startswith("T")) < names.index("T1")
+    stems = {task.table_name() for task in manuscript_outputs()
+             if isinstance(task, TexTableOutput)}
+    for item in load_manuscript_items():
+        if item.item in tables:
+            assert set(item.outputs) <= stems, item.item
+    assert manuscript_fields("by_classifier")["population_levels"] == {
+        "featurization": "simple1.0"}

@@ -217,9 +217,19 @@ def test_a_planted_leak_fails_the_build_and_names_the_file(built, recorder):
         assert PrivacyAudit().complete()
 
 
-STANDARD_PIPELINE_FIGURES = ("calibration", "decision_curve", "roc", "risk_coverage",
-                             "selective_classification", "probability_distributions",
-                             "prediction_instability")
+STANDARD_PIPELINE_FIGURES = ("calibration_dca", "probability_distributions", "roc_risk_coverage",
+                             "selective_classification", "prediction_instability")
+
+
+def _pipelines_in_data(data: dict) -> set[str]:
+    """The pipelines a standard-pipeline figure's data holds: keyed by pipeline (Fig 1, 4, S1),
+    rows with a pipeline (S2) or subject rows and samples by pipeline (Fig 7)."""
+    rows = data["data"]
+    if isinstance(rows, dict) and "subjects" in rows:
+        return {r["pipeline"] for r in rows["subjects"]} & set(rows["samples"])
+    if isinstance(rows, dict):
+        return set(rows)
+    return {r["pipeline"] for r in rows}
 
 
 def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(built, con):
@@ -238,13 +248,14 @@ def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(b
         data = json.loads((figures / f"{stem}.json").read_text())
         assert {"pipeline": "deep_learning", "config_id": config_id} in \
             [{k: p[k] for k in ("pipeline", "config_id")} for p in data["pipelines"]], stem
-        assert any(row["pipeline"] == "deep_learning" for row in data["data"]), stem
+        assert "deep_learning" in _pipelines_in_data(data), stem
     tables = built["outputs"] / "tables"
     compared = [*(p for pattern in ("forest_*", "heatmap_*", "critical_difference_*",
                                     "variance_decomposition*", "metric_raincloud*",
                                     "specification_curve*")
                   for p in figures.glob(f"{pattern}.json")),
-                *(p for pattern in ("by_*", "top_pipelines*", "variance_decomposition*")
+                *(p for pattern in ("by_*", "top_pipelines*", "variance_decomposition*",
+                                    "factorial_anova*")
                   for p in tables.glob(f"{pattern}.json"))]
     assert len(compared) > 15
     for path in compared:
@@ -256,3 +267,32 @@ def test_the_deep_learning_pipeline_reaches_the_standard_pipeline_figures_only(b
               or config_id in json.dumps(n)]
     assert "instabilityWidthDeepLearning" in naming
     assert all(macro.endswith("DeepLearning") for macro in naming), naming
+
+
+def test_a_subjects_age_in_a_public_output_fails_the_audit(built, recorder):
+    """The audit reads the private ages (source database + lookup) and finds a public JSON
+    pairing subjects with their own ages, whatever the key is called."""
+    import sqlite3
+
+    import pandas as pd
+
+    from plr_luigi.tasks import PrivacyAudit
+
+    with sqlite3.connect(built["settings"]["source_db"]) as source:
+        ages = dict(source.execute("SELECT DISTINCT subject_code, age FROM pupil_data "
+                                   "WHERE class_label IS NOT NULL").fetchall())
+    lookup = pd.read_csv(Path(built["settings"]["data_dir"]) / "private" / "subject_lookup.csv")
+    records = [{"subject": public, "x": ages[original]} for original, public in
+               zip(lookup["original_code"], lookup["subject_code"], strict=True)][:5]
+    leak = built["outputs"] / "tables" / "planted.json"
+    leak.write_text(json.dumps({"rows": records}))
+    try:
+        with plr_settings(**built["settings"]), \
+                task_events(luigi.Event.FAILURE, PrivacyAudit) as failed:
+            assert not luigi.build([PrivacyAudit()], local_scheduler=True)
+    finally:
+        leak.unlink()
+    failures = [str(error) for _task, error in failed]
+    assert failures and f"{leak}: 5 subject records hold their own age" in failures[-1]
+    with plr_settings(**built["settings"]):
+        assert recorder.build([ReproduceAll()]) == []  # the files are the ones last audited
