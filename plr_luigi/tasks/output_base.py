@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # Configuration files whose edits make every output stale (factors.yaml acts through the
 # database: it decides which runs are extracted).
-STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml")
+STAMPED_CONFIGS = ("figures.yaml", "pipelines.yaml", "manuscript.yaml")
 
 
 class DatabaseOutput(RunOnceTask):
