@@ -164,11 +164,11 @@ def study_specs(benchmark_ci_lower: float) -> list[NumberSpec]:
         return NumberSpec(macro, description, sql, fmt, derive, words)
 
     def display(factor: str):
-        return (f"display_name({factor})",
+        return (f"study.display.display_name({factor})",
                 lambda frame: {"name": display_name(factor, frame.iloc[0, 0])}, "name")
 
     levels = f"{E.outlier_method}, {E.imputation_method}, {E.classifier}"
-    pipeline_name = ("display names of the levels", lambda frame: {"name": (
+    pipeline_name = ("study.display.display_name(levels)", lambda frame: {"name": (
         f"{display_name(E.outlier_method, frame.iloc[0, 0])} + "
         f"{display_name(E.imputation_method, frame.iloc[0, 1])}, "
         f"{display_name(E.classifier, frame.iloc[0, 2])}")}, "name")
@@ -237,7 +237,7 @@ def stratos_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:
                        f"USING ({E.config_id}) WHERE "
                        f"{levels_where(_pipeline_levels(pipeline), 'e.')} "
                        f"ORDER BY p.{P.subject_code}")
-        calibration = ("manuscript_numbers: OLS calibration slope, AUROC of the predictions",
+        calibration = ("manuscript_numbers.ols_calibration_slope,extraction.metrics.auroc",
                        _calibration_statistics)
         retention = ("manuscript_numbers.auroc_at_retention(0.5)", _retention_statistics)
         prevalence = f"({E.n_events}::DOUBLE / {E.n_test})"
@@ -245,17 +245,18 @@ def stratos_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:
             ("stratosAuroc", "AUROC (mean of the bootstrap AUROCs)", value(E.auroc), None),
             ("stratosAurocCiLo", "its 95 % CI lower bound", value(E.auroc_ci_lo), None),
             ("stratosAurocCiHi", "its 95 % CI upper bound", value(E.auroc_ci_hi), None),
-            ("stratosCalibrationSlope", "calibration slope as published: least-squares slope "
-             "of y on logit(p) of the mean predictions (D)", predictions,
+            ("stratosCalibrationSlope", "calibration slope as published (least-squares slope "
+             "of y on logit(p) of the mean predictions, D)", predictions,
              (*calibration, "ols_slope")),
-            ("stratosCalibrationSlopeLogistic", "calibration slope, sound: logistic "
-             "regression of y on logit(p)", value(E.calibration_slope), None),
-            ("stratosOeRatio", "O:E ratio, mean(y) / mean(p)", value(E.o_e_ratio), None),
-            ("stratosBrier", "Brier score as the study's database holds it: mean of the "
-             "bootstrap iterations' Briers (D)", value(E.brier), None),
+            ("stratosCalibrationSlopeLogistic", "calibration slope, sound (logistic "
+             "regression of y on logit(p))", value(E.calibration_slope), None),
+            ("stratosOeRatio", "observed to expected (O to E) ratio, mean(y) / mean(p)",
+             value(E.o_e_ratio), None),
+            ("stratosBrier", "Brier score as the study's database holds it (mean of the "
+             "bootstrap iterations' Briers, D)", value(E.brier), None),
             ("stratosBrierOfMeanProb", "Brier score of the mean predictions, sound",
              value(E.brier_of_mean_prob), None),
-            ("stratosIpa", "IPA (scaled Brier): 1 - Brier of the mean predictions / (prev "
+            ("stratosIpa", "IPA (scaled Brier) = 1 - Brier of the mean predictions / (prev "
              "(1 - prev)), prev = the test subjects' prevalence",
              value(f"1 - {E.brier_of_mean_prob} / ({prevalence} * (1 - {prevalence}))"), None),
             *((f"stratosNetBenefit{word}", f"net benefit at threshold {t:.2f}",
@@ -263,8 +264,8 @@ def stratos_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:
               for t, word in THRESHOLD_WORDS.items()),
             ("aurocAllRetained", "AUROC of the mean predictions of every test subject",
              predictions, (*calibration, "auroc_all")),
-            ("aurocHalfRetained", "AUROC at 50 % retention: the int(n / 2) test subjects of "
-             "highest |p - 0.5| (S2)", predictions, (*retention, "auroc_half")),
+            ("aurocHalfRetained", "AUROC at 50 % retention (the int(n / 2) test subjects of "
+             "highest |p - 0.5|, S2)", predictions, (*retention, "auroc_half")),
         ]
         specs += [NumberSpec(f"{macro}{suffix}", f"{description}, {label}", sql, THREE,
                              derive, words) for macro, description, sql, derive in rows]
@@ -359,9 +360,10 @@ def eta_squared_specs() -> list[NumberSpec]:
             return lambda frame: {k: 100 * v for k, v in function(frame, factors,
                                                                     E.auroc).items()}
 
-        type1 = (f"type I eta squared, {formula} (statsmodels anova_lm typ=1)",
+        model_terms = "+".join(factors)
+        type1 = (f"manuscript_numbers.type1_eta_squared(auroc~{model_terms})",
                  percent(type1_eta_squared))
-        type2 = (f"type II eta squared, {formula} (statistics.variance_decomposition)",
+        type2 = (f"statistics.variance_decomposition(auroc~{model_terms})",
                  percent(type2_eta_squared))
         for term in [*factors, "Residual"]:
             specs.append(NumberSpec(
@@ -407,7 +409,7 @@ def events_per_variable_specs() -> list[NumberSpec]:
     return [
         NumberSpec("nFeatures", "handcrafted features of the classifiers", features,
                    population=words),
-        NumberSpec("eventsPerVariable", "events per variable: labelled glaucoma subjects / "
+        NumberSpec("eventsPerVariable", "events per variable = labelled glaucoma subjects / "
                    "features", f"SELECT ({events}) / nullif(({features}), 0)", "{:.1f}",
                    population=words),
     ]

@@ -300,7 +300,7 @@ def render_numbers_tex(numbers: list[dict], synthetic: bool, provenance_line: st
     available, unavailable = _split(numbers)
     for number in available:
         if number["sql"] is None:  # configuration: the statistic names its file and key
-            lines.append(f"% {number['description']}: {number['statistic']}")
+            lines.append(f"% {number['description']} (configuration, {number['statistic']})")
         else:
             via = f" -> {number['statistic']}" if number["statistic"] else ""
             lines.append(f"% {number['description']}: {number['sql']}{via}")

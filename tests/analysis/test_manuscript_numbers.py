@@ -4,6 +4,8 @@ pdflatex in a manuscript fragment that uses every macro."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -116,9 +118,9 @@ def database():
         specs = [*mn.manuscript_specs(load_standard_pipelines(), BENCHMARK_CI_LOWER),
                  *mn.events_per_variable_specs()]
         numbers = compute_numbers(con, specs)
-    numbers += mn.benchmark_numbers(0.93, [0.90, 0.96]) + mn.cohort_unsupported()
-    yield {"essential": essential, "predictions": predictions, "numbers": numbers,
-           "by_macro": {n["macro"]: n for n in numbers}}
+        numbers += mn.benchmark_numbers(0.93, [0.90, 0.96]) + mn.cohort_unsupported()
+        yield {"essential": essential, "predictions": predictions, "numbers": numbers,
+               "by_macro": {n["macro"]: n for n in numbers}, "con": con}
 
 
 def _value(database, macro):
@@ -291,3 +293,25 @@ def test_the_compile_check_fails_on_an_undefined_macro(database, tmp_path):
     tex = render_numbers_tex(numbers, synthetic=False, provenance_line="test")
     problems = compile_fragment(tmp_path / "latex", tex, [n["macro"] for n in numbers])
     assert any("Undefined control sequence" in p for p in problems), problems
+
+
+def test_each_macros_comment_names_its_query_which_gives_its_value(database):
+    """numbers.tex comments each macro with `% description: SQL [-> statistic]`: a reader can
+    run the SQL of a plain number and get what the macro prints; configuration says its file."""
+    from plr_luigi.analysis.latex import escape_latex
+
+    tex = render_numbers_tex(database["numbers"], synthetic=False, provenance_line="test")
+    pattern = re.compile(r"^% (?P<description>[^:\n]*): (?P<sql>.*?)(?: -> (?P<stat>\S+))?\n"
+                         r"\\newcommand\{\\(?P<macro>\w+)\}\{(?P<text>.*)\}$", re.MULTILINE)
+    parsed = {m["macro"]: m for m in pattern.finditer(tex)}
+    available = [n for n in database["numbers"] if not n["unavailable"] and n["sql"]]
+    assert sorted(parsed) == sorted(n["macro"] for n in available)
+    for number in available:
+        m = parsed[number["macro"]]
+        assert (m["sql"], m["stat"]) == (number["sql"], number["statistic"]), number["macro"]
+        if m["stat"] is None:
+            value = database["con"].execute(m["sql"]).fetchone()[0]
+            assert m["text"] == escape_latex(number["text"]) and value == pytest.approx(
+                number["value"]) if not isinstance(value, str) else value == number["value"]
+    assert "% published benchmark AUROC (configuration, configs/figures.yaml " \
+           "reference_auroc)\n\\newcommand{\\najjarAUROC}{0.93}" in tex
