@@ -36,12 +36,12 @@ def manuscript_fragment(macros: list[str]) -> str:
         r"\usepackage[T1]{fontenc}",
         r"\input{numbers.tex}",
         r"\begin{document}",
+        r"\sloppy",  # long level names (the ensemble's) break at their hyphens, not past the margin
         r"We compared \nConfigs{} configurations; AUROC ranged from \minAUROC{} to "
         r"\maxAUROC{} (mean \meanAUROC, range \aurocRange); \nBenchmark{} reached the "
         r"benchmark of \najjarAUROC{} (\najjarCILower--\najjarCIUpper). The best pipeline "
         r"(\bestPipeline: \bestOutlier, \bestImputation, \bestClassifier) reached "
         r"\bestAUROC{} over \nPredictions{} predictions.",
-        r"\sloppy",
         sentences,
         r"\end{document}",
     ]) + "\n"
