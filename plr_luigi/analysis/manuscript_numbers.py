@@ -111,24 +111,31 @@ def featurization_gap(frame: pd.DataFrame) -> dict:
 
 
 def type1_eta_squared(frame: pd.DataFrame, factors: list[str], response: str) -> dict:
-    """Eta squared of each factor from sequential (type I) sums of squares, in the given order
-    (statsmodels anova_lm typ=1), and of the residual; keys are the factors and "Residual"."""
-    import statsmodels.formula.api as smf
-    from statsmodels.stats.anova import anova_lm
+    """Eta squared of each factor from sequential (type I) sums of squares, in the given order,
+    and of the residual; keys are the factors and "Residual".
 
-    formula = f"{response} ~ " + " + ".join(f"C({f})" for f in factors)
-    with warnings.catch_warnings():
-        # Levels that only occur together (a rank-deficient design) are the study's design:
-        # sequential sums of squares credit their variance to the factor entered first.
-        warnings.simplefilter("ignore")
-        fit = smf.ols(formula, data=frame).fit()
-    if fit.df_resid < 1:
+    A factor's sum of squares is the drop in residual SS when it enters after the ones before
+    it (statsmodels OLS fits of the nested models): what `anova_lm(fit, typ=1)` gives for a
+    full-rank design, and still defined when levels only occur together (the study's design is
+    not a full grid; anova_lm then fails on the aliased columns)."""
+    import statsmodels.formula.api as smf
+
+    def fit(terms: list[str]):
+        formula = f"{response} ~ " + (" + ".join(f"C({f})" for f in terms) or "1")
+        with warnings.catch_warnings():  # aliased levels: their SS goes to the earlier factor
+            warnings.simplefilter("ignore")
+            return smf.ols(formula, data=frame).fit()
+
+    fits = [fit(factors[:k]) for k in range(len(factors) + 1)]
+    if fits[-1].df_resid < 1:
         raise DataUnavailableError(f"{len(frame)} configurations leave no residual degrees of "
                                    f"freedom for {' + '.join(factors)}")
-    table = anova_lm(fit, typ=1)
-    shares = table["sum_sq"] / table["sum_sq"].sum()
-    return {**{f: float(shares[f"C({f})"]) for f in factors},
-            "Residual": float(shares["Residual"])}
+    total = float(fits[0].ssr)
+    if not total > 0:
+        raise DataUnavailableError(f"{response} is the same in all {len(frame)} configurations")
+    shares = {factor: (float(fits[k].ssr) - float(fits[k + 1].ssr)) / total
+              for k, factor in enumerate(factors)}
+    return {**shares, "Residual": float(fits[-1].ssr) / total}
 
 
 def type2_eta_squared(frame: pd.DataFrame, factors: list[str], response: str) -> dict:
@@ -272,16 +279,22 @@ def stratos_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:
     return specs
 
 
-def cohort_specs() -> list[NumberSpec]:
-    """The cohort's counts from the splits of one configuration of the study's population
-    (every configuration has the same split)."""
-    words = population_text(STUDY_POPULATION)
+def labelled_counts_sql() -> str:
+    """A one-row subquery (subjects, events): the labelled subjects and glaucoma cases of the
+    train and test splits of one configuration of the study's population (every
+    configuration has the same split)."""
     where = levels_where(population_levels(STUDY_POPULATION), "e.")
     splits = ", ".join(quoted(s) for s in LABELLED_SPLITS)
-    one = (f"(SELECT sum(c.{COHORT.n_subjects}) AS subjects, sum(c.{COHORT.n_events}) AS events "
-           f"FROM {COHORT.name} c JOIN {E.name} e USING ({E.config_id}) WHERE {where} AND "
-           f"c.{COHORT.split} IN ({splits}) GROUP BY c.{COHORT.config_id} "
-           f"ORDER BY c.{COHORT.config_id} LIMIT 1)")
+    return (f"(SELECT sum(c.{COHORT.n_subjects}) AS subjects, sum(c.{COHORT.n_events}) AS "
+            f"events FROM {COHORT.name} c JOIN {E.name} e USING ({E.config_id}) WHERE {where} "
+            f"AND c.{COHORT.split} IN ({splits}) GROUP BY c.{COHORT.config_id} "
+            f"ORDER BY c.{COHORT.config_id} LIMIT 1)")
+
+
+def cohort_specs() -> list[NumberSpec]:
+    """The cohort's counts (cohort_metrics)."""
+    words = population_text(STUDY_POPULATION)
+    one = labelled_counts_sql()
     return [
         NumberSpec("nLabelledSubjects", "labelled subjects (train and test splits)",
                    f"SELECT subjects FROM {one}", population=words),
@@ -403,7 +416,7 @@ def events_per_variable_specs() -> list[NumberSpec]:
 
     words = population_text(STUDY_POPULATION)
     where = levels_where(population_levels(STUDY_POPULATION), "e.")
-    events = cohort_specs()[1].sql
+    events = f"SELECT events FROM {labelled_counts_sql()}"
     features = (f"SELECT count(DISTINCT v.{schema.VIF.feature}) FROM {ALIAS}.{schema.VIF.name} "
                 f"v JOIN {E.name} e USING ({E.config_id}) WHERE {where}")
     return [

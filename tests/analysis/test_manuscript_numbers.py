@@ -269,6 +269,27 @@ def test_eta_squared_type_one_as_published_and_type_two_beside_it(database, mode
             pytest.approx(100 * share2)
     assert _value(database, f"etaSq{model}ResidualPercent") == pytest.approx(
         100 * _rss(frame, factors) / total)
+    if model == "Catboost":  # a full grid: statsmodels' own type I table gives the same
+        import statsmodels.formula.api as smf
+        from statsmodels.stats.anova import anova_lm
+
+        table = anova_lm(smf.ols("auroc ~ C(outlier_method) + C(imputation_method)",
+                                 data=frame).fit(), typ=1)
+        assert _value(database, "etaSqCatboostOutlierPercent") == pytest.approx(
+            100 * table["sum_sq"].iloc[0] / table["sum_sq"].sum())
+
+
+def test_type_one_eta_squared_of_a_design_whose_levels_only_occur_together():
+    """The study's design is not a full grid; where anova_lm(typ=1) fails on aliased columns,
+    the sequential comparison still credits the shared variance to the factor entered first."""
+    frame = pd.DataFrame({"a": ["x", "x", "y", "y", "z", "z"], "b": ["p", "p", "q", "q", "r", "r"],
+                          "auroc": [0.80, 0.82, 0.85, 0.86, 0.90, 0.93]})
+    frame = pd.concat([frame, pd.DataFrame({"a": ["z"], "b": ["p"], "auroc": [0.88]})])
+    shares = mn.type1_eta_squared(frame, ["a", "b"], "auroc")
+    total = _rss(frame, [])
+    assert shares["a"] == pytest.approx((total - _rss(frame, ["a"])) / total)
+    assert shares["b"] == pytest.approx((_rss(frame, ["a"]) - _rss(frame, ["a", "b"])) / total)
+    assert sum(shares.values()) == pytest.approx(1)
 
 
 def test_the_twin_names_each_numbers_population_and_definition(database):
