@@ -65,6 +65,8 @@ def ols_calibration_slope(y: np.ndarray, p: np.ndarray) -> float:
     from scipy.stats import linregress
 
     p = np.clip(np.asarray(p, float), OLS_LOGIT_EPS, 1 - OLS_LOGIT_EPS)
+    if np.ptp(p) == 0:
+        raise DataUnavailableError("every prediction is the same: no slope to fit")
     return float(linregress(np.log(p / (1 - p)), np.asarray(y, float)).slope)
 
 

@@ -256,7 +256,9 @@ def _same(text: str, value) -> bool:
         return text == escape_latex(value)  # numbers.tex prints text escaped
     if isinstance(value, (int, np.integer)):
         return text == str(value)
-    return abs(float(text) - float(value)) < 5e-4
+    # Rounded to the decimals it prints (0.000, or 0.0 for a percentage).
+    decimals = len(text.partition(".")[2])
+    return abs(float(text) - float(value)) <= 0.5 * 10 ** -decimals + 1e-9
 
 
 def test_every_plain_number_equals_its_recorded_query(built, con):
