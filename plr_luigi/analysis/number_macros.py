@@ -38,6 +38,8 @@ class NumberSpec:
     # A statistic of the query's rows: (name recorded in numbers.tex, function of the rows'
     # frame returning a dict of values, key of this number's value). None: the query's value.
     derive: tuple[str, Callable[[pd.DataFrame], dict], str] | None = None
+    # The configurations the number is computed over, in words (numbers.json carries it).
+    population: str = "every configuration of the results database"
 
 
 def format_p(p: float) -> str:
@@ -64,6 +66,36 @@ def _variance_shares(frame: pd.DataFrame) -> dict:
     table = bootstrap_variance_decomposition(configs, iterations, list(FACTORS), E.auroc)
     return {f"{row.factor}:{column}": getattr(row, column) for row in table.itertuples()
             for column in ("eta_sq", "eta_sq_ci_lo", "eta_sq_ci_hi")}
+
+
+def quoted(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def levels_where(levels: dict[str, str], alias: str = "") -> str:
+    """SQL condition holding each named factor at its level (TRUE for none)."""
+    for factor in levels:
+        getattr(E, factor)  # an unknown factor fails here, not as an empty result
+    return " AND ".join(f"{alias}{factor} = {quoted(level)}"
+                        for factor, level in levels.items()) or "TRUE"
+
+
+def population_levels(name: str) -> dict[str, str]:
+    """The factor levels of a population of configs/manuscript.yaml (handcrafted, ...)."""
+    from plr_luigi.study.configs import load_yaml
+    from plr_luigi.study.manuscript import MANUSCRIPT_CONFIG_PATH
+
+    return dict(load_yaml(MANUSCRIPT_CONFIG_PATH)["populations"][name])
+
+
+def population_text(name: str) -> str:
+    """A population in words: "handcrafted (featurization = simple1.0)"."""
+    levels = population_levels(name)
+    return f"{name} ({', '.join(f'{f} = {v}' for f, v in levels.items()) or 'all'})"
+
+
+STUDY_POPULATION = "handcrafted"  # the study's database holds handcrafted features only
 
 
 def _best(where: str = "TRUE", column: str = E.auroc) -> str:
@@ -123,14 +155,22 @@ def _statistic_specs(top_n: int, alpha: float) -> list[NumberSpec]:
 
 
 def number_specs(classifiers: list[str], top_n: int, alpha: float) -> list[NumberSpec]:
+    """This project's numbers (the study's own macro names are in manuscript_numbers): counts
+    and AUROC range over every configuration; the best configuration over the study's
+    population (handcrafted features), as \\bestAUROC and \\bestClassifier are."""
     three = "{:.3f}"
+    study = population_levels(STUDY_POPULATION)
+    in_study, study_words = levels_where(study), population_text(STUDY_POPULATION)
+
+    def best(description: str, column: str, fmt: str = "{}") -> dict:
+        return dict(description=description, sql=_best(in_study, column), fmt=fmt,
+                    population=study_words)
+
     specs = [
         NumberSpec("nConfigurations", "configurations in the results database",
                    f"SELECT count(*) FROM {E.name}"),
         NumberSpec("nRunsSeen", "runs of the classification experiment",
                    f"SELECT count(*) FROM {schema.EXTRACTION_REPORT.name}"),
-        NumberSpec("nPredictions", "subject-level test predictions",
-                   f"SELECT count(*) FROM {schema.PREDICTIONS.name}"),
         NumberSpec("nTestSubjects", "test subjects per configuration",
                    f"SELECT max({E.n_test}) FROM {E.name}"),
         NumberSpec("nBootstrap", "bootstrap iterations per configuration",
@@ -141,15 +181,13 @@ def number_specs(classifiers: list[str], top_n: int, alpha: float) -> list[Numbe
                    f"SELECT avg({E.auroc}) FROM {E.name}", three),
         NumberSpec("nAurocAtLeastNinety", "configurations with AUROC >= 0.90",
                    f"SELECT count(*) FROM {E.name} WHERE {E.auroc} >= 0.90"),
-        NumberSpec("bestAuroc", "AUROC of the best configuration", _best(), three),
-        NumberSpec("bestAurocCiLo", "its CI lower bound", _best(column=E.auroc_ci_lo), three),
-        NumberSpec("bestAurocCiHi", "its CI upper bound", _best(column=E.auroc_ci_hi), three),
-        NumberSpec("bestOutlierMethod", "outlier method of the best configuration",
-                   _best(column=E.outlier_method)),
-        NumberSpec("bestImputationMethod", "imputation method of the best configuration",
-                   _best(column=E.imputation_method)),
-        NumberSpec("bestClassifier", "classifier of the best configuration",
-                   _best(column=E.classifier)),
+        NumberSpec("bestAuroc", **best("AUROC of the best configuration", E.auroc, three)),
+        NumberSpec("bestAurocCiLo", **best("its CI lower bound", E.auroc_ci_lo, three)),
+        NumberSpec("bestAurocCiHi", **best("its CI upper bound", E.auroc_ci_hi, three)),
+        NumberSpec("bestOutlierMethod", **best("outlier method of the best configuration",
+                                               E.outlier_method)),
+        NumberSpec("bestImputationMethod", **best("imputation method of the best "
+                                                  "configuration", E.imputation_method)),
         NumberSpec("groundTruthAuroc", _gt_description(),
                    _best(_gt_where()), three),
         NumberSpec("groundTruthAurocCiLo", "its CI lower bound",
@@ -189,7 +227,8 @@ def compute_numbers(con, specs: list[NumberSpec]) -> list[dict]:
     numbers, derived = [], {}
     for spec in specs:
         record = {"macro": spec.macro, "description": spec.description, "sql": spec.sql,
-                  "statistic": spec.derive[0] if spec.derive else None, "unavailable": None}
+                  "statistic": spec.derive[0] if spec.derive else None,
+                  "population": spec.population, "unavailable": None}
         if spec.derive is None:
             row = con.execute(spec.sql).fetchone()
             value = None if row is None else row[0]
@@ -221,7 +260,30 @@ def unavailable_numbers(specs: list[NumberSpec], reason: str) -> list[dict]:
     query would name a missing database): each n/a with the reason."""
     logger.warning("numbers: %s unavailable: %s", ", ".join(s.macro for s in specs), reason)
     return [{"macro": s.macro, "description": s.description, "sql": s.sql, "statistic": None,
-             "unavailable": reason} for s in specs]
+             "population": s.population, "unavailable": reason} for s in specs]
+
+
+def configured_number(macro: str, description: str, value, text: str, source: str,
+                      population: str) -> dict:
+    """The record of a number that is configuration, not data (a published benchmark): no
+    query; `source` names the configuration file and key it comes from."""
+    return {"macro": macro, "description": description, "sql": None, "statistic": source,
+            "population": population, "unavailable": None, "value": value, "text": text}
+
+
+def unsupported_number(macro: str, description: str, reason: str, population: str) -> dict:
+    """The record of a number the public database holds nothing for: n/a with the reason."""
+    logger.warning("numbers: %s (%s) unavailable: %s", macro, description, reason)
+    return {"macro": macro, "description": description, "sql": None, "statistic": None,
+            "population": population, "unavailable": reason}
+
+
+def check_unique_macros(numbers: list[dict]) -> None:
+    """A macro defined twice is a LaTeX error (\\newcommand of a defined name): refuse it."""
+    macros = [n["macro"] for n in numbers]
+    repeated = sorted({m for m in macros if macros.count(m) > 1})
+    if repeated:
+        raise ValueError(f"numbers.tex would define these macros twice: {repeated}")
 
 
 SYNTHETIC_MACRO = "dataIsSynthetic"  # defined (as "true") only when the data is synthetic
@@ -229,6 +291,7 @@ SYNTHETIC_DESCRIPTION = "SYNTHETIC DATA (not study results)"
 
 
 def render_numbers_tex(numbers: list[dict], synthetic: bool, provenance_line: str) -> str:
+    check_unique_macros(numbers)
     lines = ["% Generated by plr_luigi (NumbersTex) from the results database; do not edit.",
              f"% {provenance_line}"]
     if synthetic:
@@ -236,8 +299,11 @@ def render_numbers_tex(numbers: list[dict], synthetic: bool, provenance_line: st
         lines.append(rf"\newcommand{{\{SYNTHETIC_MACRO}}}{{true}}")
     available, unavailable = _split(numbers)
     for number in available:
-        via = f" -> {number['statistic']}" if number["statistic"] else ""
-        lines.append(f"% {number['description']}: {number['sql']}{via}")
+        if number["sql"] is None:  # configuration: the statistic names its file and key
+            lines.append(f"% {number['description']} (configuration, {number['statistic']})")
+        else:
+            via = f" -> {number['statistic']}" if number["statistic"] else ""
+            lines.append(f"% {number['description']}: {number['sql']}{via}")
         lines.append(rf"\newcommand{{\{number['macro']}}}{{{escape_latex(number['text'])}}}")
     if unavailable:
         # Reasons first, macros after a bare "%": a macro line is never right after a
@@ -270,13 +336,15 @@ def numbers_twin(numbers: list[dict], synthetic: bool, provenance: dict[str, str
     statistic behind it, and the reason it is unavailable (null when available)."""
     entries = [{"macro": SYNTHETIC_MACRO, "description": SYNTHETIC_DESCRIPTION, "value": True,
                 "display": "true", "latex": "true", "sql": None, "statistic": None,
-                "unavailable": None}] if synthetic else []
+                "population": None, "unavailable": None}] if synthetic else []
     available, unavailable = _split(numbers)
     entries += [{"macro": n["macro"], "description": n["description"], "value": _raw(n["value"]),
                  "display": n["text"], "latex": escape_latex(n["text"]), "sql": n["sql"],
-                 "statistic": n["statistic"], "unavailable": None} for n in available]
+                 "statistic": n["statistic"], "population": n.get("population"),
+                 "unavailable": None} for n in available]
     entries += [{"macro": n["macro"], "description": n["description"], "value": None,
                  "display": "n/a", "latex": UNAVAILABLE_TEXT, "sql": n["sql"],
-                 "statistic": n["statistic"], "unavailable": _one_line(n["unavailable"])}
+                 "statistic": n["statistic"], "population": n.get("population"),
+                 "unavailable": _one_line(n["unavailable"])}
                 for n in unavailable]
     return {"synthetic": synthetic, "provenance": provenance, "numbers": entries}

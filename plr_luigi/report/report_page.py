@@ -112,6 +112,10 @@ def summary_lines(numbers: dict[str, dict]) -> list[tuple[str, str]]:
         ("Configurations", f"{v('nConfigurations')} configurations from {v('nRunsSeen')} runs; "
                            f"{v('nTestSubjects')} test subjects, {v('nBootstrap')} bootstrap "
                            "iterations each"),
+        ("The study's population (handcrafted features)",
+         f"{v('nConfigs')} configurations; AUROC mean {v('meanAUROC')}, range "
+         f"{v('minAUROC')}–{v('maxAUROC')}; {v('nBenchmark')} at the published benchmark's "
+         f"lower bound {v('najjarCILower')} or above"),
         ("Best configuration", f"{v('bestOutlierMethod')} + {v('bestImputationMethod')}, "
                                f"{v('bestClassifier')}: AUROC {v('bestAuroc')} (95 % CI "
                                f"{v('bestAurocCiLo')}–{v('bestAurocCiHi')})"),
@@ -173,7 +177,8 @@ def _number_view(number: dict) -> dict:
     """A numbers.json entry with its value as shown (display names) beside the text its macro
     prints."""
     available = not number["unavailable"]
-    return {**number, "shown": display_text(number["display"]) if available else None,
+    return {**number, "population": number.get("population"),
+            "shown": display_text(number["display"]) if available else None,
             "raw": number["latex"] if available else ""}
 
 

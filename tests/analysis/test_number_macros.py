@@ -82,7 +82,15 @@ def test_the_twin_lists_every_macro_in_the_files_order_with_value_and_reason(con
     assert (synthetic["value"], synthetic["sql"]) == (True, None)
     assert mean == {"macro": "meanX", "description": "mean x", "value": pytest.approx(0.6),
                     "display": "0.60", "latex": "0.60", "sql": "SELECT avg(x) FROM t",
-                    "statistic": None, "unavailable": None}
+                    "statistic": None, "unavailable": None,
+                    "population": "every configuration of the results database"}
     assert (p["value"], p["display"], p["latex"]) == (None, "n/a", "\\textit{n/a}")
     assert p["unavailable"] == "friedman not computable: needs >= 3 treatments"
     assert p["statistic"] == "friedman" and twin["provenance"] == {"experiment": "X"}
+
+
+def test_a_macro_defined_twice_is_refused_not_written(con):
+    numbers = compute_numbers(con, [NumberSpec("nRows", "rows", "SELECT count(*) FROM t"),
+                                    NumberSpec("nRows", "rows again", "SELECT 2")])
+    with pytest.raises(ValueError, match=r"twice.*nRows"):
+        render_numbers_tex(numbers, synthetic=False, provenance_line="x")

@@ -137,6 +137,11 @@ def test_numbers_quote_top_features_and_mark_the_failed_pipeline_unavailable(bui
     assert numbers["nVifHighGroundTruth"]["display"].isdigit()
     traditional = numbers["shapTopFeatureTraditional"]
     assert traditional["value"] is None and "query found nothing" in traditional["unavailable"]
+    # Events per variable: the features are those the explained models were trained on.
+    assert numbers["nFeatures"]["value"] == _query(build["db"], f"""
+        SELECT count(DISTINCT feature) AS n FROM {schema.VIF.name}""")["n"].iloc[0]
+    assert numbers["eventsPerVariable"]["display"] == \
+        f"{numbers['nGlaucomaSubjects']['value'] / numbers['nFeatures']['value']:.1f}"
 
 
 def test_the_interpretation_database_is_audited_and_holds_no_subject_code(build):

@@ -137,18 +137,51 @@ def test_table_rows_match_the_database(built, con):
     assert "Synthetic data" in tex
 
 
-def test_numbers_tex_macros_equal_their_queries(built, con):
+def _macros(built) -> dict[str, str]:
     tex = (built["outputs"] / "numbers.tex").read_text()
-    macros = dict(re.findall(r"\\newcommand\{\\(\w+)\}\{([^}]*)\}", tex))
+    return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{([^}]*)\}", tex))
+
+
+def test_numbers_tex_macros_equal_their_queries(built, con):
+    macros = _macros(built)
     assert macros["nConfigurations"] == str(_count(con, "SELECT count(*) FROM essential_metrics"))
-    assert macros["nPredictions"] == str(_count(con, "SELECT count(*) FROM predictions"))
+    assert macros["nPredictions"] == str(_count(
+        con, "SELECT count(*) FROM predictions JOIN essential_metrics USING (config_id) "
+             "WHERE featurization = 'simple1.0'"))
     assert float(macros["aurocMax"]) == pytest.approx(
         _count(con, "SELECT max(auroc) FROM essential_metrics"), abs=5e-4)
-    best = con.execute("SELECT classifier, auroc FROM essential_metrics "
-                       "ORDER BY auroc DESC LIMIT 1").fetchone()
+    best = con.execute("SELECT classifier, auroc FROM essential_metrics WHERE featurization = "
+                       "'simple1.0' ORDER BY auroc DESC LIMIT 1").fetchone()
     assert macros["bestClassifier"] == best[0]
     assert float(macros["bestAuroc"]) == pytest.approx(best[1], abs=5e-4)
     assert macros["dataIsSynthetic"] == "true"
+
+
+def test_the_studys_headline_numbers_are_over_handcrafted_configurations(built, con):
+    """Issue 18: \\nConfigs, \\minAUROC, \\meanAUROC and \\maxAUROC are the count, min, mean
+    and max over the handcrafted-feature configurations of the public database."""
+    macros = _macros(built)
+    n, low, mean, high, everything = con.execute(
+        "SELECT count(*) FILTER (WHERE featurization = 'simple1.0'), "
+        "min(auroc) FILTER (WHERE featurization = 'simple1.0'), "
+        "avg(auroc) FILTER (WHERE featurization = 'simple1.0'), "
+        "max(auroc) FILTER (WHERE featurization = 'simple1.0'), count(*) "
+        "FROM essential_metrics").fetchone()
+    assert 0 < n < everything  # the demo store has other featurizations to leave out
+    assert macros["nConfigs"] == str(n)
+    assert macros["minAUROC"] == f"{low:.3f}"
+    assert macros["meanAUROC"] == f"{mean:.3f}"
+    assert macros["maxAUROC"] == f"{high:.3f}"
+
+
+def test_the_built_numbers_compile_in_a_manuscript_using_every_macro(built, tmp_path):
+    from support.latex import STUDY_MACROS, compile_fragment
+
+    tex = (built["outputs"] / "numbers.tex").read_text()
+    macros = list(_macros(built))
+    assert set(STUDY_MACROS) <= set(macros)
+    problems = compile_fragment(tmp_path / "latex", tex, macros)
+    assert not problems, problems
 
 
 def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, recorder):
