@@ -2,8 +2,8 @@
 error and every overfull box, each named by the input it happened in.
 
 A document marks each input it reads with `\\typeout{<INPUT_MARK> begin <name>}` and
-`... end <name>` (input_marks); the log then says which table or figure an error or a too
-wide box belongs to, without following TeX's nesting of file names.
+`\\par\\typeout{... end <name>}` (input_marks); the log then says which table or figure an
+error or a too wide box belongs to, without following TeX's nesting of file names.
 """
 
 from __future__ import annotations
@@ -55,8 +55,10 @@ def pdflatex_available() -> bool:
 
 
 def input_marks(name: str) -> tuple[str, str]:
-    """The LaTeX lines a document puts before and after the input `name`."""
-    return (rf"\typeout{{{INPUT_MARK} begin {name}}}", rf"\typeout{{{INPUT_MARK} end {name}}}")
+    """The LaTeX lines a document puts before and after the input `name`. The paragraph ends
+    before the end mark: TeX reports a paragraph's overfull lines when it ends."""
+    return (rf"\typeout{{{INPUT_MARK} begin {name}}}",
+            rf"\par\typeout{{{INPUT_MARK} end {name}}}")
 
 
 def compile_latex(tex: str, input_dir: Path, jobname: str = "document") -> Compiled:
