@@ -68,14 +68,15 @@ def compile_latex(tex: str, input_dir: Path, jobname: str = "document") -> Compi
     with tempfile.TemporaryDirectory(prefix="plr-latex-") as work:
         source = Path(work) / f"{jobname}.tex"
         source.write_text(tex, encoding="utf-8")
-        # input_dir first, then TeX's own tree (the empty entry); one log line per message
+        # This folder first (input_dir may hold an earlier build's file of the same name),
+        # then input_dir, then TeX's own tree (the empty entry); one log line per message
         # (TeX wraps at 79 characters otherwise), so a name is never cut in two.
-        env = {**os.environ, "TEXINPUTS": f"{Path(input_dir).absolute()}:",
+        env = {**os.environ, "TEXINPUTS": f".:{Path(input_dir).absolute()}:",
                "max_print_line": "100000"}
         for _ in range(PASSES):
             done = subprocess.run(
                 [PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
-                 source.name], cwd=work, env=env, capture_output=True, timeout=TIMEOUT_SECONDS)
+                 str(source)], cwd=work, env=env, capture_output=True, timeout=TIMEOUT_SECONDS)
             log_path = source.with_suffix(".log")
             log = (log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file()
                    else done.stdout.decode(errors="replace"))

@@ -53,6 +53,17 @@ def test_an_overfull_box_and_an_error_are_named_by_the_input_they_are_in(tmp_pat
     assert "! Undefined control sequence." in raised.value.log
 
 
+@needs_pdflatex
+def test_the_document_given_is_compiled_not_an_earlier_one_of_its_name_among_the_inputs(
+        tmp_path):
+    (tmp_path / "supplement.tex").write_text(  # an earlier build's, beside the inputs
+        "\\documentclass{article}\\begin{document}\\noSuchMacro\\end{document}\n")
+    compiled = compile_latex(_document({}).replace("\\begin{document}",
+                                                   "\\begin{document}\\typeout{this one}Text."),
+                             tmp_path, "supplement")
+    assert "this one" in compiled.log
+
+
 def _built_supplement(built) -> dict:
     unavailable = built["outputs"] / "supplement.unavailable.json"
     if unavailable.is_file():  # the shared build ran where pdflatex was not installed
