@@ -18,8 +18,10 @@ from pathlib import Path
 
 INPUT_MARK = "plr-supplement-input"
 PDFLATEX = "pdflatex"
-# Two passes: the second one reads the table of contents the first one wrote.
-PASSES = 2
+# The second pass reads the contents and labels the first one wrote; a third one follows when
+# they moved pages (the contents itself grew a page), as LaTeX's log asks.
+MAX_PASSES = 3
+_RERUN = "Rerun to get cross-references right"
 TIMEOUT_SECONDS = 600
 _MARK = re.compile(rf"^{INPUT_MARK} (begin|end) (.+)$")
 _OVERFULL = re.compile(r"^Overfull \\([hv])box \(([\d.]+)pt too (?:wide|high)\) (.*)$")
@@ -73,7 +75,7 @@ def compile_latex(tex: str, input_dir: Path, jobname: str = "document") -> Compi
         # (TeX wraps at 79 characters otherwise), so a name is never cut in two.
         env = {**os.environ, "TEXINPUTS": f".:{Path(input_dir).absolute()}:",
                "max_print_line": "100000"}
-        for _ in range(PASSES):
+        for n_pass in range(1, MAX_PASSES + 1):
             done = subprocess.run(
                 [PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
                  str(source)], cwd=work, env=env, capture_output=True, timeout=TIMEOUT_SECONDS)
@@ -82,6 +84,8 @@ def compile_latex(tex: str, input_dir: Path, jobname: str = "document") -> Compi
                    else done.stdout.decode(errors="replace"))
             if done.returncode != 0:
                 raise LatexError(first_error(log) or f"pdflatex exited {done.returncode}", log)
+            if n_pass >= 2 and _RERUN not in log:
+                break
         return Compiled(source.with_suffix(".pdf").read_bytes(), log)
 
 
