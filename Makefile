@@ -24,8 +24,8 @@ endif
 export MLFLOW_ALLOW_FILE_STORE := true
 LUIGI := $(BIN)/luigi --module plr_luigi $(SCHEDULER_FLAGS) --workers $(WORKERS)
 
-.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data test test-deps lint \
-	clean clean-all bench bench-clean scheduler scheduler-stop
+.PHONY: install reproduce reproduce-from-checkpoint extract analyze demo-data paper test test-deps \
+	tex-deps lint clean clean-all bench bench-clean scheduler scheduler-stop
 
 # The virtual environment is rebuilt whenever the declared dependencies change.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -58,6 +58,13 @@ extract: install
 analyze: install
 	$(LUIGI) ReproduceAll
 
+# The supplement, outputs/supplement.pdf (docs/paper.md): TeX Live if it is missing, then the
+# build, whose Supplement task compiles it; without pdflatex it is unavailable, and this says why.
+paper: tex-deps reproduce
+	@test -f outputs/supplement.pdf || { cat outputs/supplement.unavailable.json 2>/dev/null; \
+		echo "no outputs/supplement.pdf"; exit 1; }
+	@echo "outputs/supplement.pdf"
+
 # A fresh synthetic demo store; everything built from the previous one is removed.
 demo-data: install clean
 	rm -rf data/synthetic
@@ -81,15 +88,28 @@ bench: install
 bench-clean:
 	rm -rf bench/.work
 
-# System packages some tests use: Chromium (the luigid visualiser test) and Graphviz (the
-# graph picture). Installed when missing and we are root; otherwise those tests skip or fall
-# back (matplotlib draws the graph) and say why.
-test-deps:
+# System packages some tests use: TeX Live (tex-deps), Chromium (the luigid visualiser test) and
+# Graphviz (the graph picture). Installed when missing and we are root; otherwise those tests
+# skip or fall back (matplotlib draws the graph) and say why.
+test-deps: tex-deps
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v dot >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 				apt-get install -y -qq chromium graphviz >/dev/null; \
 		else echo "chromium/graphviz missing and not root: their tests skip"; fi; fi
+
+# TeX Live for the supplement and the tests that compile LaTeX: the smallest Debian set that
+# compiles it (latex-base: geometry, graphicx, hyperref, fancyhdr, longtable; latex-recommended:
+# booktabs, caption, pdflscape), about 48 MB to download and 145 MB installed (docs/paper.md).
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended
+tex-deps:
+	@if ! command -v pdflatex >/dev/null 2>&1 || \
+			! kpsewhich booktabs.sty caption.sty pdflscape.sty >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+		else echo "pdflatex missing and not root: the supplement is unavailable, its tests skip"; \
+		fi; fi
 
 # A central luigid on $(SCHEDULER_HOST):$(SCHEDULER_PORT) in the background (visualiser:
 # http://127.0.0.1:8082), its state, log and pid under .luigid/. It reads luigi.cfg from here

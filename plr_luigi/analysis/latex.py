@@ -25,6 +25,7 @@ _REPLACEMENTS = {
     "^": r"\textasciicircum{}",
     "<": "$<$",
     ">": "$>$",
+    "|": r"\textbar{}",  # mean |SHAP|: OT1 prints `|` as an em dash
     "–": "--",  # the en dash of ranges ("0.85–0.95") and of an empty cell
     "η²": r"$\eta^2$",  # a column header of the variance table
     "ω²": r"$\omega^2$",  # and of the factorial ANOVA's

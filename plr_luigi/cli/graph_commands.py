@@ -110,15 +110,13 @@ def _graph_command(args: argparse.Namespace) -> int:
 
 
 def _needed_paths(task) -> list[Path]:
-    """What a task of the graph writes now or may write: its targets, a database output's stamp,
-    a figure's unavailable-status file."""
-    from plr_luigi.tasks.output_base import DatabaseOutput, FigureOutput
+    """What a task of the graph writes now or may write: its targets and a database output's
+    side files (its stamp, a figure's unavailable-status file, the supplement's log)."""
+    from plr_luigi.tasks.output_base import DatabaseOutput
 
     paths = output_paths(task)
     if isinstance(task, DatabaseOutput):
-        paths.append(task.stamp_path())
-    if isinstance(task, FigureOutput):
-        paths.append(task.unavailable_path())
+        paths += task.side_files()
     return paths
 
 

@@ -1,7 +1,9 @@
-"""A digest of files' sizes and modification times: a cheap "has anything changed" signature."""
+"""Digests of files: of their sizes and modification times (a cheap "has anything changed"
+signature) or of their content."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,4 +18,15 @@ def stat_digest(paths: Iterable[Path]) -> str:
         except FileNotFoundError:
             continue  # deleted between listing and stat: the next signature differs anyway
         digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def content_digest(paths: Iterable[Path], root: Path) -> str:
+    """Changes when any file's content or its path under root changes: the same for a copy
+    of the folder, unlike stat_digest."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(f"{Path(path).absolute().relative_to(Path(root).absolute())}\n".encode())
+        with contextlib.suppress(FileNotFoundError):
+            digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
     return digest.hexdigest()

@@ -3,8 +3,8 @@
 By kind: settings (the luigi.cfg sections), store_listing (the store's runs, listed once per
 process), base and output_base (the base classes), extraction, merge, figures, tables, numbers,
 interpretation (SHAP and VIF), reports (of the extraction), catalog (every output),
-publication (report page, privacy audit), hooks (heartbeat, pre-fork import) and reproduce
-(ReproduceAll)."""
+publication (report page, privacy audit), supplement (the supplement's PDF), hooks (heartbeat,
+pre-fork import) and reproduce (ReproduceAll)."""
 
 from plr_luigi.tasks import hooks  # noqa: F401 -- registers the heartbeat and pre-fork import
 from plr_luigi.tasks.extraction import (
@@ -44,6 +44,7 @@ from plr_luigi.tasks.publication import PrivacyAudit, ReportPage
 from plr_luigi.tasks.reports import AllRunsExtracted, ExtractionReport
 from plr_luigi.tasks.reproduce import ReproduceAll
 from plr_luigi.tasks.settings import plr
+from plr_luigi.tasks.supplement import Supplement
 from plr_luigi.tasks.tables import (
     FactorTable,
     PreprocessingTable,
@@ -86,6 +87,7 @@ __all__ = [
     "ShapImportance",
     "SpecificationCurve",
     "SubjectLookup",
+    "Supplement",
     "TopPipelinesTable",
     "VarianceDecomposition",
     "VarianceTable",

@@ -87,6 +87,10 @@ class DatabaseOutput(RunOnceTask):
     def stamp_path(self) -> Path:
         return plr().output_path(".stamps", f"{self.task_id}.json")
 
+    def side_files(self) -> list[Path]:
+        """The files it writes besides its targets (what `plr-luigi gc` keeps): its stamp."""
+        return [self.stamp_path()]
+
     def current_stamp(self) -> dict[str, str]:
         provenance = read_provenance_of(self.database_path())
         # The database's content, not its file: a merge repeated on the same runs (two workers
@@ -187,6 +191,9 @@ class FigureOutput(DatabaseOutput):
 
     def unavailable_path(self) -> Path:
         return plr().output_path("figures", f"{self.figure_name()}.unavailable.json")
+
+    def side_files(self) -> list[Path]:
+        return [*super().side_files(), self.unavailable_path()]
 
     def outputs_exist(self) -> bool:
         return self.unavailable_path().is_file() or super().outputs_exist()

@@ -15,6 +15,7 @@ from plr_luigi.tasks.catalog import manuscript_outputs
 from plr_luigi.tasks.merge import MergeToDuckDB
 from plr_luigi.tasks.output_base import DatabaseOutput, write_text
 from plr_luigi.tasks.settings import plr
+from plr_luigi.tasks.supplement import Supplement
 
 
 class ReportPage(DatabaseOutput):
@@ -40,9 +41,9 @@ class ReportPage(DatabaseOutput):
 
 
 def public_outputs() -> list[luigi.Task]:
-    """Everything a build publishes besides the database: the manuscript's outputs and the
-    report page (what the privacy audit reads)."""
-    return [*manuscript_outputs(), ReportPage()]
+    """Everything a build publishes besides the database: the manuscript's outputs, the
+    report page and the supplement (what the privacy audit reads)."""
+    return [*manuscript_outputs(), ReportPage(), Supplement()]
 
 
 class PrivacyLeakError(RuntimeError):

@@ -616,11 +616,12 @@ def test_variance_table_matches_the_anova(built, con):
 
 def test_deleting_one_figure_reruns_that_task_alone(built, recorder):
     """The figure's task reruns, then what is built from it: the report page (complete only
-    while everything it shows is), the privacy audit of the changed files, and the wrapper."""
+    while everything it shows is), the supplement (the figure's rewritten PDF), the privacy
+    audit of the changed files, and the wrapper."""
     with plr_settings(**built["settings"]):
         (built["outputs"] / "figures" / "heatmap_outlier_imputation.json").unlink()
         assert recorder.build([ReproduceAll()]) == ["AurocHeatmap", "PrivacyAudit", "ReportPage",
-                                                    "ReproduceAll"]
+                                                    "ReproduceAll", "Supplement"]
         assert AurocHeatmap().complete()
 
 

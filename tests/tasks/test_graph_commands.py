@@ -80,12 +80,13 @@ def test_invalidate_the_database_downstream_then_rebuild_only_that(built_here, c
     assert "ExtractRun" not in ran and "MergeToDuckDB" in ran and "ForestPlot" in ran
 
     assert cli.main(["invalidate", "ForestPlot", "--downstream"]) == 0
-    # 3 forest plots, the report page, the privacy audit, the wrapper; their PNG/PDF/JSON
-    # files, report.html and privacy_audit.json.
-    assert "6 tasks selected, deleting 11 targets" in capsys.readouterr().out
+    # 3 forest plots, the report page, the supplement, the privacy audit, the wrapper; their
+    # PNG/PDF/JSON files, report.html, the supplement's PDF/TeX/JSON and privacy_audit.json.
+    assert "7 tasks selected, deleting 14 targets" in capsys.readouterr().out
     # The forest plots, then what shows or audits them, and the wrapper.
     assert recorder.build([ReproduceAll()]) == [
-        *["ForestPlot"] * N_FOREST_PLOTS, "PrivacyAudit", "ReportPage", "ReproduceAll"]
+        *["ForestPlot"] * N_FOREST_PLOTS, "PrivacyAudit", "ReportPage", "ReproduceAll",
+        "Supplement"]
     assert cli.main(["invalidate", "NoSuchTask"]) == 2
 
 

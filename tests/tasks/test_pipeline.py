@@ -189,10 +189,10 @@ def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, re
         assert recorder.build([ReproduceAll()]) == []
         png = built["outputs"] / "figures" / "forest_outlier_method.png"
         png.unlink()
-        # Then what shows or audits it (the report page, the privacy audit) and the
-        # wrapper, which has no target of its own.
+        # Then what shows or audits it (the report page, the supplement, the privacy audit)
+        # and the wrapper, which has no target of its own.
         assert recorder.build([ReproduceAll()]) == ["ForestPlot", "PrivacyAudit",
-                                                    "ReportPage", "ReproduceAll"]
+                                                    "ReportPage", "ReproduceAll", "Supplement"]
         assert png.is_file()
         assert ForestPlot(factor="outlier_method").complete()
 
