@@ -214,6 +214,22 @@ AGE_NAME = re.compile(r"(?i)(^|[^a-z])age([^a-z]|$)")
 # How many subject records must carry their subject's own age to count as a leak: one match
 # can be chance (a number that happens to equal an age), several cannot.
 AGE_MATCHES_FOR_LEAK = 3
+# A column that takes many values per subject (a bootstrap iteration 0-199, a bin index) holds
+# every subject's age by chance. Its matches are counted again with the ages handed to other
+# subjects (rotated): a column of ages matches its own subjects far more often than others'.
+AGE_CHANCE_FACTOR = 2
+
+
+def _rotated(ages: dict[str, float]) -> list[dict[str, float]]:
+    """The ages given to other subjects: the code order rotated by one and by half."""
+    codes = sorted(ages)
+    shifts = sorted({1, len(codes) // 2} - {0, len(codes)})
+    return [{code: ages[codes[(i + k) % len(codes)]] for i, code in enumerate(codes)}
+            for k in shifts]
+
+
+def _beyond_chance(own: int, others: list[int]) -> bool:
+    return own >= AGE_MATCHES_FOR_LEAK and own > AGE_CHANCE_FACTOR * max(others, default=0)
 
 
 def _public_code_values(con, table: str) -> list[str]:
@@ -267,14 +283,17 @@ def _own_age_columns(con, columns: list[tuple[str, str, str]],
             for t, column, data_type in columns:
                 if t != table or not data_type.upper().startswith(numeric):
                     continue
-                matches = con.execute(
-                    "WITH private_ages AS (SELECT unnest(?) AS code, unnest(?) AS age) "
-                    f'SELECT count(DISTINCT x."{code_column}") FROM "{table}" x JOIN '
-                    f'private_ages a ON x."{code_column}" = a.code '
-                    f'WHERE abs(x."{column}" - a.age) < 0.05',
-                    [list(ages), [float(a) for a in ages.values()]]).fetchone()[0]
-                if matches >= AGE_MATCHES_FOR_LEAK:
-                    leaks.append(f"table {table}, column {column}: {matches} subjects' rows "
+                def matches(given: dict[str, float]) -> int:
+                    return con.execute(
+                        "WITH private_ages AS (SELECT unnest(?) AS code, unnest(?) AS age) "
+                        f'SELECT count(DISTINCT x."{code_column}") FROM "{table}" x JOIN '
+                        f'private_ages a ON x."{code_column}" = a.code '
+                        f'WHERE abs(x."{column}" - a.age) < 0.05',
+                        [list(given), [float(a) for a in given.values()]]).fetchone()[0]
+
+                own = matches(ages)
+                if _beyond_chance(own, [matches(other) for other in _rotated(ages)]):
+                    leaks.append(f"table {table}, column {column}: {own} subjects' rows "
                                  "hold their own age")
     return leaks
 
@@ -294,22 +313,24 @@ def find_age_leaks_in_files(paths: list[Path], ages: dict[str, float] | None = N
             document = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError):
             continue
-        named, own = 0, set()
+        given = [ages or {}, *(_rotated(ages) if ages else [])]
+        named, holding = 0, [set() for _ in given]
         for record in _objects(document):
             codes = [v for v in record.values() if isinstance(v, str) and PUBLIC_CODE.match(v)]
             if not codes:
                 continue
             named += any(AGE_NAME.search(str(key)) for key in record)
+            numbers = [v for v in record.values()
+                       if isinstance(v, int | float) and not isinstance(v, bool)]
             for code in codes:
-                age = (ages or {}).get(code)
-                if age is not None and any(
-                        isinstance(v, int | float) and not isinstance(v, bool)
-                        and abs(v - age) < 0.05 for v in record.values()):
-                    own.add(code)
+                for found, by_code in zip(holding, given, strict=True):
+                    age = by_code.get(code)
+                    if age is not None and any(abs(v - age) < 0.05 for v in numbers):
+                        found.add(code)
         if named:
             leaks.append(f"{path}: {named} subject records hold an age-named value")
-        if len(own) >= AGE_MATCHES_FOR_LEAK:
-            leaks.append(f"{path}: {len(own)} subject records hold their own age")
+        if _beyond_chance(len(holding[0]), [len(found) for found in holding[1:]]):
+            leaks.append(f"{path}: {len(holding[0])} subject records hold their own age")
     return leaks
 
 

@@ -162,6 +162,24 @@ def test_a_subjects_own_age_under_any_column_name_is_a_leak():
         assert find_age_leaks_in_database(con) == []
 
 
+def test_a_column_of_many_values_per_subject_matches_ages_by_chance_and_is_no_leak():
+    """A bootstrap iteration 0-199 per subject equals every whole-year age somewhere; it
+    matches other subjects' ages as often as their own. A column of ages does not."""
+    import duckdb
+
+    whole_years = {"H001": 55.0, "H002": 61.0, "G001": 70.0, "G002": 64.0, "G003": 48.0}
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE samples AS SELECT code AS subject_code, i AS iteration, "
+                    "0.5 AS y_prob FROM unnest(?) t(code), range(200) r(i)",
+                    [list(whole_years)])
+        assert find_age_leaks_in_database(con, whole_years) == []
+        con.execute("ALTER TABLE samples ADD COLUMN years DOUBLE")
+        con.execute("UPDATE samples SET years = CASE subject_code " + " ".join(
+            f"WHEN '{c}' THEN {a}" for c, a in whole_years.items()) + " END")
+        assert find_age_leaks_in_database(con, whole_years) == [
+            "table samples, column years: 5 subjects' rows hold their own age"]
+
+
 def test_an_age_over_a_small_group_or_a_minimum_age_is_a_leak():
     import duckdb
 
