@@ -283,19 +283,22 @@ def _own_age_columns(con, columns: list[tuple[str, str, str]],
             for t, column, data_type in columns:
                 if t != table or not data_type.upper().startswith(numeric):
                     continue
-                def matches(given: dict[str, float]) -> int:
-                    return con.execute(
-                        "WITH private_ages AS (SELECT unnest(?) AS code, unnest(?) AS age) "
-                        f'SELECT count(DISTINCT x."{code_column}") FROM "{table}" x JOIN '
-                        f'private_ages a ON x."{code_column}" = a.code '
-                        f'WHERE abs(x."{column}" - a.age) < 0.05',
-                        [list(given), [float(a) for a in given.values()]]).fetchone()[0]
-
-                own = matches(ages)
-                if _beyond_chance(own, [matches(other) for other in _rotated(ages)]):
+                own = _subjects_matching(con, table, code_column, column, ages)
+                if _beyond_chance(own, [_subjects_matching(con, table, code_column, column, other)
+                                        for other in _rotated(ages)]):
                     leaks.append(f"table {table}, column {column}: {own} subjects' rows "
                                  "hold their own age")
     return leaks
+
+
+def _subjects_matching(con, table: str, code_column: str, column: str,
+                       ages: dict[str, float]) -> int:
+    """How many subjects have a row whose column equals the age given for them."""
+    return con.execute(
+        "WITH private_ages AS (SELECT unnest(?) AS code, unnest(?) AS age) "
+        f'SELECT count(DISTINCT x."{code_column}") FROM "{table}" x JOIN '
+        f'private_ages a ON x."{code_column}" = a.code WHERE abs(x."{column}" - a.age) < 0.05',
+        [list(ages), [float(a) for a in ages.values()]]).fetchone()[0]
 
 
 def find_age_leaks_in_files(paths: list[Path], ages: dict[str, float] | None = None
