@@ -26,11 +26,9 @@ def _levels_where(spec: dict[str, str]) -> str:
 
 
 def instability_width_sql(spec: dict[str, str]) -> str:
-    # A standard pipeline may be one extracted only as such (the deep-learning pipeline):
-    # its configuration is in standard_pipeline_only_metrics, not essential_metrics.
-    configurations = (f"(SELECT * FROM {E.name} UNION ALL "
-                      f"SELECT * FROM {schema.STANDARD_PIPELINE_ONLY.name})")
-    return (f"SELECT avg(i.{I.p_q97_5} - i.{I.p_q02_5}) FROM {I.name} i JOIN {configurations} "
+    # A standard pipeline may be one extracted only as such (the deep-learning pipeline).
+    return (f"SELECT avg(i.{I.p_q97_5} - i.{I.p_q02_5}) FROM {I.name} i JOIN "
+            f"{schema.EVERY_EXTRACTED_CONFIGURATION} "
             f"e USING ({E.config_id}) WHERE {_levels_where(spec)}")
 
 

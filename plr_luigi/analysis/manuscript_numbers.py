@@ -239,10 +239,12 @@ def stratos_specs(pipelines: dict[str, dict]) -> list[NumberSpec]:
         where = levels_where(_pipeline_levels(pipeline))
         words = f"standard pipeline {name}: {label} ({where})"
 
+        # A standard pipeline may be extracted as such only (the deep-learning pipeline).
         def value(expr: str, where: str = where) -> str:
-            return f"SELECT {expr} FROM {E.name} WHERE {where}"
+            return f"SELECT {expr} FROM {schema.EVERY_EXTRACTED_CONFIGURATION} WHERE {where}"
 
-        predictions = (f"SELECT p.{P.y_true}, p.{P.y_prob} FROM {P.name} p JOIN {E.name} e "
+        predictions = (f"SELECT p.{P.y_true}, p.{P.y_prob} FROM {P.name} p JOIN "
+                       f"{schema.EVERY_EXTRACTED_CONFIGURATION} e "
                        f"USING ({E.config_id}) WHERE "
                        f"{levels_where(_pipeline_levels(pipeline), 'e.')} "
                        f"ORDER BY p.{P.subject_code}")

@@ -133,10 +133,9 @@ def find_pipelines(con, pipelines: dict[str, dict[str, str]]) -> tuple[pd.DataFr
         if absent:  # a partial specification would match several configurations
             raise ValueError(f"standard pipeline {name!r} does not name {absent}")
         where, params = subset_where({f: levels[f] for f in FACTOR_COLUMNS})
-        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM {E.name} WHERE {where} "
-                          f"UNION ALL SELECT {E.config_id}, {E.auroc} "
-                          f"FROM {schema.STANDARD_PIPELINE_ONLY.name} WHERE {where}",
-                          params * 2).fetchone()
+        row = con.execute(f"SELECT {E.config_id}, {E.auroc} FROM "
+                          f"{schema.EVERY_EXTRACTED_CONFIGURATION} WHERE {where}",
+                          params).fetchone()
         if row is None:
             missing.append(name)
         else:
@@ -256,7 +255,7 @@ def standard_pipeline_metrics(con, pipelines: dict[str, dict[str, str]]
     found, missing = find_pipelines(con, pipelines)
     columns = ", ".join(getattr(E, c) for c in STRATOS_COLUMNS)
     metrics = con.execute(f"""
-        SELECT {E.config_id}, {columns} FROM {E.name}
+        SELECT {E.config_id}, {columns} FROM {schema.EVERY_EXTRACTED_CONFIGURATION}
         WHERE {E.config_id} IN (SELECT unnest(?))
     """, [found[E.config_id].tolist()]).df()
     frame = found[["pipeline", E.config_id]].merge(metrics, on=E.config_id, how="left")

@@ -133,8 +133,7 @@ def validate(con) -> list[str]:
     cid = schema.CONFIG_ID.name
     # Every extracted configuration, compared or standard pipeline only: the detail tables'
     # parents.
-    configurations = (f"(SELECT * FROM {essential} UNION ALL "
-                      f"SELECT * FROM {schema.STANDARD_PIPELINE_ONLY.name})")
+    configurations = schema.EVERY_EXTRACTED_CONFIGURATION
 
     dup_ids = con.execute(f"SELECT count(*) - count(DISTINCT {cid}) FROM {configurations}"
                           ).fetchone()[0]

@@ -68,8 +68,9 @@ def plot_specification_curve(configs: pd.DataFrame, title: str, reference: float
                       [display_name(f, level) for f, level in level_rows], fontsize=7)
     bottom.set_ylim(-0.7, len(level_rows) - 0.3)
     # Factor blocks separated by lines and named at their middle, right of the panel.
+    # (A single configuration varies in no factor: no blocks.)
     starts = [i for i, (f, _) in enumerate(level_rows) if i == 0 or level_rows[i - 1][0] != f]
-    for start, end in zip(starts, [*starts[1:], len(level_rows)], strict=True):
+    for start, end in zip(starts, [*starts[1:], len(level_rows)][:len(starts)], strict=True):
         if start:
             bottom.axhline(start - 0.5, color="black", linewidth=0.6)
         bottom.text(1.01, (start + end - 1) / 2, factor_label(level_rows[start][0]),

@@ -126,6 +126,12 @@ STANDARD_PIPELINE_ONLY = Table(
     rows_per_config=1,
 )
 
+# Every extracted configuration's essential row, compared or standard pipeline only: what the
+# standard-pipeline outputs (Fig 1, 4, 7, S1, S2, T6 and their numbers) and the validation
+# read. A factor comparison reads ESSENTIAL alone.
+EVERY_EXTRACTED_CONFIGURATION = (f"(SELECT * FROM {ESSENTIAL.name} UNION ALL "
+                                 f"SELECT * FROM {STANDARD_PIPELINE_ONLY.name})")
+
 SUPPLEMENTARY_METRIC_NAMES = ("f1", "accuracy", "aupr", "sensitivity", "specificity", "ppv", "npv")
 SUPPLEMENTARY = Table(
     "supplementary_metrics",

@@ -17,6 +17,7 @@ import pytest
 from support.settings import plr_settings
 
 from plr_luigi.database import queries
+from plr_luigi.study import schema
 from plr_luigi.study.configs import load_standard_pipelines
 from plr_luigi.study.display import display_name
 from plr_luigi.tasks import AurocHeatmap, DemoTraces, ReproduceAll, RocRiskCoverage
@@ -551,11 +552,13 @@ def test_the_stratos_table_is_each_standard_pipelines_row(built, con):
     pipelines = load_standard_pipelines()
     found = []
     for spec in pipelines.values():
+        # the deep-learning pipeline's row is apart from the compared configurations
         row = _rows(con, "SELECT auroc, calibration_slope, o_e_ratio, brier, net_benefit_5pct, "
-                         "net_benefit_20pct FROM essential_metrics WHERE outlier_method = "
-                         f"'{spec['outlier_method']}' AND imputation_method = "
-                         f"'{spec['imputation_method']}' AND classifier = '{spec['classifier']}'"
-                         f" AND featurization = '{spec['featurization']}'")
+                         f"net_benefit_20pct FROM {schema.EVERY_EXTRACTED_CONFIGURATION} "
+                         f"WHERE outlier_method = '{spec['outlier_method']}' AND "
+                         f"imputation_method = '{spec['imputation_method']}' AND "
+                         f"classifier = '{spec['classifier']}' AND "
+                         f"featurization = '{spec['featurization']}'")
         if len(row):
             found.append((spec["label"], row.iloc[0]))
     assert len(rows) == len(found) > 0

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from plr_luigi.study import schema
 from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,8 @@ def test_instability_figure_plots_each_standard_pipelines_subjects(built, con):
         samples = con.execute("SELECT subject_code, iteration, y_prob FROM "
                               "bootstrap_prediction_samples WHERE config_id = ? ORDER BY "
                               "subject_code, iteration", [config_id]).df()
-        n_boot = con.execute("SELECT n_bootstrap FROM essential_metrics WHERE config_id = ?",
+        n_boot = con.execute("SELECT n_bootstrap FROM "
+                             f"{schema.EVERY_EXTRACTED_CONFIGURATION} WHERE config_id = ?",
                              [config_id]).fetchone()[0]
         assert len(samples) == len(expected) * min(200, n_boot)
         for code, part in samples.groupby("subject_code"):

@@ -95,6 +95,15 @@ def test_the_builds_supplement_shows_every_item_in_the_manuscripts_order_then_th
 
 
 @needs_pdflatex
+def test_the_builds_supplement_names_no_folder_of_the_machine_and_no_date(built):
+    """pdfTeX writes each included PDF's absolute path into the file unless told not to: a
+    public PDF naming the operator's folders."""
+    pdf = (built["outputs"] / "supplement.pdf").read_bytes()
+    assert b"PTEX.FileName" not in pdf and b"/CreationDate" not in pdf
+    assert str(built["work"]).encode() not in pdf and b"/tmp/" not in pdf
+
+
+@needs_pdflatex
 def test_no_box_of_the_builds_supplement_is_wider_or_higher_than_the_page(built):
     """pdflatex's log, as the Supplement task read it: a table too wide for a 2 cm-margin page
     is fixed in the table (abbreviations, fewer columns, a landscape float)."""

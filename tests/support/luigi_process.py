@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +76,33 @@ def finish(proc: subprocess.Popen, timeout: float = 300) -> int:
         return proc.wait(timeout)
     finally:
         stop(proc)
+
+
+@dataclass
+class Timing:
+    """Wall and CPU seconds of the child processes run inside `timed()`."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def assert_ends_at_once(self, what: str) -> None:
+        """No idle wait (Luigi's 30 s keep-alive) before the exit. Wall time without CPU is
+        waiting; a loaded machine stretches wall time too, by up to a few times the CPU time,
+        so the idle time allowed grows with it: a 30 s wait of a command using a few seconds
+        of CPU still fails, whatever the load."""
+        idle = self.wall - self.cpu
+        assert idle < 10 + 2 * self.cpu, (
+            f"{what} took {self.wall:.1f} s, {self.cpu:.1f} s of CPU: {idle:.1f} s idle")
+
+
+@contextlib.contextmanager
+def timed() -> Iterator[Timing]:
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    timing, started, cpu_before = Timing(), time.monotonic(), cpu()
+    try:
+        yield timing
+    finally:
+        timing.wall, timing.cpu = time.monotonic() - started, cpu() - cpu_before

@@ -5,24 +5,21 @@ listed: test_bad_runs.)"""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from support.luigi_process import BIN, ROOT, luigi_env, write_luigi_cfg
+from support.luigi_process import BIN, ROOT, Timing, luigi_env, timed, write_luigi_cfg
 
 pytestmark = pytest.mark.slow
 # A level no registry knows: the run fails extraction (and AllRunsExtracted the build).
 UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
-# Far below the 30 s idle wait it replaces, generous for a loaded 2-core machine.
-QUICK = 15.0
 
 
-def _run(args: list[str], cfg: Path) -> tuple[int, float, str]:
-    started = time.monotonic()
-    result = subprocess.run(args, cwd=ROOT, env=luigi_env(cfg), capture_output=True, text=True,
-                            timeout=600)
-    return result.returncode, time.monotonic() - started, result.stdout + result.stderr
+def _run(args: list[str], cfg: Path) -> tuple[int, Timing, str]:
+    with timed() as timing:
+        result = subprocess.run(args, cwd=ROOT, env=luigi_env(cfg), capture_output=True,
+                                text=True, timeout=600)
+    return result.returncode, timing, result.stdout + result.stderr
 
 
 def _store_with_a_failed_run(tmp: Path):
@@ -52,14 +49,14 @@ def test_a_build_with_a_failed_run_exits_30_at_once_and_logs_each_line_once(tmp_
     assert "1 runs failed extraction" in log
 
     # The rebuild has nothing to do but fail AllRunsExtracted again.
-    code, seconds, log = _run(build, cfg)
+    code, timing, log = _run(build, cfg)
     assert code == 30, log[-3000:]
     assert "running   AllRunsExtracted()" in log
-    assert seconds < QUICK, f"the rebuild took {seconds:.1f} s"
+    timing.assert_ends_at_once("the rebuild")
 
-    code, seconds, log = _run([str(BIN / "plr-luigi"), "periodic"], cfg)
+    code, timing, log = _run([str(BIN / "plr-luigi"), "periodic"], cfg)
     assert code == 30, log[-3000:]
-    assert seconds < QUICK, f"plr-luigi periodic took {seconds:.1f} s"
+    timing.assert_ends_at_once("plr-luigi periodic")
     # Luigi's own lines and this package's, each printed once.
     assert log.count("Done scheduling tasks") == 1, log[-3000:]
     assert log.count("Running Worker with 1 processes") == 1, log[-3000:]
