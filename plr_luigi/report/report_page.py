@@ -4,9 +4,11 @@ The page is the Jinja2 template templates/report.html.j2 (autoescaped); this mod
 what it shows. One self-contained file (figures embedded as base64 PNG, no external style or
 script), so it can be mailed or archived as it is. In reading order: the synthetic-data banner
 and the provenance, a short summary of the headline numbers, what changed since the last
-build, every figure at full width with its caption, every table rendered, every number of
-numbers.tex with display names (the raw value beside it) and its SQL folded away, and the
-extraction report. An output that is unavailable (a `<name>.unavailable.json` status instead
+build, every figure of the manuscript at full width with its caption in the manuscript's order
+(configs/manuscript.yaml), every table rendered, then the extended outputs the manuscript does
+not have, every number of numbers.tex with display names (the raw value beside it) and its SQL
+folded away, the differences from the published methods with both values, and the extraction
+report. An output that is unavailable (a `<name>.unavailable.json` status instead
 of its files, a table or number whose JSON twin gives a reason) is shown as such, with the
 reason. Tables and numbers are read from their JSON twins, never from their LaTeX."""
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -26,9 +28,11 @@ from plr_luigi.analysis.twins import read_twin
 from plr_luigi.database.provenance import is_synthetic
 from plr_luigi.report.build_history import Changes
 from plr_luigi.report.captions import figure_caption
+from plr_luigi.report.differences import DifferenceView
 from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
 from plr_luigi.study.display import display_name
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.manuscript import EXTENDED, item_of_output, load_manuscript_items
 
 UNAVAILABLE_SUFFIX = ".unavailable.json"
 # Of the extraction report shown: each run's own seconds and memory growth, blank where nothing
@@ -149,6 +153,20 @@ def changed_lists(changes: Changes) -> list[tuple[str, list[str]]]:
             ("Tables whose content changed", changes.tables_changed)]
 
 
+def in_manuscript_order(views: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(the manuscript's items in its order: Fig 1...7, S1..., T1..., the extended outputs)
+    of figure or table views, each labelled with its item."""
+    items = load_manuscript_items()
+    ranked = []
+    for view in views:
+        item = item_of_output(view["name"])
+        rank = items.index(item) if item is not None else len(items)
+        ranked.append((rank, {**view, "item": item.item if item else EXTENDED.capitalize()}))
+    ranked.sort(key=lambda pair: pair[0])  # stable: an item's outputs keep their order
+    return ([v for rank, v in ranked if rank < len(items)],
+            [v for rank, v in ranked if rank == len(items)])
+
+
 def _figure_view(section: Section) -> dict:
     view = {"name": section.name, "title": section.name.replace("_", " ").capitalize(),
             "reason": section.unavailable_reason()}
@@ -191,15 +209,19 @@ def report_templates() -> jinja2.Environment:
 
 
 def render_report_html(sections: list[Section], provenance: dict[str, str], database: Path,
-                       extraction_report: pd.DataFrame, changes: Changes | None) -> str:
-    """The page: sections in the order of the manuscript's outputs (figures, tables, the
-    numbers file); extraction_report: every run of the database's extraction reports
-    (classification and upstream), failed runs listed at the top."""
+                       extraction_report: pd.DataFrame, changes: Changes | None,
+                       differences: list[DifferenceView]) -> str:
+    """The page: the manuscript's figures and tables in its order, then the extended ones,
+    the numbers file and the differences from the published methods (differences.differences);
+    extraction_report: every run of the database's extraction reports (classification and
+    upstream), failed runs listed at the top."""
     numbers_section = next((s for s in sections if s.kind == "numbers"), None)
     numbers_reason = numbers_section.unavailable_reason() if numbers_section else "not built"
     numbers = numbers_section.twin()["numbers"] if numbers_reason is None else []
-    figures = [_figure_view(s) for s in sections if s.kind == "figure"]
-    tables = [_table_view(s) for s in sections if s.kind == "table"]
+    figures, extended_figures = in_manuscript_order(
+        [_figure_view(s) for s in sections if s.kind == "figure"])
+    tables, extended_tables = in_manuscript_order(
+        [_table_view(s) for s in sections if s.kind == "table"])
     failed = extraction_report[extraction_report["outcome"] == "failed"]
     outcomes = extraction_report["outcome"].value_counts().to_dict()
     return report_templates().get_template("report.html.j2").render(
@@ -210,7 +232,11 @@ def render_report_html(sections: list[Section], provenance: dict[str, str], data
                     **{f"runs {outcome}": str(n) for outcome, n in sorted(outcomes.items())}},
         summary=summary_lines({n["macro"]: n for n in numbers}),
         changes=changes, changed_lists=changed_lists(changes) if changes else [],
-        figures=figures, tables=tables,
+        figures=figures, extended_figures=extended_figures, tables=tables,
+        extended_tables=extended_tables,
+        differences=[replace(d, rows=tuple((display_text(label), *values)
+                                           for label, *values in d.rows))
+                     for d in differences],
         numbers=[_number_view(n) for n in numbers], numbers_reason=numbers_reason,
         outcome_counts=sorted(outcomes.items()),
         run_columns=RUN_COLUMNS,

@@ -37,7 +37,8 @@ class ReportPage(DatabaseOutput):
         with self.database() as (con, provenance):
             report = every_extracted_run(con)
         write_text(self.output(), build_report(sections, provenance, self.database_path(),
-                                               report, plr().history_path()))
+                                               report, plr().history_path(),
+                                               Path(self.output().path).parent))
 
 
 def public_outputs() -> list[luigi.Task]:

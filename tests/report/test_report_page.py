@@ -81,7 +81,7 @@ def test_unavailable_outputs_show_with_their_reason(tmp_path):
                            "outcome": ["extracted"], "reason": [None], "seconds": [0.0312],
                            "rss_growth_mb": [float("nan")]})
     page = render_report_html(sections, PROVENANCE, Path("/home/someone/data/public/db.duckdb"),
-                              report, None)
+                              report, None, [])
     # The run's own seconds, blanks where nothing applies; the database by folder and name.
     assert ("<tr><td>A</td><td>FINISHED</td><td>extracted</td><td></td><td>0.031</td><td></td>"
             "</tr>") in page
@@ -128,6 +128,39 @@ def test_the_built_page_embeds_every_figure_table_and_number(built):
     assert page.count("configuration: <code>configs/") == sum(
         1 for n in entries if not n["sql"] and n["statistic"])
     assert "Figure 3." in page and "Figure 7." in page
+
+
+def test_the_built_page_shows_the_manuscripts_items_in_its_order_then_the_extended(built):
+    """Fig 1...7, S1..., T1...T9 as configs/manuscript.yaml orders them, each headed by its
+    item; then every output no item names; then the differences with both values."""
+    from plr_luigi.study.manuscript import item_of_output, load_manuscript_items
+
+    page = (built["outputs"] / "report.html").read_text()
+    headed = re.findall(r'<section class="(?:figure|table)" id="(\w+)"><h3>([^<]+?) · ', page)
+    extended_at = page.index('<h2 id="extended">')
+    order = [item.item for item in load_manuscript_items()]
+    items = [(stem, label) for stem, label in headed
+             if page.index(f'id="{stem}"') < extended_at]
+    extended = [(stem, label) for stem, label in headed
+                if page.index(f'id="{stem}"') > extended_at]
+    figures = [order.index(label) for _, label in items if not label.startswith("T")]
+    tables = [order.index(label) for _, label in items if label.startswith("T")]
+    assert figures == sorted(figures) and tables == sorted(tables) and len(tables) >= 9
+    assert items[0][1] == "Fig 1"
+    assert all(item_of_output(stem).item == label for stem, label in items)
+    assert extended and all(label == "Extended" and item_of_output(stem) is None
+                            for stem, label in extended)
+    assert "heatmap_outlier_imputation" in dict(extended)
+    differences = page[page.index('<section id="differences">'):page.index(
+        '<section id="extraction">')]
+    listed = [d for item in load_manuscript_items() for d in item.differences]
+    assert differences.count('<div class="difference">') == sum(
+        len(d.get("values") or [None]) for d in listed)
+    # Fig 1's box: the published least-squares slope and the logistic one, as the figure's JSON
+    box = json.loads((built["outputs"] / "figures" / "calibration_dca.json").read_text())[
+        "data"]["ground_truth"]["summary"]
+    assert (f"<td>{box['calibration_slope_ols_published']:.3f}</td><td>"
+            f"{box['calibration_slope_logistic']:.3f}</td>") in differences
 
 
 def _chromium(tmp: Path, url: str, *args: str) -> subprocess.CompletedProcess:

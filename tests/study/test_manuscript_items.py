@@ -73,3 +73,22 @@ def test_the_tables_follow_the_figures_in_order_and_each_table_names_its_item():
             assert set(item.outputs) <= stems, item.item
     assert manuscript_fields("by_classifier")["population_levels"] == {
         "featurization": "simple1.0"}
+
+
+def test_the_docs_table_lists_every_item_with_its_outputs_and_every_extended_output():
+    from pathlib import Path
+
+    from plr_luigi.tasks.catalog import manuscript_outputs
+    from plr_luigi.tasks.output_base import FigureOutput, TexTableOutput
+
+    docs = (Path(__file__).parents[2] / "docs" / "manuscript-items.md").read_text()
+    rows = {line.split(" | ")[0].removeprefix("| ").split(":")[0]: line
+            for line in docs.splitlines() if line.startswith("| ")}
+    for item in load_manuscript_items():
+        assert item.item in rows, item.item
+        assert all(stem in rows[item.item] for stem in item.outputs), item.item
+        assert all(d["published"].split()[0] in rows[item.item] for d in item.differences)
+    stems = [task.figure_name() if isinstance(task, FigureOutput) else task.table_name()
+             for task in manuscript_outputs() if isinstance(task, FigureOutput | TexTableOutput)]
+    extended = [stem for stem in stems if item_of_output(stem) is None]
+    assert extended and all(f"`figures/{stem}`" in docs for stem in extended), extended
