@@ -153,13 +153,13 @@ def changed_lists(changes: Changes) -> list[tuple[str, list[str]]]:
             ("Tables whose content changed", changes.tables_changed)]
 
 
-def in_manuscript_order(views: list[dict]) -> tuple[list[dict], list[dict]]:
+def in_manuscript_order(views: list[dict], kind: str) -> tuple[list[dict], list[dict]]:
     """(the manuscript's items in its order: Fig 1...7, S1..., T1..., the extended outputs)
     of figure or table views, each labelled with its item."""
     items = load_manuscript_items()
     ranked = []
     for view in views:
-        item = item_of_output(view["name"])
+        item = item_of_output(view["name"], kind)
         rank = items.index(item) if item is not None else len(items)
         ranked.append((rank, {**view, "item": item.item if item else EXTENDED.capitalize()}))
     ranked.sort(key=lambda pair: pair[0])  # stable: an item's outputs keep their order
@@ -219,9 +219,9 @@ def render_report_html(sections: list[Section], provenance: dict[str, str], data
     numbers_reason = numbers_section.unavailable_reason() if numbers_section else "not built"
     numbers = numbers_section.twin()["numbers"] if numbers_reason is None else []
     figures, extended_figures = in_manuscript_order(
-        [_figure_view(s) for s in sections if s.kind == "figure"])
+        [_figure_view(s) for s in sections if s.kind == "figure"], "figure")
     tables, extended_tables = in_manuscript_order(
-        [_table_view(s) for s in sections if s.kind == "table"])
+        [_table_view(s) for s in sections if s.kind == "table"], "table")
     failed = extraction_report[extraction_report["outcome"] == "failed"]
     outcomes = extraction_report["outcome"].value_counts().to_dict()
     return report_templates().get_template("report.html.j2").render(

@@ -73,20 +73,23 @@ def supplement_entries(sections: list[Section], output_dir: Path) -> list[Entry]
     """The manuscript's items in its order, each with the outputs that draw it (an output no
     task builds: n/a), then every other figure and table as an extended entry, in the
     sections' order."""
-    shown = {s.name: s for s in sections if s.kind in ("figure", "table")}
+    # By kind and stem: a figure and a table may share a stem (variance_decomposition).
+    shown = {(s.kind, s.name): s for s in sections if s.kind in ("figure", "table")}
     entries, claimed = [], set()
     for item in load_manuscript_items():
-        parts = tuple(_part(shown[name], output_dir) if name in shown
-                      else Part(name, "figure", name, reason="no task of this build draws it")
-                      for name in item.outputs if name != "numbers")
-        claimed.update(item.outputs)
-        if parts:
-            heading = item.item if item.title == item.item else f"{item.item}. {item.title}"
-            differences = tuple({key: " ".join(str(text).split()) for key, text in d.items()}
-                                for d in item.differences)
-            entries.append(Entry(item.item, heading, parts, differences))
-    for name, section in shown.items():
-        if name not in claimed:
+        if item.kind not in ("figure", "table"):
+            continue
+        parts = tuple(_part(shown[item.kind, name], output_dir) if (item.kind, name) in shown
+                      else Part(name, item.kind, name, reason="no task of this build draws it")
+                      for name in item.outputs)
+        claimed.update((item.kind, name) for name in item.outputs)
+        heading = item.item if item.title == item.item else f"{item.item}. {item.title}"
+        differences = tuple({key: " ".join(d[key].split()) for key in ("published", "sound",
+                                                                        "why")}
+                            for d in item.differences)
+        entries.append(Entry(item.item, heading, parts, differences))
+    for key, section in shown.items():
+        if key not in claimed:
             part = _part(section, output_dir)
             entries.append(Entry(EXTENDED, f"Extended: {part.title}", (part,)))
     return entries

@@ -31,6 +31,8 @@ class ManuscriptItem:
     # The standard pipelines (configs/pipelines.yaml names) a panel shows, where the item
     # names them (Fig 4 B: four of them); empty: every standard pipeline.
     pipelines: tuple[str, ...] = field(default=())
+    # What its outputs are: a figure and a table may share a stem (variance_decomposition).
+    kind: str = "figure"
 
 
 @lru_cache(maxsize=4)
@@ -49,23 +51,25 @@ def load_manuscript_items(path: Path = MANUSCRIPT_CONFIG_PATH) -> tuple[Manuscri
             population_levels=dict(populations[entry["population"]]),
             grouping=entry["grouping"], statistic=entry["statistic"],
             differences=tuple(entry.get("differences", ())),
-            pipelines=tuple(entry.get("pipelines", ()))))
-    claimed = [stem for item in items for stem in item.outputs]
-    repeated = sorted({stem for stem in claimed if claimed.count(stem) > 1})
+            pipelines=tuple(entry.get("pipelines", ())), kind=entry.get("kind", "figure")))
+    claimed = [(item.kind, stem) for item in items for stem in item.outputs]
+    repeated = sorted({stem for kind, stem in claimed if claimed.count((kind, stem)) > 1})
     if repeated:
         raise ValueError(f"{path}: outputs named by two items: {repeated}")
     return tuple(items)
 
 
-def item_of_output(stem: str) -> ManuscriptItem | None:
-    """The item an output (figure or table stem) draws; None for an extended output."""
-    return next((item for item in load_manuscript_items() if stem in item.outputs), None)
+def item_of_output(stem: str, kind: str = "figure") -> ManuscriptItem | None:
+    """The item an output (a figure's, table's or the numbers' stem) draws; None for an
+    extended output."""
+    return next((item for item in load_manuscript_items()
+                 if stem in item.outputs and item.kind == kind), None)
 
 
-def manuscript_fields(stem: str) -> dict[str, object]:
+def manuscript_fields(stem: str, kind: str = "figure") -> dict[str, object]:
     """What an output's JSON says of its place in the manuscript: the item ("Fig 2") or
     "extended", and for an item its population and definition."""
-    item = item_of_output(stem)
+    item = item_of_output(stem, kind)
     if item is None:
         return {"manuscript_item": EXTENDED}
     return {"manuscript_item": item.item, "population": item.population,

@@ -231,7 +231,7 @@ class TexTableOutput(DatabaseOutput):
     def population(self) -> dict[str, object]:
         """The factor levels of the population of the manuscript item this table draws
         (configs/manuscript.yaml)."""
-        item = item_of_output(self.table_name())
+        item = item_of_output(self.table_name(), "table")
         if item is None:
             raise ValueError(f"table {self.table_name()} is no manuscript item's output")
         return item.population_levels
@@ -242,7 +242,7 @@ class TexTableOutput(DatabaseOutput):
         from plr_luigi.analysis.twins import write_with_twin
 
         twin = table.twin()
-        twin = {"table": twin.pop("table"), **manuscript_fields(self.table_name()), **twin}
+        twin = {"table": twin.pop("table"), **manuscript_fields(self.table_name(), "table"), **twin}
         write_with_twin(self.published_files(), table.latex(), twin)
 
     def write_unavailable(self, reason: str) -> None:

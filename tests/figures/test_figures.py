@@ -519,8 +519,8 @@ def test_every_table_twin_names_its_manuscript_item(built, stem):
 
     twin = json.loads((built["outputs"] / "tables" / f"{stem}.json").read_text())
     assert twin["table"] == stem
-    assert twin["manuscript_item"] == manuscript_fields(stem)["manuscript_item"]
-    assert twin.get("population") == manuscript_fields(stem).get("population")
+    assert twin["manuscript_item"] == manuscript_fields(stem, "table")["manuscript_item"]
+    assert twin.get("population") == manuscript_fields(stem, "table").get("population")
 
 
 def test_the_factorial_anova_is_statsmodels_type_iii_or_says_why_not(built, con):

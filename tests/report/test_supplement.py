@@ -78,16 +78,19 @@ def test_the_builds_supplement_shows_every_item_in_the_manuscripts_order_then_th
 
     contents = _built_supplement(built)["contents"]
     assert (built["outputs"] / "supplement.pdf").read_bytes().startswith(b"%PDF")
-    expected = [item.item for item in load_manuscript_items() if set(item.outputs) - {"numbers"}]
+    expected = [item.item for item in load_manuscript_items() if item.kind != "numbers"]
     items = [entry["item"] for entry in contents]
     assert items[:len(expected)] == expected
     assert set(items[len(expected):]) <= {EXTENDED}
     with plr_settings(**built["settings"]):
-        drawn = {task.figure_name() if isinstance(task, FigureOutput) else task.table_name()
-                 for task in manuscript_outputs()
+        drawn = {("figure", task.figure_name()) if isinstance(task, FigureOutput)
+                 else ("table", task.table_name()) for task in manuscript_outputs()
                  if isinstance(task, FigureOutput | TexTableOutput)}
-    shown = [output["name"] for entry in contents for output in entry["outputs"]]
+    # by kind and stem: Fig 6 and the extended variance table share a stem, both shown
+    shown = [(output["kind"], output["name"]) for entry in contents
+             for output in entry["outputs"]]
     assert drawn <= set(shown) and len(shown) == len(set(shown))
+    assert {("figure", "variance_decomposition"), ("table", "variance_decomposition")} <= drawn
     tex = (built["outputs"] / "supplement.tex").read_text(encoding="utf-8")
     assert "\\input{numbers.tex}" in tex
     numbers = json.loads((built["outputs"] / "numbers.json").read_text(encoding="utf-8"))

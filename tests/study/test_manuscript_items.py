@@ -69,10 +69,14 @@ def test_the_tables_follow_the_figures_in_order_and_each_table_names_its_item():
     stems = {task.table_name() for task in manuscript_outputs()
              if isinstance(task, TexTableOutput)}
     for item in load_manuscript_items():
-        if item.item in tables:
+        assert (item.kind == "table") == (item.item in tables), item.item
+        if item.kind == "table":
             assert set(item.outputs) <= stems, item.item
-    assert manuscript_fields("by_classifier")["population_levels"] == {
+    assert manuscript_fields("by_classifier", "table")["population_levels"] == {
         "featurization": "simple1.0"}
+    # A table sharing a figure's stem is not the figure's item: Fig 6 is the figure only.
+    assert manuscript_fields("variance_decomposition")["manuscript_item"] == "Fig 6"
+    assert manuscript_fields("variance_decomposition", "table") == {"manuscript_item": EXTENDED}
 
 
 def test_the_docs_table_lists_every_item_with_its_outputs_and_every_extended_output():
@@ -88,7 +92,9 @@ def test_the_docs_table_lists_every_item_with_its_outputs_and_every_extended_out
         assert item.item in rows, item.item
         assert all(stem in rows[item.item] for stem in item.outputs), item.item
         assert all(d["published"].split()[0] in rows[item.item] for d in item.differences)
-    stems = [task.figure_name() if isinstance(task, FigureOutput) else task.table_name()
-             for task in manuscript_outputs() if isinstance(task, FigureOutput | TexTableOutput)]
-    extended = [stem for stem in stems if item_of_output(stem) is None]
-    assert extended and all(f"`figures/{stem}`" in docs for stem in extended), extended
+    extended = [f"`figures/{task.figure_name()}`" for task in manuscript_outputs()
+                if isinstance(task, FigureOutput) and item_of_output(task.figure_name()) is None]
+    extended += [f"`tables/{task.table_name()}`" for task in manuscript_outputs()
+                 if isinstance(task, TexTableOutput)
+                 and item_of_output(task.table_name(), "table") is None]
+    assert extended and all(output in docs for output in extended), extended
