@@ -68,13 +68,13 @@ def interpretation_build(store: Path, root: Path, workers: int) -> common.Measur
     if not build.db.is_file():
         extracted = common.luigi_build(build, "database.MergeToDuckDB")
         if extracted.returncode != 0:
-            raise RuntimeError("MergeToDuckDB failed")
+            raise RuntimeError("database.MergeToDuckDB failed")
     shutil.rmtree(build.data_dir / "interim" / "interpretation", ignore_errors=True)
     (build.data_dir / "public" / "plr_interpretation.duckdb").unlink(missing_ok=True)
     measured = common.luigi_build(build, "database.MergeInterpretation", workers=workers,
                                   events=root / f"events-{workers}.jsonl")
     if measured.returncode != 0:
-        raise RuntimeError(f"MergeInterpretation with {workers} workers failed")
+        raise RuntimeError(f"database.MergeInterpretation with {workers} workers failed")
     return measured
 
 

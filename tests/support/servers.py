@@ -18,7 +18,7 @@ from pathlib import Path
 
 from support.luigi_process import BIN, ROOT, luigi_env, stop
 
-# "[pid 123] Worker Worker(salt=..., host=..., pid=...) running   ExtractRun(run_id=...)"
+# "[pid 123] Worker Worker(salt=..., host=..., pid=...) running   extraction.ExtractRun(run_id=...)"
 _RUNNING = re.compile(r"Worker Worker\(.*?\) running\s+(\S.*?)\s*$", re.MULTILINE)
 
 
