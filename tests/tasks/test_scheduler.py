@@ -128,8 +128,10 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 _ROW = re.compile(r'<tr role="row"[^>]*><td><span class="status-icon[^"]*"><i[^>]*></i></span>'
                   r"\s*(\w+)</td><td>([\w.]+)</td>")
-# The sidebar's task families, in one folder per namespace (the part before the first dot)
-_FOLDER = re.compile(r'class="sidebar-folder"[^>]*>([^<]+)</a>\s*<ul[^>]*>(.*?)</ul>', re.DOTALL)
+# The sidebar's task families, in one folder per namespace (the part before the first dot; the
+# folder shown open has class "sidebar-folder expanded"); not the page's mustache template.
+_FOLDER = re.compile(r'class="sidebar-folder[^"]*"[^>]*>([^<{]+)</a>\s*<ul[^>]*>(.*?)</ul>',
+                     re.DOTALL)
 _FOLDER_TASK = re.compile(r'data-task="([^"]+)"')
 _BOX_TEXT = re.compile(r'class="info-box-text"[^>]*>([^<]+)<')
 _BOX_NUMBER = re.compile(r'class="info-box-number"[^>]*>(\d+)<')
