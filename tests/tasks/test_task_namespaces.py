@@ -24,7 +24,8 @@ LUIGI_CFG = Path(__file__).resolve().parents[2] / "luigi.cfg"
 
 def registered_classes() -> dict[str, type]:
     """Task family -> class of everything importing plr_luigi registers with Luigi."""
-    return {family: cls for family, cls in Register._get_reg().items()
+    classes = {family: Register.get_task_cls(family) for family in Register.task_names()}
+    return {family: cls for family, cls in classes.items()
             if cls.__module__.startswith("plr_luigi.")}
 
 
