@@ -21,8 +21,7 @@ from plr_luigi.study import schema
 STORE = {"size": "demo", "seed": 5, "n_runs": 16, "n_bootstrap": 20, "model_pickle_bytes": 1000}
 POISONED = "CATBOOST_eval-auc__simple1.0__SAITS__LOF"  # the `traditional` standard pipeline
 GROUND_TRUTH = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"
-OUTPUTS = ("figures.ShapImportance", "figures.ShapConfigurations", "figures.FeatureVif",
-           "numbers.NumbersTex")
+OUTPUTS = ("ShapImportance", "ShapConfigurations", "FeatureVif", "NumbersTex")
 
 
 class _SystemCall:
