@@ -53,7 +53,7 @@ reproduce-from-checkpoint: install
 
 extract: install
 	$(BIN)/plr-luigi ensure-demo-store
-	$(LUIGI) MergeToDuckDB
+	$(LUIGI) database.MergeToDuckDB
 
 analyze: install
 	$(LUIGI) ReproduceAll

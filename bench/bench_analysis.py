@@ -24,12 +24,12 @@ def main(argv=None) -> int:
     if not build.db.is_file():
         build.store = common.store_of(args.store, args.runs,
                                       args.workdir / f"subset-{args.runs}")
-        common.luigi_build(build, "MergeToDuckDB")
+        common.luigi_build(build, "database.MergeToDuckDB")
     times, in_tasks = [], []
     for _ in range(args.repeat):
         shutil.rmtree(build.output_dir, ignore_errors=True)
         m = common.luigi_build(build, "ReproduceAll", events=build.root.with_suffix(".events"))
-        if m.returncode not in (0, 30) or "MergeToDuckDB" in m.task_counts:
+        if m.returncode not in (0, 30) or "database.MergeToDuckDB" in m.task_counts:
             raise RuntimeError(f"analysis build failed or rebuilt the database ({m.returncode})")
         times.append(m.wall_s)
         in_tasks.append(sum(m.task_seconds.values()))

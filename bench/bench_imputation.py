@@ -1,7 +1,8 @@
 """Imputation extraction at the paper's scale: peak resident memory of a cold build
-(`luigi ... MergeToDuckDB`: the classification and outlier runs, constant, and N imputation runs
-of ~140 MB pickles) at N = 20, 50, 100 and all ~136, and its time against a floor (plain
-unpickling of the same pickles in one process). The private signals merge (`MergeSignals`) is
+(`luigi ... database.MergeToDuckDB`: the classification and outlier runs, constant, and N
+imputation runs of ~140 MB pickles) at N = 20, 50, 100 and all ~136, and its time against a
+floor (plain unpickling of the same pickles in one process). The private signals merge
+(`database.MergeSignals`) is
 measured separately on the same build.
 
     python -m bench.bench_imputation [--sizes 20 50 100 0]   (0: every imputation run)
@@ -85,21 +86,22 @@ def main(argv=None) -> int:
         store, kept = imputation_subset_store(args.store, n, args.workdir / f"imputation-{n}")
         build = common.Build(store, args.workdir / f"imputation-build-{n}")
         shutil.rmtree(build.root, ignore_errors=True)
-        m = common.luigi_build(build, "MergeToDuckDB", events=build.root.with_suffix(".events"))
+        m = common.luigi_build(build, "database.MergeToDuckDB",
+                               events=build.root.with_suffix(".events"))
         if m.returncode != 0:
             raise RuntimeError(f"build with {n} imputation runs failed ({m.returncode})")
-        signals = common.luigi_build(build, "MergeSignals")
+        signals = common.luigi_build(build, "database.MergeSignals")
         if signals.returncode != 0:
             raise RuntimeError(f"signals merge with {n} imputation runs failed")
         floor = common.run_measured([common.PYTHON, "-m", "bench.bench_imputation",
                                      "--floor-child", *map(str, kept)])
         n_pickles = sum(1 for run in kept
                         for _ in (run / "artifacts" / "imputation").glob("*.pickle"))
-        extraction_s = m.task_seconds.get("ExtractUpstreamRun", 0.0)
+        extraction_s = m.task_seconds.get("extraction.ExtractUpstreamRun", 0.0)
         row = {"imputation_runs": len(kept), "imputation_pickles": n_pickles,
                "build_peak_rss_mb": m.peak_rss_mb, "build_wall_s": m.wall_s,
                "upstream_extraction_s": extraction_s,
-               "upstream_tasks": m.task_counts.get("ExtractUpstreamRun", 0),
+               "upstream_tasks": m.task_counts.get("extraction.ExtractUpstreamRun", 0),
                "floor_unpickle_s": floor.wall_s, "floor_peak_rss_mb": floor.peak_rss_mb,
                "signals_merge_peak_rss_mb": signals.peak_rss_mb,
                "signals_merge_wall_s": signals.wall_s}

@@ -1,5 +1,5 @@
-"""Extraction memory: peak resident memory of a cold build (`luigi ... MergeToDuckDB`, one
-worker: the luigi process) at 50, 200, 410 and 800 runs, beside the earlier version's pattern
+"""Extraction memory: peak resident memory of a cold build (`luigi ... database.MergeToDuckDB`,
+one worker: the luigi process) at 50, 200, 410 and 800 runs, beside the earlier version's pattern
 (every run's rows collected in Python, then inserted) on the same stores. Stores beyond the
 paper store's 200 runs are scaled from it (bench.common.store_of).
 
@@ -77,7 +77,8 @@ def main(argv=None) -> int:
         store = common.store_of(args.store, n, args.workdir / f"subset-{n}")
         build = common.Build(store, args.workdir / f"build-{n}")
         shutil.rmtree(build.root, ignore_errors=True)
-        m = common.luigi_build(build, "MergeToDuckDB", events=build.root.with_suffix(".events"))
+        m = common.luigi_build(build, "database.MergeToDuckDB",
+                               events=build.root.with_suffix(".events"))
         if m.returncode != 0:
             raise RuntimeError(f"build of {n} runs failed ({m.returncode})")
         extracted = len(build.run_dirs())  # an ExtractRun task may extract a batch of runs

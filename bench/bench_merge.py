@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     build = common.Build(args.store, args.workdir / f"build-{args.runs}")
     if not build.db.is_file():  # reuse the memory benchmark's build of this size if kept
         build.store = common.store_of(args.store, args.runs, args.workdir / f"subset-{args.runs}")
-        common.luigi_build(build, "MergeToDuckDB")
+        common.luigi_build(build, "database.MergeToDuckDB")
     import json
 
     run_dirs = [d for d in build.run_dirs()

@@ -66,15 +66,15 @@ def interpretation_build(store: Path, root: Path, workers: int) -> common.Measur
     MergeInterpretation from no interpretation output."""
     build = common.Build(store, root)
     if not build.db.is_file():
-        extracted = common.luigi_build(build, "MergeToDuckDB")
+        extracted = common.luigi_build(build, "database.MergeToDuckDB")
         if extracted.returncode != 0:
-            raise RuntimeError("MergeToDuckDB failed")
+            raise RuntimeError("database.MergeToDuckDB failed")
     shutil.rmtree(build.data_dir / "interim" / "interpretation", ignore_errors=True)
     (build.data_dir / "public" / "plr_interpretation.duckdb").unlink(missing_ok=True)
-    measured = common.luigi_build(build, "MergeInterpretation", workers=workers,
+    measured = common.luigi_build(build, "database.MergeInterpretation", workers=workers,
                                   events=root / f"events-{workers}.jsonl")
     if measured.returncode != 0:
-        raise RuntimeError(f"MergeInterpretation with {workers} workers failed")
+        raise RuntimeError(f"database.MergeInterpretation with {workers} workers failed")
     return measured
 
 
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
         figures[f"workers_{workers}"] = {
             "wall_s": measured.wall_s, "peak_rss_mb": measured.peak_rss_mb,
             "peak_single_rss_mb": measured.peak_single_rss_mb,
-            "shap_task_s": measured.task_seconds.get("ShapForConfig"),
+            "shap_task_s": measured.task_seconds.get("interpretation.ShapForConfig"),
             "vs_floor": round(measured.wall_s / floor_run.wall_s, 2)}
     figures["speedup_2_workers"] = round(
         figures["workers_1"]["wall_s"] / figures["workers_2"]["wall_s"], 2)

@@ -60,19 +60,19 @@ def _floor(args, store: Path) -> dict:
 def _build(args, store: Path, n_runs: int, name: str, workers: int) -> dict:
     build = common.Build(store, args.workdir / name)
     shutil.rmtree(build.root, ignore_errors=True)
-    m = common.luigi_build(build, "MergeToDuckDB", workers=workers,
+    m = common.luigi_build(build, "database.MergeToDuckDB", workers=workers,
                            events=build.root.with_suffix(".events"))
     if m.returncode not in (0, 30):
         raise RuntimeError(f"build failed ({m.returncode})")
     runs = len(build.run_dirs())
-    first, last = m.task_spans.get("ExtractRun", (0.0, 0.0))
+    first, last = m.task_spans.get("extraction.ExtractRun", (0.0, 0.0))
     row = {"store_runs": n_runs, "workers": workers, "wall_s": m.wall_s, "cpu_s": m.cpu_s,
            "runs_extracted": runs,
-           "extract_tasks": m.task_counts.get("ExtractRun", 0),
-           "extract_task_s": m.task_seconds.get("ExtractRun", 0.0),
-           "extract_task_cpu_s": m.task_cpu_seconds.get("ExtractRun", 0.0),
+           "extract_tasks": m.task_counts.get("extraction.ExtractRun", 0),
+           "extract_task_s": m.task_seconds.get("extraction.ExtractRun", 0.0),
+           "extract_task_cpu_s": m.task_cpu_seconds.get("extraction.ExtractRun", 0.0),
            "extract_phase_s": round(last - first, 3),
-           "merge_task_s": m.task_seconds.get("MergeToDuckDB", 0.0),
+           "merge_task_s": m.task_seconds.get("database.MergeToDuckDB", 0.0),
            "outside_tasks_s": round(m.wall_s - sum(m.task_seconds.values()), 3),
            "peak_rss_mb": m.peak_rss_mb}
     print(name, row, flush=True)

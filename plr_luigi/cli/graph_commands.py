@@ -2,7 +2,7 @@
 pruned.
 
     plr-luigi status [--list]                  # per family: complete, missing, stale, would run
-    plr-luigi invalidate TASK... [--downstream] [--dry-run]
+    plr-luigi invalidate TASK... [--downstream] [--dry-run]   # TASK: family or task id
     plr-luigi graph [--edges] [--picture outputs/graph/task_graph.svg]
     plr-luigi gc [--yes]                       # run folders and outputs no task needs any more
 
@@ -161,7 +161,10 @@ def register_commands(commands) -> None:
 
     invalidate = add("invalidate", _invalidate,
                      "delete the targets of tasks (a family name or a task id)")
-    invalidate.add_argument("task", nargs="+", help="task family (all its tasks) or task id")
+    invalidate.add_argument("task", nargs="+",
+                            help="task family, all its tasks (database.MergeToDuckDB, or "
+                                 "MergeToDuckDB while no other stage has that class name), "
+                                 "or task id")
     invalidate.add_argument("--downstream", action="store_true",
                             help="also everything built from them (tasks that require them)")
     invalidate.add_argument("--dry-run", action="store_true", help="only list what would go")

@@ -29,11 +29,13 @@ class BatchExtractionError(RuntimeError):
 def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                   lookup: dict[str, str], scratch_dir: Path,
                   guard: Callable[[str], contextlib.AbstractContextManager[Progress]],
-                  on_run: Callable[[RunSummary], None] = lambda run: None) -> None:
+                  task_name: str, on_run: Callable[[RunSummary], None] = lambda run: None
+                  ) -> None:
     """Extract each (run id, run directory) of todo whose directory does not exist yet.
 
     guard(name) runs one run's extraction under the task's limits and yields its progress
-    callback; on_run(run) is called before each run (the task shows its MLflow page). A single
+    callback; name is `task_name run-name` (task_name: the task family luigid shows). on_run(run)
+    is called before each run (the task shows its MLflow page). A single
     run's error is raised as it is; in a batch of several the others go on and one
     BatchExtractionError names every run that failed."""
     failures = []
@@ -41,7 +43,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
         if run_dir.is_dir():
             continue  # extracted by an earlier attempt of this batch
         run = listed.get(run_id)
-        name = f"ExtractRun {run.run_name if run else run_id}"
+        name = f"{task_name} {run.run_name if run else run_id}"
         try:
             if run is None:
                 raise BatchExtractionError(f"{name}: the run is no longer in the store listing")

@@ -2,8 +2,9 @@
 
 - `render_tree`: an indented tree from the root; a task met again is printed once more with
   `(see above)` instead of its subtree, and long runs of one family are cut after a few.
-- `family_edges` / `to_dot`: the family-level graph (`MergeToDuckDB -> ExtractRun x 12`) in
-  Graphviz DOT, each node labelled with its task count and states.
+- `family_edges` / `to_dot`: the family-level graph (`database.MergeToDuckDB ->
+  extraction.ExtractRun x 12`) in Graphviz DOT, each node labelled with its task count and
+  states, the families of one namespace (the build's stage) in one box as in luigid's UI.
 - `render_picture`: the DOT file rendered by Graphviz's `dot` when it is installed (Debian
   package `graphviz`), otherwise drawn with matplotlib in layers (same nodes and edges).
 """
@@ -16,7 +17,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from plr_luigi.task_graph.status import COMPLETE, MISSING, STALE, TaskGraph
+from plr_luigi.task_graph.status import COMPLETE, MISSING, STALE, TaskGraph, namespace_of
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +82,23 @@ def _node_colour(states: Counter) -> str:
 
 
 def to_dot(graph: TaskGraph) -> str:
-    """Family-level DOT: an arrow from each family to the families it requires."""
+    """Family-level DOT: an arrow from each family to the families it requires; the families
+    of a namespace (`figures.ForestPlot`) drawn in a box named by it."""
     lines = ["digraph plr_luigi {", "  rankdir=TB;",
              '  node [shape=box, style="rounded,filled", fontname="Helvetica"];']
-    for family, states in family_states(graph).items():
-        lines.append(f'  "{family}" [label="{_node_label(family, states)}", '
-                     f'fillcolor="{_node_colour(states)}"];')
+    by_namespace: dict[str, list[str]] = {}
+    states = family_states(graph)
+    for family in states:
+        by_namespace.setdefault(namespace_of(family), []).append(family)
+    for namespace, families in sorted(by_namespace.items()):
+        nodes = [f'"{family}" [label="{_node_label(family, states[family])}", '
+                 f'fillcolor="{_node_colour(states[family])}"];' for family in families]
+        if namespace:
+            lines += [f'  subgraph "cluster_{namespace}" {{',
+                      f'    label="{namespace}"; style="rounded"; color="#999999";',
+                      *(f"    {node}" for node in nodes), "  }"]
+        else:
+            lines += [f"  {node}" for node in nodes]
     for (parent, child), n in family_edges(graph).items():
         label = f' [label="{n}"]' if n > 1 else ""
         lines.append(f'  "{parent}" -> "{child}"{label};')

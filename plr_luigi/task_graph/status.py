@@ -151,17 +151,44 @@ def render_status(rows: list[FamilyStatus]) -> str:
 
 
 class UnknownTaskError(KeyError):
-    """A task name that is neither a family nor a task id of the graph."""
+    """A task name that is neither a family nor a task id of the graph (or a class name that
+    two namespaces share)."""
+
+
+def bare_name(family: str) -> str:
+    """A task family without its namespace (Luigi's `namespace.ClassName`): the class name."""
+    return family.rpartition(".")[2]
+
+
+def namespace_of(family: str) -> str:
+    """A task family's namespace (the build's stage: `figures` of `figures.ForestPlot`); ""
+    without one."""
+    return family.rpartition(".")[0]
+
+
+def _family_named(graph: TaskGraph, name: str) -> str | None:
+    """The family `name` is (`database.MergeToDuckDB`) or, without a namespace
+    (`MergeToDuckDB`), the one family of that class name."""
+    families = sorted({graph.family(t) for t in graph.tasks})
+    if name in families:
+        return name
+    named = [f for f in families if bare_name(f) == name]
+    if len(named) > 1:
+        raise UnknownTaskError(f"{name!r} is the class of several task families "
+                               f"({', '.join(named)}): give one of them")
+    return named[0] if named else None
 
 
 def select_tasks(graph: TaskGraph, names: Iterable[str]) -> list[str]:
-    """Task ids named by family (all its instances) or by task id."""
+    """Task ids named by family (all its instances; the family with or without its
+    namespace) or by task id."""
     selected: list[str] = []
     for name in names:
         if name in graph.tasks:
             matches = [name]
         else:
-            matches = [t for t in graph.tasks if graph.family(t) == name]
+            family = _family_named(graph, name)
+            matches = [t for t in graph.tasks if graph.family(t) == family]
         if not matches:
             families = sorted({graph.family(t) for t in graph.tasks})
             raise UnknownTaskError(f"{name!r} is no task family or task id of the graph "

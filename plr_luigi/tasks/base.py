@@ -1,5 +1,11 @@
 """The base of every task of the package (RunOnceTask) and the guard a task's work runs under
-(`guarded`: the [limits] memory limit and stall timeout, progress shown in luigid)."""
+(`guarded`: the [limits] memory limit and stall timeout, progress shown in luigid).
+
+Every task is named by its stage, Luigi's task namespace (`task_namespace`, its family then
+reads `stage.ClassName`; luigid's visualiser groups the families by it): extraction, database,
+interpretation (SHAP per configuration), figures, tables, numbers, report. FigureOutput and
+TexTableOutput set theirs for every figure and table; RunOnceTask sets none, so that each other
+task names its own, and ReproduceAll, the root a user types, has none."""
 
 from __future__ import annotations
 

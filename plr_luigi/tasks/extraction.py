@@ -31,6 +31,8 @@ class SubjectLookup(RunOnceTask):
     """Reads the source database (or, without one, the runs' subject codes); writes the private
     original -> public code lookup."""
 
+    task_namespace = "extraction"
+
     def output(self):
         return luigi.LocalTarget(str(plr().lookup_path()))
 
@@ -60,6 +62,8 @@ class ExtractRun(RunOnceTask):
     (plr_luigi.extraction.batch), so that a worker process and a scheduling round serve many
     runs.
     """
+
+    task_namespace = "extraction"
 
     run_id = luigi.Parameter(description="MLflow run id of a classification run",
                              batch_method=BATCH_SEPARATOR.join)
@@ -109,7 +113,8 @@ class ExtractRun(RunOnceTask):
                        for run_id, fingerprint in self.runs()],
                       {d.run.run_id: d.run for d in run_decisions()},
                       read_lookup(self.input().path), config.scratch_dir(),
-                      guard=lambda name: guarded(self, name), on_run=show_run_page)
+                      guard=lambda name: guarded(self, name), task_name=self.task_family,
+                      on_run=show_run_page)
 
 
 def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
@@ -121,6 +126,8 @@ class ExtractUpstreamRun(RunOnceTask):
     """Reads one outlier-detection or imputation run (metrics; an imputation run's pickle);
     writes its public quality rows and, for imputation, its anonymised reconstructed signals
     as Parquet files in one private directory."""
+
+    task_namespace = "extraction"
 
     experiment = luigi.ChoiceParameter(choices=UPSTREAM_EXPERIMENTS,
                                        description="the run's upstream experiment")
@@ -144,7 +151,7 @@ class ExtractUpstreamRun(RunOnceTask):
         config = plr()
         lookup = (pd.read_csv(self.input().path, dtype={"original_code": str})
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
-        with guarded(self, f"ExtractUpstreamRun {self.experiment} {self.run_id}") as progress:
+        with guarded(self, f"{self.task_family} {self.experiment} {self.run_id}") as progress:
             extract_upstream_run(config.tracking_uri, self.experiment, self.run_id, lookup,
                                  Path(self.output().path), config.scratch_dir(),
                                  progress=progress)
@@ -160,6 +167,8 @@ def upstream_extractions() -> list[ExtractUpstreamRun]:
 class OutlierDifficultySubjects(RunOnceTask):
     """Reads the PRIVATE source database and subject lookup; writes the per-subject easy/hard
     outlier counts under public codes (PRIVATE: data/private/outlier_difficulty_subjects.csv)."""
+
+    task_namespace = "extraction"
 
     def requires(self):
         return SubjectLookup()

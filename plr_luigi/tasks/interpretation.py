@@ -47,6 +47,8 @@ class ShapForConfig(RunOnceTask):
     """Reads one run's dict_arrays and model pickles (restricted unpicklers); writes its SHAP
     importance and VIF (Parquet) and its outcome (explained, or failed with the reason)."""
 
+    task_namespace = "interpretation"
+
     run_id = luigi.Parameter(description="MLflow run id of an explained configuration")
     fingerprint = luigi.Parameter(description="interpretation_fingerprint of the run")
 
@@ -65,7 +67,7 @@ class ShapForConfig(RunOnceTask):
 
         run = next(d.run for d in run_decisions() if d.run.run_id == self.run_id)
         folder = Path(self.output().path).parent
-        with guarded(self, f"ShapForConfig {run.run_name}") as progress:
+        with guarded(self, f"{self.task_family} {run.run_name}") as progress:
             result = interpret_run(run, load_model_config()["study_ensemble_class"],
                                    plr().scratch_dir(), progress)
         with atomic_paths({k: folder / name for k, name in INTERPRETATION_FILES.items()}) as tmp:
@@ -77,6 +79,8 @@ class MergeInterpretation(RunOnceTask):
     their ShapForConfig outputs (dynamic requirements); writes the public interpretation
     database. Complete while built from the current results database and configuration; with
     no store configured, whatever interpretation database exists is taken as it is."""
+
+    task_namespace = "database"
 
     def requires(self):
         return MergeToDuckDB()

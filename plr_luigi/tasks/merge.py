@@ -28,6 +28,8 @@ class MergeToDuckDB(RunOnceTask):
     extraction report and provenance. Complete while the database was built from the store's
     current runs: a new, finished or changed run makes it stale."""
 
+    task_namespace = "database"
+
     # The single writer of the database, whatever the number of workers or machines.
     resources: ClassVar[dict[str, int]] = {"duckdb_writer": 1}
 
@@ -74,7 +76,7 @@ class MergeToDuckDB(RunOnceTask):
             n_configurations=len(compared), source_db_used=bool(config.source_db),
             inventory=inventory_digest([*decisions, *all_upstream_decisions()]))
         report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
-        with guarded(self, "MergeToDuckDB") as progress, \
+        with guarded(self, self.task_family) as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:
             build_database(tmp["db"], extracted, report, provenance, progress=progress,
                            upstream_files=upstream_files,
@@ -142,6 +144,8 @@ class MergeSignals(RunOnceTask):
     """Reads every imputation run's signal files; writes the PRIVATE signals database
     (data/private/plr_signals.duckdb: reconstructed_signals, signal_time)."""
 
+    task_namespace = "database"
+
     resources: ClassVar[dict[str, int]] = {"signals_writer": 1}
 
     def requires(self):
@@ -164,6 +168,6 @@ class MergeSignals(RunOnceTask):
         from plr_luigi.filesystem.atomic import atomic_paths
 
         run_dirs = [Path(t.path) for t in self.input()]
-        with guarded(self, "MergeSignals") as progress, \
+        with guarded(self, self.task_family) as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:
             build_signals_database(tmp["db"], run_dirs, self.inventory(), progress=progress)

@@ -15,6 +15,8 @@ class NumbersTex(InterpretationOutput):
     """Reads the results database and, where it exists, the interpretation database; writes
     numbers.tex, one macro per number the text quotes, and its JSON twin numbers.json."""
 
+    task_namespace = "numbers"
+
     def output(self):
         from plr_luigi.analysis.twins import twin_paths
 

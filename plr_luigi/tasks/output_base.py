@@ -182,6 +182,8 @@ class FigureOutput(DatabaseOutput):
     when the data cannot support the figure, only {name}.unavailable.json with the reason (as
     DemoTraces without a source database), never a PNG that looks like the figure."""
 
+    task_namespace = "figures"
+
     def figure_name(self) -> str:
         raise NotImplementedError
 
@@ -218,6 +220,8 @@ class TexTableOutput(DatabaseOutput):
     """Base of the LaTeX table tasks: tables/{table_name()}.tex and its JSON twin; when the data
     cannot support the table, the .tex file says n/a and why (in a comment and in the text),
     so the manuscript still compiles, and the twin gives the reason."""
+
+    task_namespace = "tables"
 
     def table_name(self) -> str:
         raise NotImplementedError

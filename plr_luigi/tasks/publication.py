@@ -22,6 +22,8 @@ class ReportPage(DatabaseOutput):
     """Reads every manuscript output, the database's provenance and extraction report and the
     build history; writes report.html (self-contained) and adds this build to the history."""
 
+    task_namespace = "report"
+
     def requires(self):
         return {"database": MergeToDuckDB(), "outputs": manuscript_outputs()}
 
@@ -106,6 +108,8 @@ class PrivacyAudit(RunOnceTask):
     what it holds (an original subject code, credential-shaped text, a configured private path,
     a subject's age: plr_luigi.database.privacy_scan).
     Complete while the public files are the ones last audited."""
+
+    task_namespace = "report"
 
     # A leak stays a leak until the output is fixed: retrying within the build only waits.
     retry_count = 1

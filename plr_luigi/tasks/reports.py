@@ -12,6 +12,8 @@ from plr_luigi.tasks.settings import plr
 class ExtractionReport(DatabaseOutput):
     """Reads the extraction_report table; writes it as a readable Markdown file."""
 
+    task_namespace = "report"
+
     def output(self):
         return luigi.LocalTarget(str(plr().output_path("extraction_report.md")))
 
@@ -30,6 +32,8 @@ class ExtractionReport(DatabaseOutput):
 class AllRunsExtracted(DatabaseOutput):
     """Reads the extraction report; fails the build while any run failed extraction, so that
     the exit code tells CI (every other output is still built)."""
+
+    task_namespace = "report"
 
     # A failed run stays failed until its data is fixed: retrying within the build only waits.
     retry_count = 1

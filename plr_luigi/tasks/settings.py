@@ -3,8 +3,9 @@
 they lead to are in store_listing.
 
 Luigi names a config section after its class; the classes other than `plr` are named for what
-they are and keep their section's name through `section()`, so that no class reads like a
-module (`extraction`) of the package."""
+they are and keep their section's name through `section_name`, so that no class reads like a
+module (`extraction`) of the package. None has a task namespace: it would be part of the
+section's name (`[stage.plr]`)."""
 
 from __future__ import annotations
 

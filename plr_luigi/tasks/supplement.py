@@ -36,6 +36,8 @@ class Supplement(DatabaseOutput):
     goes on; installing pdflatex makes it stale. A LaTeX error fails it naming the output it is
     in, with pdflatex's log kept as supplement.log and no supplement.pdf."""
 
+    task_namespace = "report"
+
     retry_count = 1  # a LaTeX error stays one until an output or the template is fixed
 
     def requires(self):

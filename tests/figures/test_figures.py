@@ -623,8 +623,9 @@ def test_deleting_one_figure_reruns_that_task_alone(built, recorder):
     audit of the changed files, and the wrapper."""
     with plr_settings(**built["settings"]):
         (built["outputs"] / "figures" / "heatmap_outlier_imputation.json").unlink()
-        assert recorder.build([ReproduceAll()]) == ["AurocHeatmap", "PrivacyAudit", "ReportPage",
-                                                    "ReproduceAll", "Supplement"]
+        assert recorder.build([ReproduceAll()]) == [
+            "ReproduceAll", "figures.AurocHeatmap", "report.PrivacyAudit", "report.ReportPage",
+            "report.Supplement"]
         assert AurocHeatmap().complete()
 
 

@@ -150,7 +150,7 @@ def test_without_pdflatex_the_supplement_is_unavailable_and_the_build_goes_on(
         if shutil.which("pdflatex") is not None:
             # pdflatex installed since: the supplement is due, and made
             assert not Supplement().complete()
-            assert recorder.build([ReproduceAll()]) == ["PrivacyAudit", "ReproduceAll",
-                                                        "Supplement"]
+            assert recorder.build([ReproduceAll()]) == ["ReproduceAll", "report.PrivacyAudit",
+                                                        "report.Supplement"]
             assert (outputs / "supplement.pdf").is_file()
             assert not (outputs / "supplement.unavailable.json").exists()

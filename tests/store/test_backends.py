@@ -31,7 +31,7 @@ def _build(store, work: Path, recorder) -> tuple[pd.DataFrame, float]:
     with plr_settings(**settings):
         ran = recorder.build([MergeToDuckDB()])
     seconds = time.monotonic() - started
-    assert ran.count("ExtractRun") == store.n_extracted_runs
+    assert ran.count("extraction.ExtractRun") == store.n_extracted_runs
     db = work / "data" / "public" / "plr_results.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
         frame = con.execute("SELECT * FROM essential_metrics").df()

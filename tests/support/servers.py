@@ -18,7 +18,7 @@ from pathlib import Path
 
 from support.luigi_process import BIN, ROOT, luigi_env, stop
 
-# "[pid 123] Worker Worker(salt=..., host=..., pid=...) running   ExtractRun(run_id=...)"
+# "[pid 123] Worker Worker(salt=..., host=..., pid=...) running   extraction.ExtractRun(run_id=...)"
 _RUNNING = re.compile(r"Worker Worker\(.*?\) running\s+(\S.*?)\s*$", re.MULTILINE)
 
 
@@ -119,7 +119,7 @@ def central_args(luigid: Luigid, workers: int) -> list[str]:
             "--workers", str(workers), "--no-lock"]
 
 
-_SKIPPED = re.compile(r"(\w+\([^)]*\)) was completed by another worker meanwhile")
+_SKIPPED = re.compile(r"([\w.]+\([^)]*\)) was completed by another worker meanwhile")
 # A task that yields dynamic dependencies (MergeInterpretation) is run again once they are done:
 # its first run ends with this line, and only the second does its work.
 _SUSPENDED = re.compile(r"Worker Worker\(.*?\) new requirements\s+(\S.*?)\s*$", re.MULTILINE)
@@ -141,4 +141,4 @@ def assert_each_task_did_its_work_once(ran: Counter, done: dict[str, dict]) -> N
     assert set(ran.values()) == {1}, ran
     done_by_family = Counter(t["name"] for t in done.values())
     ran_by_family = Counter(task.split("(")[0] for task in ran)
-    assert ran_by_family | Counter(AllRunsExtracted=1) == done_by_family, ran
+    assert ran_by_family | Counter({"report.AllRunsExtracted": 1}) == done_by_family, ran

@@ -14,7 +14,7 @@ import luigi
 from support.events import task_events
 from support.settings import luigi_config, plr_settings
 
-FAILURE_TASKS = {"AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
+FAILURE_TASKS = {"report.AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
 
 
 @dataclass

@@ -161,3 +161,27 @@ def test_the_picture_is_drawn_with_graphviz_or_matplotlib(tasks, tmp_path, monke
     assert graph_render.render_picture(graph, tmp_path / "g.dot", tmp_path / "g.svg") == \
         "graphviz"
     assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def test_namespaced_families_are_named_with_or_without_their_namespace(tmp_path):
+    """As Luigi names a namespaced task (`figures.ForestPlot`); a bare class name selects its
+    family while no two namespaces share it."""
+    merge = FakeTask("database.Merge", paths=[tmp_path / "db"])
+    plots = [FakeTask("figures.Plot", str(i), [merge]) for i in range(2)]
+    table = FakeTask("tables.Plot", deps=[merge])
+    root = FakeTask("Root", deps=[*plots, table])
+    graph = walk_graph(root)
+    assert select_tasks(graph, ["Merge"]) == select_tasks(graph, ["database.Merge"]) == \
+        ["database.Merge"]
+    assert select_tasks(graph, ["figures.Plot"]) == ["figures.Plot_0", "figures.Plot_1"]
+    with pytest.raises(UnknownTaskError, match=r"figures\.Plot, tables\.Plot"):
+        select_tasks(graph, ["Plot"])
+    with pytest.raises(UnknownTaskError, match="no task family"):
+        select_tasks(graph, ["extraction.Merge"])
+    dot = graph_render.to_dot(graph)
+    figures = dot[dot.index('subgraph "cluster_figures" {'):]
+    figures = figures[:figures.index("  }")]
+    assert 'label="figures"' in figures and '"figures.Plot" [label="figures.Plot x 2' in figures
+    assert '"tables.Plot"' not in figures and '"database.Merge"' not in figures
+    assert '\n  "Root" [label="Root' in dot  # no namespace: outside every box
+    assert '"figures.Plot" -> "database.Merge" [label="2"];' in dot

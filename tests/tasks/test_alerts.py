@@ -35,7 +35,7 @@ def test_a_failed_build_mails_the_task_and_its_error(private_store, tmp_path, sm
     assert rc == 30, log.read_text()[-3000:]  # [retcode] task_failed
     assert inbox.messages, log.read_text()[-3000:]
     alert = inbox.messages[0]
-    assert "AllRunsExtracted" in alert["Subject"] and "FAILED" in alert["Subject"]
+    assert "report.AllRunsExtracted" in alert["Subject"] and "FAILED" in alert["Subject"]
     assert alert["To"] == "plr-team@example.org"
     body = alert.get_body(preferencelist=("plain", "html")).get_content()
     assert "1 runs failed extraction" in body

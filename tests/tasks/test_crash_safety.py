@@ -104,14 +104,15 @@ def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
     #    extracted, and no database is taken as complete.
     _kill_when(_start(cfg, tmp_path / "log2"), lambda: _temporaries(db.parent),
                "temporary database")
-    assert (tmp_path / "log2").read_text().count("running   ExtractRun(") == total - len(done)
+    assert (tmp_path / "log2").read_text().count("running   extraction.ExtractRun(") == \
+        total - len(done)
     assert {p: p.stat().st_mtime_ns for p in done} == done  # finished runs untouched
     assert len(_run_dirs(tmp_path)) == total and not db.exists()
 
     # 3. Resumed, then killed while the forest plot is written: no partial figure file.
     figures = tmp_path / "outputs" / "figures"
     _kill_when(_start(cfg, tmp_path / "log3"), lambda: _temporaries(figures), "temporary figure")
-    assert "running   ExtractRun(" not in (tmp_path / "log3").read_text()
+    assert "running   extraction.ExtractRun(" not in (tmp_path / "log3").read_text()
     assert db.is_file()
     # Every figure file in place is whole (the killed one is absent or an earlier whole one).
     from PIL import Image
@@ -124,7 +125,8 @@ def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
     # 4. Finished: the same database as an uninterrupted build, no temporary file left.
     assert _build(cfg, tmp_path / "log4") == 0, (tmp_path / "log4").read_text()[-3000:]
     log4 = (tmp_path / "log4").read_text()
-    assert "running   ExtractRun(" not in log4 and "running   MergeToDuckDB(" not in log4
+    assert "running   extraction.ExtractRun(" not in log4
+    assert "running   database.MergeToDuckDB(" not in log4
     _assert_same_database(db, reference)
     names = {p.name for p in figures.iterdir()}
     assert {f"forest_outlier_method.{ext}" for ext in ("json", "pdf", "png")} <= names
@@ -146,5 +148,5 @@ def test_two_builds_at_once_finish_with_the_database_of_one(store, reference, tm
     assert re.search(r"heartbeat: extraction: \d+/\d+ runs \(\d+%\), .* RSS \d+ MB", logs)
     assert re.search(r"heartbeat: merge: (\d+)/\1 runs .*; database written", logs)
     # Each run was extracted once, by one of the builds.
-    assert logs.count("running   ExtractRun(") == store.n_extracted_runs
+    assert logs.count("running   extraction.ExtractRun(") == store.n_extracted_runs
     _assert_same_database(tmp_path / "data" / "public" / "plr_results.duckdb", reference)

@@ -94,7 +94,7 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
                 luigi_config("scheduler", retry_count=1):
             result = ran.build(**settings)
         assert result.status == luigi.execution_summary.LuigiStatusCode.FAILED
-        assert ran.failures and f"ExtractRun {stalled.run_name}: no progress for" in \
+        assert ran.failures and f"extraction.ExtractRun {stalled.run_name}: no progress for" in \
             ran.failures[-1]
         assert "runs of the batch could not be extracted (the others were)" in ran.failures[-1]
         extracted = {p.parent.parent.name for p in (tmp_path / "data" / "interim" / "runs")

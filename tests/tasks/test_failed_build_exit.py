@@ -51,7 +51,7 @@ def test_a_build_with_a_failed_run_exits_30_at_once_and_logs_each_line_once(tmp_
     # The rebuild has nothing to do but fail AllRunsExtracted again.
     code, timing, log = _run(build, cfg)
     assert code == 30, log[-3000:]
-    assert "running   AllRunsExtracted()" in log
+    assert "running   report.AllRunsExtracted()" in log
     timing.assert_ends_at_once("the rebuild")
 
     code, timing, log = _run([str(BIN / "plr-luigi"), "periodic"], cfg)
@@ -60,5 +60,5 @@ def test_a_build_with_a_failed_run_exits_30_at_once_and_logs_each_line_once(tmp_
     # Luigi's own lines and this package's, each printed once.
     assert log.count("Done scheduling tasks") == 1, log[-3000:]
     assert log.count("Running Worker with 1 processes") == 1, log[-3000:]
-    assert log.count("running   AllRunsExtracted()") == 1, log[-3000:]
+    assert log.count("running   report.AllRunsExtracted()") == 1, log[-3000:]
 

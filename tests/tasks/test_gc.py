@@ -66,4 +66,5 @@ def test_gc_lists_and_removes_what_no_task_needs_and_never_the_store(tmp_path):
 
     # What gc left is what the next build needs: no run is extracted again.
     log = _run(cfg, *build).stderr
-    assert "running   ExtractRun" not in log and "running   MergeToDuckDB" in log
+    assert "running   extraction.ExtractRun" not in log
+    assert "running   database.MergeToDuckDB" in log

@@ -12,7 +12,8 @@ from plr_luigi.tasks import ReproduceAll
 from plr_luigi.tasks import output_base as output_tasks
 
 pytestmark = pytest.mark.slow
-OUTPUT_FAMILIES = ["ExtractionReport", "FactorTable", "ForestPlot", "NumbersTex", "ReportPage"]
+OUTPUT_FAMILIES = ["report.ExtractionReport", "tables.FactorTable", "figures.ForestPlot",
+                   "numbers.NumbersTex", "report.ReportPage"]
 N_FOREST_PLOTS = 3  # by outlier method, imputation method, classifier
 
 
@@ -39,7 +40,8 @@ def test_status_of_a_built_graph_and_of_an_edited_config(built_here, small_store
                                                           monkeypatch):
     n = small_store.n_extracted_runs
     before = _status(capsys)
-    assert before["ExtractRun"] == {"complete": n, "missing": 0, "stale": 0, "would_run": 0}
+    assert before["extraction.ExtractRun"] == {"complete": n, "missing": 0, "stale": 0,
+                                               "would_run": 0}
     assert before["all"]["would_run"] == 0
 
     configs = built_here / "configs"
@@ -56,51 +58,56 @@ def test_status_of_a_built_graph_and_of_an_edited_config(built_here, small_store
     for family in OUTPUT_FAMILIES:  # every instance of a stamped output is stale
         n_family = before[family]["complete"]
         assert status[family]["stale"] == status[family]["would_run"] == n_family >= 1, family
-    assert status["MergeToDuckDB"]["complete"] == 1 and status["ExtractRun"]["would_run"] == 0
+    assert status["database.MergeToDuckDB"]["complete"] == 1
+    assert status["extraction.ExtractRun"]["would_run"] == 0
 
 
 def test_invalidate_the_database_downstream_then_rebuild_only_that(built_here, capsys, recorder):
     db = built_here / "data" / "public" / "plr_results.duckdb"
     png = built_here / "outputs" / "figures" / "forest_outlier_method.png"
 
-    assert cli.main(["invalidate", "MergeToDuckDB", "--downstream", "--dry-run"]) == 0
+    assert cli.main(["invalidate", "database.MergeToDuckDB", "--downstream", "--dry-run"]) == 0
     listed = capsys.readouterr().out
     assert "would delete" in listed and str(db) in listed and str(png) in listed
     assert db.is_file() and png.is_file()
 
-    assert cli.main(["invalidate", "MergeToDuckDB", "--downstream"]) == 0
+    assert cli.main(["invalidate", "database.MergeToDuckDB", "--downstream"]) == 0
     capsys.readouterr()
     assert not db.exists() and not png.exists()
     status = _status(capsys)
-    assert status["MergeToDuckDB"]["missing"] == 1
-    assert status["ForestPlot"]["missing"] == N_FOREST_PLOTS
-    assert status["ExtractRun"]["would_run"] == 0
+    assert status["database.MergeToDuckDB"]["missing"] == 1
+    assert status["figures.ForestPlot"]["missing"] == N_FOREST_PLOTS
+    assert status["extraction.ExtractRun"]["would_run"] == 0
 
     ran = recorder.build([ReproduceAll()])
-    assert "ExtractRun" not in ran and "MergeToDuckDB" in ran and "ForestPlot" in ran
+    assert "extraction.ExtractRun" not in ran and "database.MergeToDuckDB" in ran
+    assert "figures.ForestPlot" in ran
 
+    # A family's bare class name is enough while no other namespace has that class name.
     assert cli.main(["invalidate", "ForestPlot", "--downstream"]) == 0
     # 3 forest plots, the report page, the supplement, the privacy audit, the wrapper; their
     # PNG/PDF/JSON files, report.html, the supplement's PDF/TeX/JSON and privacy_audit.json.
     assert "7 tasks selected, deleting 14 targets" in capsys.readouterr().out
     # The forest plots, then what shows or audits them, and the wrapper.
     assert recorder.build([ReproduceAll()]) == [
-        *["ForestPlot"] * N_FOREST_PLOTS, "PrivacyAudit", "ReportPage", "ReproduceAll",
-        "Supplement"]
+        "ReproduceAll", *["figures.ForestPlot"] * N_FOREST_PLOTS, "report.PrivacyAudit",
+        "report.ReportPage", "report.Supplement"]
     assert cli.main(["invalidate", "NoSuchTask"]) == 2
 
 
 def test_overrides_and_the_graph_picture(built_here, capsys):
     with plr_settings():  # restores [plr] output_dir after the override
         status = _status(capsys, "--plr-output-dir", str(built_here / "elsewhere"))
-    assert status["ForestPlot"]["missing"] == N_FOREST_PLOTS
-    assert status["MergeToDuckDB"]["complete"] == 1
+    assert status["figures.ForestPlot"]["missing"] == N_FOREST_PLOTS
+    assert status["database.MergeToDuckDB"]["complete"] == 1
 
     picture = built_here / "graph" / "task_graph.svg"
     assert cli.main(["graph", "--edges", "--picture", str(picture)]) == 0
     out = capsys.readouterr().out
-    assert "MergeToDuckDB -> ExtractRun (x" in out and "ReproduceAll -> ForestPlot" in out
-    assert picture.with_suffix(".dot").read_text().startswith("digraph")
+    assert "database.MergeToDuckDB -> extraction.ExtractRun (x" in out
+    assert "ReproduceAll -> figures.ForestPlot" in out
+    dot = picture.with_suffix(".dot").read_text()
+    assert dot.startswith("digraph") and 'subgraph "cluster_extraction"' in dot
     assert picture.stat().st_size > 1000
     assert cli.main(["graph"]) == 0
     assert capsys.readouterr().out.startswith("ReproduceAll__")
@@ -109,13 +116,15 @@ def test_overrides_and_the_graph_picture(built_here, capsys):
 def test_status_and_invalidate_cover_the_upstream_tasks(built_here, small_store, capsys):
     table = _status(capsys)
     n_upstream = 14 + 11  # kept outlier-detection and imputation runs of the small store
-    assert table["ExtractUpstreamRun"] == {"complete": n_upstream, "missing": 0, "stale": 0,
-                                           "would_run": 0}
-    for family in ("MergeSignals", "PreprocessingQuality", "PreprocessingTable",
-                   "OutlierDifficulty", "OutlierDifficultySubjects", "DecompositionGrid"):
+    assert table["extraction.ExtractUpstreamRun"] == {"complete": n_upstream, "missing": 0,
+                                                      "stale": 0, "would_run": 0}
+    for family in ("database.MergeSignals", "figures.PreprocessingQuality",
+                   "tables.PreprocessingTable", "figures.OutlierDifficulty",
+                   "extraction.OutlierDifficultySubjects", "figures.DecompositionGrid"):
         assert table[family]["complete"] == 1, family
-    assert cli.main(["invalidate", "MergeSignals", "--downstream"]) == 0
+    assert cli.main(["invalidate", "database.MergeSignals", "--downstream"]) == 0
     capsys.readouterr()
     after = _status(capsys)
-    assert after["MergeSignals"]["missing"] == 1 and after["DecompositionGrid"]["would_run"] == 1
-    assert after["ExtractUpstreamRun"]["would_run"] == 0
+    assert after["database.MergeSignals"]["missing"] == 1
+    assert after["figures.DecompositionGrid"]["would_run"] == 1
+    assert after["extraction.ExtractUpstreamRun"]["would_run"] == 0

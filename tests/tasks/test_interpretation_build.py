@@ -69,7 +69,7 @@ def _query(db: Path, sql: str):
 
 def test_one_task_per_explained_configuration_and_the_poisoned_one_fails_alone(build):
     report = _query(build["db"], f"SELECT * FROM {schema.SHAP_REPORT.name}")
-    assert build["ran"].count("ShapForConfig") == len(report) >= 4
+    assert build["ran"].count("interpretation.ShapForConfig") == len(report) >= 4
     assert not build["marker"].exists()  # os.system never ran
     failed = report[report["outcome"] == "failed"]
     assert list(failed["run_name"]) == [POISONED]
@@ -163,7 +163,7 @@ def test_from_a_checkpoint_without_model_pickles_shap_is_unavailable_and_the_res
     with plr_settings(tracking_uri="", source_db="", data_dir=str(data),
                       output_dir=str(outputs)):
         ran = recorder.build([*_outputs(), ForestPlot(factor="outlier_method")])
-    assert "ShapForConfig" not in ran and "MergeInterpretation" not in ran
+    assert "interpretation.ShapForConfig" not in ran and "database.MergeInterpretation" not in ran
     status = json.loads((outputs / "figures" / "shap_importance.unavailable.json").read_text())
     assert status["status"] == "unavailable" and "model pickles" in status["reason"]
     assert not (outputs / "figures" / "shap_importance.png").exists()

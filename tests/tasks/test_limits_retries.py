@@ -69,7 +69,7 @@ def test_a_run_over_the_memory_limit_fails_naming_run_figure_and_limit(settings)
     failures = _messages(failed)
     name = next(d.run.run_name for d in run_decisions() if d.run.run_id == task.run_id)
     assert failures, "the task did not fail"
-    assert f"ExtractRun {name}: resident memory" in failures[-1]
+    assert f"extraction.ExtractRun {name}: resident memory" in failures[-1]
     assert "MB crossed the limit of 1 MB" in failures[-1]
     assert not task.complete()
 
@@ -82,7 +82,7 @@ def test_a_run_whose_read_blocks_is_stopped_by_the_stall_timeout(settings):
         assert not luigi.build([task], local_scheduler=True)
     assert time.monotonic() - started < 120
     failures = _messages(failed)
-    assert failures and f"ExtractRun {STALLED}: no progress for" in failures[-1]
+    assert failures and f"extraction.ExtractRun {STALLED}: no progress for" in failures[-1]
     assert f"stuck in stage: {STALLED}: reading metrics pickle" in failures[-1]
 
 

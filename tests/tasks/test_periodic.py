@@ -139,7 +139,8 @@ def test_the_cron_and_systemd_recipes(tmp_path, smtp_server):
     _log_new_run(store, client, experiment, tmp_path)
     mark = recipe.size()
     assert recipe.systemd() == 30
-    extracted = set(re.findall(r"running\s+(ExtractRun\([^)]*\))", recipe.new_lines(mark)))
+    extracted = set(re.findall(r"running\s+(extraction\.ExtractRun\([^)]*\))",
+                               recipe.new_lines(mark)))
     assert len(extracted) == 1, recipe.new_lines(mark)[-3000:]
     assert len(inbox.messages) == 1
 

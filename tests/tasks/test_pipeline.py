@@ -30,7 +30,7 @@ def _count(con, sql):
 def test_every_valid_configuration_is_extracted_once(built, con, small_store):
     n = small_store.n_valid_configurations
     # ... and the deep-learning standard pipeline's run, kept apart from the comparisons
-    assert built["ran"].count("ExtractRun") == small_store.n_extracted_runs == n + 1
+    assert built["ran"].count("extraction.ExtractRun") == small_store.n_extracted_runs == n + 1
     assert _count(con, "SELECT count(*) FROM standard_pipeline_only_metrics") == 1
     assert _count(con, "SELECT count(*) FROM essential_metrics") == n
     assert _count(con, "SELECT count(DISTINCT (outlier_method, imputation_method, classifier, "
@@ -191,8 +191,9 @@ def test_a_second_build_runs_nothing_and_a_deleted_target_reruns_alone(built, re
         png.unlink()
         # Then what shows or audits it (the report page, the supplement, the privacy audit)
         # and the wrapper, which has no target of its own.
-        assert recorder.build([ReproduceAll()]) == ["ForestPlot", "PrivacyAudit",
-                                                    "ReportPage", "ReproduceAll", "Supplement"]
+        assert recorder.build([ReproduceAll()]) == [
+            "ReproduceAll", "figures.ForestPlot", "report.PrivacyAudit", "report.ReportPage",
+            "report.Supplement"]
         assert png.is_file()
         assert ForestPlot(factor="outlier_method").complete()
 

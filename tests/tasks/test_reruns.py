@@ -15,8 +15,10 @@ from plr_luigi.tasks import output_base as output_tasks
 
 pytestmark = pytest.mark.slow
 # Families whose completeness is not stamped output: they rerun only when their inputs change.
-UPSTREAM = {"SubjectLookup", "ExtractRun", "MergeToDuckDB", "ExtractUpstreamRun", "MergeSignals",
-            "OutlierDifficultySubjects", "ShapForConfig", "MergeInterpretation"}
+UPSTREAM = {"extraction.SubjectLookup", "extraction.ExtractRun", "extraction.ExtractUpstreamRun",
+            "extraction.OutlierDifficultySubjects", "database.MergeToDuckDB",
+            "database.MergeSignals", "interpretation.ShapForConfig",
+            "database.MergeInterpretation"}
 
 
 def _unused_configuration_name(client, experiment_id) -> str:
@@ -56,7 +58,7 @@ def fresh_build(built_copy_of_private_store):
     """A finished build of a store, both the test's own to change."""
     built = built_copy_of_private_store
     store, first = built["store"], built["ran"]
-    assert first.count("ExtractRun") == store.n_extracted_runs
+    assert first.count("extraction.ExtractRun") == store.n_extracted_runs
     with plr_settings(**built["settings"]):
         yield store, built["work"], first
 
@@ -70,7 +72,8 @@ def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, reco
     # One extraction, the merge, the new ground-truth run explained (a standard pipeline) and
     # merged, and every output again (they are built from the database).
     outputs = [f for f in first if f not in UPSTREAM]
-    assert ran == sorted(["ExtractRun", "MergeToDuckDB", "ShapForConfig", "MergeInterpretation",
+    assert ran == sorted(["extraction.ExtractRun", "database.MergeToDuckDB",
+                          "interpretation.ShapForConfig", "database.MergeInterpretation",
                           *outputs])
     with plr_settings():
         assert recorder.build([ReproduceAll()]) == []
@@ -84,10 +87,11 @@ def test_a_run_that_finishes_later_is_extracted_then(fresh_build, recorder):
                            "RUNNING", tmp)
     with plr_settings():
         ran = recorder.build([ReproduceAll()])
-    assert "ExtractRun" not in ran and "MergeToDuckDB" in ran  # the report now lists it
+    # the report now lists it
+    assert "extraction.ExtractRun" not in ran and "database.MergeToDuckDB" in ran
     MlflowClient(tracking_uri=store.tracking_uri).set_terminated(run_id, "FINISHED")
     with plr_settings():
-        assert recorder.build([ReproduceAll()]).count("ExtractRun") == 1
+        assert recorder.build([ReproduceAll()]).count("extraction.ExtractRun") == 1
 
 
 def test_editing_the_figure_config_makes_outputs_stale_not_the_database(
@@ -108,6 +112,6 @@ def test_editing_the_figure_config_makes_outputs_stale_not_the_database(
             ran = recorder.build([ReproduceAll()])
         # Every stamped output is rebuilt; the database and extraction are untouched, and so is
         # AllRunsExtracted, whose completeness is the database's extraction report.
-        assert ran == sorted(f for f in first if f not in UPSTREAM | {"AllRunsExtracted"})
+        assert ran == sorted(f for f in first if f not in UPSTREAM | {"report.AllRunsExtracted"})
     finally:
         output_tasks.configs_digest.cache_clear()

@@ -23,6 +23,7 @@ from support.servers import (
     tasks_run,
 )
 from support.settings import plr_settings
+from support.stages import ROOT_TASK, STAGES
 
 from plr_luigi.task_graph.status import walk_graph, would_run
 from plr_luigi.tasks import ReproduceAll
@@ -59,6 +60,10 @@ def _explained_configurations(tmp_path) -> int:
         return con.execute(f"SELECT count(*) FROM {schema.SHAP_REPORT.name}").fetchone()[0]
 
 
+def _names(tasks: dict[str, dict]) -> set[str]:
+    return {task["name"] for task in tasks.values()}
+
+
 def test_a_build_with_several_workers_reports_to_luigid(small_store, build_cfg, tmp_path):
     with running_luigid(tmp_path / "luigid") as luigid:
         log = tmp_path / "build.log"
@@ -71,20 +76,24 @@ def test_a_build_with_several_workers_reports_to_luigid(small_store, build_cfg, 
     explained = _explained_configurations(tmp_path)
     assert explained > 0
     assert len(done) == len(everything) == len(expected) + explained
-    assert {t["name"] for t in done.values()} == {*expected.values(), "ShapForConfig"}
+    assert {t["name"] for t in done.values()} == {*expected.values(),
+                                                  "interpretation.ShapForConfig"}
     assert_each_task_did_its_work_once(tasks_run(log), done)
+    # luigid names each task by its family, stage first: what its visualiser groups them by.
+    assert {name.partition(".")[0] for name in _names(done) if "." in name} == STAGES
+    assert {name for name in _names(done) if "." not in name} == {ROOT_TASK}
     # Progress shows in luigid: every extraction and the merge left a status message.
     by_family: dict[str, list[dict]] = {}
     for task in done.values():
         by_family.setdefault(task["name"], []).append(task)
-    assert all(t["status_message"] for t in by_family["ExtractRun"])
-    assert "RSS" in by_family["MergeToDuckDB"][0]["status_message"]
+    assert all(t["status_message"] for t in by_family["extraction.ExtractRun"])
+    assert "RSS" in by_family["database.MergeToDuckDB"][0]["status_message"]
     for task in done.values():
         if task.get("progress_percentage") is not None:
             assert 0 <= task["progress_percentage"] <= 100
     # The shared resources luigi.cfg declares are what the scheduler enforced.
-    assert by_family["MergeToDuckDB"][0]["resources"] == {"duckdb_writer": 1}
-    assert all(t["resources"] == {"store_reader": 1} for t in by_family["ExtractRun"])
+    assert by_family["database.MergeToDuckDB"][0]["resources"] == {"duckdb_writer": 1}
+    assert all(t["resources"] == {"store_reader": 1} for t in by_family["extraction.ExtractRun"])
 
 
 def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
@@ -118,7 +127,12 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 _ROW = re.compile(r'<tr role="row"[^>]*><td><span class="status-icon[^"]*"><i[^>]*></i></span>'
-                  r"\s*(\w+)</td><td>(\w+)</td>")
+                  r"\s*(\w+)</td><td>([\w.]+)</td>")
+# The sidebar's task families, in one folder per namespace (the part before the first dot; the
+# folder shown open has class "sidebar-folder expanded"); not the page's mustache template.
+_FOLDER = re.compile(r'class="sidebar-folder[^"]*"[^>]*>([^<{]+)</a>\s*<ul[^>]*>(.*?)</ul>',
+                     re.DOTALL)
+_FOLDER_TASK = re.compile(r'data-task="([^"]+)"')
 _BOX_TEXT = re.compile(r'class="info-box-text"[^>]*>([^<]+)<')
 _BOX_NUMBER = re.compile(r'class="info-box-number"[^>]*>(\d+)<')
 
@@ -133,14 +147,17 @@ def _chromium(tmp: Path, url: str, *args: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=90, cwd=tmp)
 
 
-def _visualiser(tmp: Path, url: str, screenshot: Path | None) -> tuple[dict[str, int], list]:
-    """The rendered visualiser: its status counts and the task rows of the first page."""
+def _visualiser(tmp: Path, url: str, screenshot: Path | None
+                ) -> tuple[dict[str, int], list, dict[str, list[str]]]:
+    """The rendered visualiser: its status counts, the task rows of the first page and the
+    sidebar's folders (folder -> its task families)."""
     if screenshot is not None:
         shot = _chromium(tmp, url, f"--screenshot={screenshot}")
         assert screenshot.is_file() and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
     dom = _chromium(tmp, url, "--dump-dom").stdout
     counts = dict(zip(_BOX_TEXT.findall(dom), map(int, _BOX_NUMBER.findall(dom)), strict=True))
-    return counts, _ROW.findall(dom)
+    folders = {name.strip(): _FOLDER_TASK.findall(body) for name, body in _FOLDER.findall(dom)}
+    return counts, _ROW.findall(dom), folders
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (make test-deps installs it as root)")
@@ -155,10 +172,10 @@ def test_the_visualiser_shows_our_tasks_during_and_after_a_build(
             deadline = time.monotonic() + 120
             while not luigid.tasks("RUNNING") and time.monotonic() < deadline:
                 time.sleep(0.2)
-            during, rows_during = _visualiser(tmp_path, page, screenshot)
+            during, rows_during, _ = _visualiser(tmp_path, page, screenshot)
         finally:
             assert finish(build) == 0, (tmp_path / "build.log").read_text()[-3000:]
-        after, rows_after = _visualiser(tmp_path, page, None)
+        after, rows_after, folders = _visualiser(tmp_path, page, None)
 
     expected = _expected_graph(small_store, tmp_path)
     n = len(expected) + _explained_configurations(tmp_path)
@@ -166,12 +183,20 @@ def test_the_visualiser_shows_our_tasks_during_and_after_a_build(
     assert sum(during[k] for k in ("Pending Tasks", "Running Tasks", "Done Tasks")) in \
         (len(expected), n), during
     assert rows_during and {family for _, family in rows_during} <= {*expected.values(),
-                                                                     "ShapForConfig"}
+                                                                     "interpretation.ShapForConfig"}
     assert {status for status, _ in rows_during} <= {"PENDING", "RUNNING", "DONE"}
     assert after["Done Tasks"] == n and after["Failed Tasks"] == 0, after
     assert {status for status, _ in rows_after} == {"DONE"}
     # first page: 10 rows, extraction tasks among them (ExtractUpstreamRun sorts first)
-    assert {"ExtractRun", "ExtractUpstreamRun"} & {family for _, family in rows_after}
+    assert {"extraction.ExtractRun", "extraction.ExtractUpstreamRun"} & \
+        {family for _, family in rows_after}
+    # The sidebar groups the families by stage; only the root, without one, is in "Others".
+    assert sorted(folders) == sorted([*STAGES, "Others"]), folders
+    assert folders["Others"] == [ROOT_TASK]
+    assert {(stage, family.partition(".")[0]) for stage in STAGES for family in folders[stage]} \
+        == {(stage, stage) for stage in STAGES}
+    assert sorted(f for families in folders.values() for f in families) == \
+        sorted({*expected.values(), "interpretation.ShapForConfig"})
 
 
 def _make(*args: str) -> subprocess.CompletedProcess:
