@@ -66,8 +66,11 @@ def _values(spec: dict, outputs: Path) -> tuple[str, list[tuple[str, str, str]],
     if document.get("unavailable"):
         return spec["file"], [], document["unavailable"]
     source = f"{spec['file']}: {spec['published']['at']}"
-    published = _records(document, spec["published"], spec.get("label"))
-    sound = _records(document, spec["sound"], spec.get("label"))
+    try:
+        published = _records(document, spec["published"], spec.get("label"))
+        sound = _records(document, spec["sound"], spec.get("label"))
+    except KeyError as missing:  # a panel the data could not support (a missing pipeline)
+        return source, [], f"{spec['file']} holds no {missing.args[0]!r}"
     rows = [(label, _shown(record, spec["published"]["value"]),
              _shown(sound[label], spec["sound"]["value"]) if label in sound else "(absent)")
             for label, record in published.items()]

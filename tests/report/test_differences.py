@@ -95,9 +95,14 @@ def test_an_unavailable_or_missing_output_says_why_and_a_difference_without_valu
          "published": {"at": "data", "value": "a"}, "sound": {"at": "data", "value": "b"}},
         {"file": "figures/never.json", "label": "level",
          "published": {"at": "data", "value": "a"}, "sound": {"at": "data", "value": "b"}}]}
+    _write(tmp_path / "figures" / "shap.json", {"data": {"ground_truth": []}})
+    spec["values"].append({"file": "figures/shap.json", "label": "feature",
+                           "published": {"at": "data.best_ensemble", "value": "a"},
+                           "sound": {"at": "data.best_ensemble", "value": "b"}})
     views = differences((_item("Fig 2", spec), _item("Numbers", TEXTS)), tmp_path)
-    assert [v.unavailable for v in views] == ["no CatBoost run", "not built", None]
-    assert views[2].rows == () and views[2].why == "an envelope widens"
+    assert [v.unavailable for v in views] == [
+        "no CatBoost run", "not built", "figures/shap.json holds no 'best_ensemble'", None]
+    assert views[3].rows == () and views[3].why == "an envelope widens"
 
 
 def test_every_difference_of_the_manuscript_names_published_sound_and_why():
