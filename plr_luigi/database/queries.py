@@ -67,7 +67,10 @@ def factor_comparison(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
 
 def factor_summary(con, factor: str, subset: dict[str, str]) -> pd.DataFrame:
     """Per level of factor within subset: mean, SD, min, max AUROC and n configurations."""
-    where, params = subset_where(subset)
+    return _level_summary(con, factor, *subset_where(subset))
+
+
+def _level_summary(con, factor: str, where: str, params: list) -> pd.DataFrame:
     return con.execute(f"""
         SELECT {factor} AS level, avg({E.auroc}) AS mean, stddev_samp({E.auroc}) AS sd,
                min({E.auroc}) AS min, max({E.auroc}) AS max, count(*) AS n
@@ -234,13 +237,7 @@ def population_factor_summary(con, factor: str, levels: dict[str, object]) -> pd
     """Per level of factor over the population: mean, SD, min, max AUROC, n configurations
     (the study's T3-T5)."""
     getattr(E, factor)
-    where, params = population_where(levels)
-    return con.execute(f"""
-        SELECT {factor} AS level, avg({E.auroc}) AS mean, stddev_samp({E.auroc}) AS sd,
-               min({E.auroc}) AS min, max({E.auroc}) AS max, count(*) AS n
-        FROM {E.name} WHERE {where}
-        GROUP BY {factor} ORDER BY mean DESC, level
-    """, params).df()
+    return _level_summary(con, factor, *population_where(levels))
 
 
 STRATOS_COLUMNS = ("auroc", "auroc_ci_lo", "auroc_ci_hi", "calibration_slope", "o_e_ratio",
