@@ -108,6 +108,26 @@ def summary_rows() -> list[tuple[str, str, str, str]]:
         rows.append((f"7. extraction / plain unpickling, {last['imputation_runs']} runs",
                      f"{f['extraction_over_floor']}x ({last['upstream_extraction_s']} s vs "
                      f"{last['floor_unpickle_s']} s)", "", ""))
+    if r := _load("shap"):
+        f = r["figures"]
+        size = (f"{f['configurations']} x {f['bootstrap_models']} two-member ensembles of "
+                f"{f['trees_per_member']} trees")
+        rows.append((f"8. SHAP floor: unpickle + explain both members, {size}",
+                     f"{f['floor']['wall_s']} s (peak RSS {f['floor']['peak_rss_mb']:.0f} MB)",
+                     "", ""))
+        one, two = f["workers_1"], f["workers_2"]
+        rows.append(("8. SHAP build, 1 worker (study's estimate: 30-60 min)",
+                     f"{one['wall_s']} s: {one['vs_floor']}x the floor", "<= 1.5x",
+                     _yes(one["vs_floor"] <= 1.5)))
+        floors = f.get("two_floors")
+        beside = (f"; two floor loops side by side: {floors['speedup']}x one"
+                  if floors else "")
+        rows.append(("8. SHAP build, 2 workers vs 1",
+                     f"{f['speedup_2_workers']}x ({two['wall_s']} s){beside}", ">= 1.6x",
+                     _yes(f["speedup_2_workers"] >= 1.6)))
+        peak = max(one["peak_rss_mb"], two["peak_rss_mb"])
+        rows.append(("8. SHAP build peak RSS (process tree)", f"{peak:.0f} MB", "< 2 GB",
+                     _yes(peak < 2048)))
     return rows
 
 
@@ -115,7 +135,7 @@ def render() -> str:
     lines = ["| # / what | figure | goal | status |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows()]
     runs = {n: _load(n) for n in ("memory", "speed", "merge", "orchestration", "analysis",
-                                   "reproduce", "imputation")}
+                                   "reproduce", "imputation", "shap")}
     lines += ["", "| benchmark | date (UTC) | commit | load avg start -> end |",
               "|---|---|---|---|"]
     for name, r in runs.items():
