@@ -171,7 +171,11 @@ def factorial_anova_table(published: pd.DataFrame, sum_to_zero: pd.DataFrame,
         "ω²": effects["omega_sq"].to_numpy(),
     })
     empty = (f" {n_empty_cells} cells of the full factorial design hold no configuration, so "
-             "the interactions are not all estimable." if n_empty_cells else "")
+             "the interactions are not all estimable." if n_empty_cells and order > 1 else "")
+    # Without interactions the two codings test the same main effects; with them, treatment
+    # coding tests simple effects.
+    simple = (": with interactions in the model a main effect's test is the factor's effect "
+              "at the other factors' reference levels" if order > 1 else "")
     model = ("every main effect and interaction" if order == n_factors else
              "every main effect" + (f" and interaction of up to {order} factors"
                                     if order > 1 else "") +
@@ -183,8 +187,7 @@ def factorial_anova_table(published: pd.DataFrame, sum_to_zero: pd.DataFrame,
                       for t, w in zip(main["term"], main["omega_sq"], strict=True))
     caption = (f"Factorial ANOVA of AUROC over {n_configurations} configurations "
                f"({population_label}): {model}; type III sums of squares with treatment "
-               "contrasts, as the study fits them (patsy's default: a main effect's test is "
-               "the factor's effect at the other factors' reference levels); omega squared "
+               f"contrasts, as the study fits them (patsy's default{simple}); omega squared "
                "over the sum of the table's sums of squares, the intercept's included, as "
                f"published; residual df {int(residual['df'])}.{empty} With sum-to-zero "
                "contrasts (each main effect's own test, omega squared over the corrected "
