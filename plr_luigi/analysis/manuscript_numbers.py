@@ -305,7 +305,7 @@ def cohort_specs() -> list[NumberSpec]:
     words = population_text(STUDY_POPULATION)
     one = labelled_counts_sql()
     return [
-        NumberSpec("nSubjectsPreprocessing", "subjects of the preprocessing experiments: every "
+        NumberSpec("nSubjectsPreprocessing", "subjects of the preprocessing experiments, every "
                    "recorded subject of the source database, labelled and unlabelled (n/a "
                    "without a source database)",
                    f"SELECT {CS.n_subjects} FROM {CS.name} "
@@ -424,8 +424,8 @@ def duplicate_specs() -> list[NumberSpec]:
                    f"SELECT count(DISTINCT {D.config_id}) FROM {D.name} "
                    f"WHERE {D.kept_highest_auroc} AND NOT {D.kept_later}", population=words),
         NumberSpec("duplicateRuleMaxAurocDifference", "largest AUROC the study's rule adds to "
-                   "a configuration: logged AUROC of the run of highest AUROC minus that of "
-                   "the later-finished run", f"SELECT max(highest - later) FROM {kept}", THREE,
+                   "a configuration (logged AUROC of the run of highest AUROC minus that of "
+                   "the later-finished run)", f"SELECT max(highest - later) FROM {kept}", THREE,
                    population=words),
         *(NumberSpec(f"duplicate{rule}RuleAuroc{stat.capitalize()}", f"{stat} over them of "
                      f"the logged AUROC of the run {kept_by}", f"SELECT {stat}({column}) "

@@ -415,6 +415,16 @@ def test_the_compile_check_fails_on_an_undefined_macro(database, tmp_path):
     assert any("Undefined control sequence" in p for p in problems), problems
 
 
+def test_no_description_holds_the_colon_that_ends_it_in_numbers_tex():
+    """numbers.tex comments each macro `% description: SQL`: a colon inside the description
+    would make the SQL unreadable from the comment (every spec, available here or not)."""
+    from plr_luigi.analysis.number_macros import number_specs
+
+    specs = [*mn.manuscript_specs(load_standard_pipelines(), BENCHMARK_CI_LOWER),
+             *mn.events_per_variable_specs(), *number_specs(["CatBoost"], 10, 0.05)]
+    assert [s.macro for s in specs if ":" in s.description] == []
+
+
 def test_each_macros_comment_names_its_query_which_gives_its_value(database):
     """numbers.tex comments each macro with `% description: SQL [-> statistic]`: a reader can
     run the SQL of a plain number and get what the macro prints; configuration says its file."""
