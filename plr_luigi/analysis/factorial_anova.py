@@ -8,8 +8,8 @@ scripts/figures/figure_and_stats_generation.py and src/stats/variance_decomposit
 III tests are about the effects only under sum-to-zero contrasts: with treatment coding a main
 effect's test is that of the factor's simple effect at the other factors' reference levels,
 and the study's omega squared divides by the sum of the table's rows, the intercept's included.
-Both versions are computed here: `CODING_SUM` (what T2 prints) and `CODING_PUBLISHED` (the
-study's, kept beside it in the table's JSON).
+Both versions are computed here: `CODING_PUBLISHED` (the study's, what T2 prints) and
+`CODING_SUM` (the sound one, beside it in the table's caption and JSON).
 """
 
 from __future__ import annotations

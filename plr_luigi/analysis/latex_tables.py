@@ -153,14 +153,15 @@ def _p_value(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def factorial_anova_table(anova: pd.DataFrame, published: pd.DataFrame, n_configurations: int,
-                          n_empty_cells: int, n_factors: int, order: int,
+def factorial_anova_table(published: pd.DataFrame, sum_to_zero: pd.DataFrame,
+                          n_configurations: int, n_empty_cells: int, n_factors: int, order: int,
                           population_label: str, query: str, synthetic: bool) -> TableFile:
-    """anova, published: plr_luigi.analysis.factorial_anova.type3_anova with sum-to-zero and
-    with the study's (treatment) coding. The sum-to-zero table is printed; the published one
-    travels in the twin."""
-    effects = anova[anova["term"] != "Residual"]
-    residual = anova[anova["term"] == "Residual"].iloc[0]
+    """published, sum_to_zero: plr_luigi.analysis.factorial_anova.type3_anova with the study's
+    (treatment) coding and with sum-to-zero contrasts. The study's fit is printed, its
+    intercept row included as the study prints it (manuscript (D)); the sum-to-zero fit goes
+    in the twin and its main effects' omega squared in the caption."""
+    effects = published[published["term"] != "Residual"]
+    residual = published[published["term"] == "Residual"].iloc[0]
     shown = pd.DataFrame({
         "Source": [anova_term_label(t) for t in effects["term"]],
         "df": effects["df"].astype(int).to_numpy(),
@@ -170,20 +171,31 @@ def factorial_anova_table(anova: pd.DataFrame, published: pd.DataFrame, n_config
         "ω²": effects["omega_sq"].to_numpy(),
     })
     empty = (f" {n_empty_cells} cells of the full factorial design hold no configuration, so "
-             "the interactions are not all estimable." if n_empty_cells else "")
+             "the interactions are not all estimable." if n_empty_cells and order > 1 else "")
+    # Without interactions the two codings test the same main effects; with them, treatment
+    # coding tests simple effects.
+    simple = (": with interactions in the model a main effect's test is the factor's effect "
+              "at the other factors' reference levels" if order > 1 else "")
     model = ("every main effect and interaction" if order == n_factors else
              "every main effect" + (f" and interaction of up to {order} factors"
                                     if order > 1 else "") +
              " (the higher interactions are the residual: with one configuration per cell "
              "the full model leaves too few residual degrees of freedom)")
+    main = sum_to_zero[~sum_to_zero["term"].str.contains(":")
+                       & (sum_to_zero["term"] != "Residual")]
+    sound = ", ".join(f"{anova_term_label(t)} {w:.3f}"
+                      for t, w in zip(main["term"], main["omega_sq"], strict=True))
     caption = (f"Factorial ANOVA of AUROC over {n_configurations} configurations "
-               f"({population_label}): {model}; type III sums of squares with sum-to-zero "
-               f"contrasts; residual df {int(residual['df'])}.{empty} The study's own fit "
-               "(treatment contrasts) is in the table's JSON.")
+               f"({population_label}): {model}; type III sums of squares with treatment "
+               f"contrasts, as the study fits them (patsy's default{simple}); omega squared "
+               "over the sum of the table's sums of squares, the intercept's included, as "
+               f"published; residual df {int(residual['df'])}.{empty} With sum-to-zero "
+               "contrasts (each main effect's own test, omega squared over the corrected "
+               f"total): ω² {sound}; that whole fit is in the table's JSON.")
     return TableFile("factorial_anova", (TablePart(
         shown, caption, "tab:factorial_anova", query, "%.3f", r"\small"),), synthetic,
         details={"published_treatment_coding": published.to_dict(orient="records"),
-                 "sum_to_zero": anova.to_dict(orient="records"),
+                 "sum_to_zero": sum_to_zero.to_dict(orient="records"),
                  "n_configurations": n_configurations, "n_empty_cells": n_empty_cells,
                  "interaction_order": order, "n_factors": n_factors})
 

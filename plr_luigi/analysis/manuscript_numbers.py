@@ -31,7 +31,6 @@ from plr_luigi.analysis.number_macros import (
     population_levels,
     population_text,
     quoted,
-    unsupported_number,
 )
 from plr_luigi.study import schema
 from plr_luigi.study.factors import FACTORS
@@ -40,6 +39,8 @@ from plr_luigi.study.unavailable import DataUnavailableError
 E = schema.ESSENTIAL
 P = schema.PREDICTIONS
 COHORT = schema.COHORT  # not C: patsy formulas here call C()
+CS = schema.COHORT_SUMMARY
+D = schema.DUPLICATE_RUNS
 R = schema.EXTRACTION_REPORT
 THREE = "{:.3f}"
 PERCENT = "{:.1f}"
@@ -54,6 +55,9 @@ THRESHOLD_WORDS = {0.05: "Five", 0.10: "Ten", 0.15: "Fifteen", 0.20: "Twenty"}
 OLS_LOGIT_EPS = 1e-10
 # Labelled subjects are the train and test splits (the val split is the train split again).
 LABELLED_SPLITS = ("train", "test")
+# The cohort_summary group of every subject of the source database, labelled or not: the
+# subjects the preprocessing (outlier-detection and imputation) experiments ran on.
+RECORDED_GROUP = "recorded"
 HALF = 0.5
 
 
@@ -296,10 +300,17 @@ def labelled_counts_sql() -> str:
 
 
 def cohort_specs() -> list[NumberSpec]:
-    """The cohort's counts (cohort_metrics)."""
+    """The cohort's counts: the labelled subjects of the classifiers' splits (cohort_metrics)
+    and every subject of the preprocessing experiments (cohort_summary)."""
     words = population_text(STUDY_POPULATION)
     one = labelled_counts_sql()
     return [
+        NumberSpec("nSubjectsPreprocessing", "subjects of the preprocessing experiments, every "
+                   "recorded subject of the source database, labelled and unlabelled (n/a "
+                   "without a source database)",
+                   f"SELECT {CS.n_subjects} FROM {CS.name} "
+                   f"WHERE {CS.subject_group} = {quoted(RECORDED_GROUP)}",
+                   population="the subjects of the upstream (preprocessing) experiments"),
         NumberSpec("nLabelledSubjects", "labelled subjects (train and test splits)",
                    f"SELECT subjects FROM {one}", population=words),
         NumberSpec("nGlaucomaSubjects", "labelled glaucoma subjects",
@@ -309,14 +320,6 @@ def cohort_specs() -> list[NumberSpec]:
         NumberSpec("prevalencePercent", "glaucoma share of the labelled subjects, %",
                    f"SELECT 100.0 * events / subjects FROM {one}", PERCENT, population=words),
     ]
-
-
-def cohort_unsupported() -> list[dict]:
-    return [unsupported_number(
-        "nSubjectsPreprocessing", "subjects of the preprocessing experiments (labelled and "
-        "unlabelled)", "the public results database holds no count of the subjects the "
-        "outlier-detection and imputation runs used (only per-run quality metrics)",
-        "the subjects of the upstream experiments")]
 
 
 def spread_specs() -> list[NumberSpec]:
@@ -396,15 +399,42 @@ def eta_squared_specs() -> list[NumberSpec]:
 
 
 def duplicate_specs() -> list[NumberSpec]:
-    """Configurations run more than once: the database keeps the later run of each, where the
-    study kept the one of highest AUROC (D: a winner's-curse bias). The dropped copies'
-    AUROCs are not extracted, so the published rule cannot be applied: the count says whether
-    it matters."""
-    return [NumberSpec("nDuplicateRuns", "runs skipped as a second run of a configuration "
-                       "(the later-finished run is kept)",
-                       f"SELECT count(*) FROM {R.name} WHERE {R.reason} LIKE "
-                       "'duplicate configuration%'", population="every run of the "
-                       "classification experiment")]
+    """Configurations run more than once: the database keeps the later-finished run of each,
+    where the study kept the one of highest AUROC (D: a winner's-curse bias). What the
+    published rule gives comes from the AUROC each run logged (duplicate_runs): how often the
+    rules keep different runs, by how much AUROC at most, and the mean AUROC each rule
+    keeps."""
+    words = ("every configuration run more than once (duplicate_runs; any classifier and "
+             "featurization)")
+    # Per configuration, the logged AUROC of the run each rule keeps (both logged one).
+    kept = (f"(SELECT h.{D.logged_auroc} AS highest, l.{D.logged_auroc} AS later "
+            f"FROM {D.name} h JOIN {D.name} l USING ({D.config_id}) "
+            f"WHERE h.{D.kept_highest_auroc} AND l.{D.kept_later} "
+            f"AND l.{D.logged_auroc} IS NOT NULL)")
+    return [
+        NumberSpec("nDuplicateRuns", "runs skipped as a second run of a configuration "
+                   "(the later-finished run is kept)",
+                   f"SELECT count(*) FROM {R.name} WHERE {R.reason} LIKE "
+                   "'duplicate configuration%'", population="every run of the "
+                   "classification experiment"),
+        NumberSpec("nDuplicateConfigurations", "configurations run more than once",
+                   f"SELECT count(DISTINCT {D.config_id}) FROM {D.name}", population=words),
+        NumberSpec("nDuplicateRuleDisagreements", "of them, those where the study's rule "
+                   "(highest logged AUROC) keeps another run than the later-finished one",
+                   f"SELECT count(DISTINCT {D.config_id}) FROM {D.name} "
+                   f"WHERE {D.kept_highest_auroc} AND NOT {D.kept_later}", population=words),
+        NumberSpec("duplicateRuleMaxAurocDifference", "largest AUROC the study's rule adds to "
+                   "a configuration (logged AUROC of the run of highest AUROC minus that of "
+                   "the later-finished run)", f"SELECT max(highest - later) FROM {kept}", THREE,
+                   population=words),
+        *(NumberSpec(f"duplicate{rule}RuleAuroc{stat.capitalize()}", f"{stat} over them of "
+                     f"the logged AUROC of the run {kept_by}", f"SELECT {stat}({column}) "
+                     f"FROM {kept}", THREE, population=words)
+          for rule, column, kept_by in (
+              ("Highest", "highest", "of highest AUROC (the study's rule, D)"),
+              ("Later", "later", "that finished later (this database's rule)"))
+          for stat in ("mean", "max")),
+    ]
 
 
 def manuscript_specs(pipelines: dict[str, dict], benchmark_ci_lower: float) -> list[NumberSpec]:

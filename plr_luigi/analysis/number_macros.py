@@ -271,13 +271,6 @@ def configured_number(macro: str, description: str, value, text: str, source: st
             "population": population, "unavailable": None, "value": value, "text": text}
 
 
-def unsupported_number(macro: str, description: str, reason: str, population: str) -> dict:
-    """The record of a number the public database holds nothing for: n/a with the reason."""
-    logger.warning("numbers: %s (%s) unavailable: %s", macro, description, reason)
-    return {"macro": macro, "description": description, "sql": None, "statistic": None,
-            "population": population, "unavailable": reason}
-
-
 def check_unique_macros(numbers: list[dict]) -> None:
     """A macro defined twice is a LaTeX error (\\newcommand of a defined name): refuse it."""
     macros = [n["macro"] for n in numbers]

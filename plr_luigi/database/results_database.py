@@ -43,8 +43,8 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
     """Load every run's tables, the report and provenance into a new database at db_path and
     validate it; returns row counts. upstream_files: per upstream table (schema.UPSTREAM_TABLES)
     the Parquet files of the upstream runs; upstream_report: their extraction report;
-    merged_tables: the rows of the tables the merge itself makes (schema.HYPERPARAMETERS,
-    schema.COHORT_SUMMARY), by table name. On any
+    merged_tables: the rows of the tables the merge itself makes (schema.MERGED_TABLES), by
+    table name. On any
     failure db_path is removed: callers write to a temporary path and rename it only after this
     returns. progress(stage, percent) is called
     after each table (Luigi's status message and the stall guard)."""
@@ -76,7 +76,7 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
                     con.execute(f"INSERT INTO {table.name} SELECT {', '.join(table.column_names)}"
                                 " FROM read_parquet(?)", [files])
             _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
-            for table in (schema.HYPERPARAMETERS, schema.COHORT_SUMMARY):
+            for table in schema.MERGED_TABLES:
                 if (merged_tables or {}).get(table.name) is not None:
                     _insert_frame(con, table, merged_tables[table.name])
             if upstream_report is not None:

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plr_luigi.study.manuscript import ManuscriptItem
-
-UNAVAILABLE_SUFFIX = ".unavailable.json"
+from plr_luigi.study.unavailable import UNAVAILABLE_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,15 @@ def _values(spec: dict, outputs: Path) -> tuple[str, list[tuple[str, str, str]],
         return source, [], f"{spec['file']} holds no {missing.args[0]!r}"
     rows = [(label, _shown(record, spec["published"]["value"]),
              _shown(sound[label], spec["sound"]["value"]) if label in sound else "(absent)")
-            for label, record in published.items()]
+            for label, record in published.items()
+            if not _missing(record, spec["published"]["value"])]
     return source, rows, None
+
+
+def _missing(record: dict, value: str | list[str]) -> bool:
+    """Whether the record has no value to compare (T2's residual row: no effect size)."""
+    keys = value if isinstance(value, list) else [value]
+    return all(record[key] is None or record[key] != record[key] for key in keys)
 
 
 def _records(document: dict, side: dict, label: str | None) -> dict[str, dict]:

@@ -33,8 +33,8 @@ from plr_luigi.study.configs import load_figure_config, load_standard_pipelines
 from plr_luigi.study.display import display_name
 from plr_luigi.study.factors import FACTORS
 from plr_luigi.study.manuscript import EXTENDED, item_of_output, load_manuscript_items
+from plr_luigi.study.unavailable import UNAVAILABLE_SUFFIX
 
-UNAVAILABLE_SUFFIX = ".unavailable.json"
 # Of the extraction report shown: each run's own seconds and memory growth, blank where nothing
 # applies (a skipped run's time, an extracted run's reason).
 RUN_COLUMNS = ["run_name", "status", "outcome", "reason", "seconds", "rss_growth_mb"]
@@ -167,8 +167,16 @@ def in_manuscript_order(views: list[dict], kind: str) -> tuple[list[dict], list[
             [v for rank, v in ranked if rank == len(items)])
 
 
+def section_anchor(kind: str, name: str) -> str:
+    """The HTML id of an output's section: a figure's is prefixed, since a table may share its
+    stem (Fig 6 and the variance table are both variance_decomposition) and ids must be
+    unique; a table's is its stem."""
+    return f"figure-{name}" if kind == "figure" else name
+
+
 def _figure_view(section: Section) -> dict:
     view = {"name": section.name, "title": section.name.replace("_", " ").capitalize(),
+            "anchor": section_anchor("figure", section.name),
             "reason": section.unavailable_reason()}
     if view["reason"] is not None:
         return {**view, "caption": figure_caption(section.name, None)}
@@ -183,6 +191,7 @@ def _figure_view(section: Section) -> dict:
 
 def _table_view(section: Section) -> dict:
     view = {"name": section.name, "title": section.name.replace("_", " "),
+            "anchor": section_anchor("table", section.name),
             "reason": section.unavailable_reason()}
     if view["reason"] is not None:
         return view

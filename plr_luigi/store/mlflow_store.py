@@ -29,6 +29,9 @@ from plr_luigi.study.subject_codes import ORIGINAL_CODE
 logger = logging.getLogger(__name__)
 
 SYNTHETIC_TAG = "plr.synthetic"
+# The one metric the listing reads: the run's test AUROC as it logged it (the mean of its
+# bootstrap AUROCs), what the study's duplicate rule compares (schema.DUPLICATE_RUNS).
+LOGGED_AUROC_METRIC = "test/AUROC"
 # MLflow's largest page: one call returns the whole experiment (see the module docstring).
 _MAX_RESULTS = 50_000
 
@@ -57,6 +60,8 @@ class RunSummary:
     experiment_id: str = ""
     # The classifier hyperparameters the run logged: (name without `hparam_`, value), sorted.
     hyperparameters: tuple[tuple[str, str], ...] = ()
+    # Its LOGGED_AUROC_METRIC (None where it logged none).
+    logged_auroc: float | None = None
 
 
 def _scheme(uri: str) -> str:
@@ -144,14 +149,16 @@ def _summarise(run, tracking_uri: str) -> RunSummary:
         hyperparameters=tuple(sorted(
             (name.removeprefix(HYPERPARAMETER_PARAM_PREFIX), str(value))
             for name, value in params.items() if name.startswith(HYPERPARAMETER_PARAM_PREFIX))),
+        logged_auroc=run.data.metrics.get(LOGGED_AUROC_METRIC),
     )
 
 
 def _file_store_runs(tracking_uri: str, experiment_id: str) -> list | None:
-    """A file store's runs with their params and tags but not their metrics, or None for other
-    stores. search_runs reads every metric file of every run (90 per run here: four fifths of
-    the listing's time and most of its memory) and the summary needs none; MLflow's FileStore
-    readers for the rest are private, so a FileStore without them falls back to search_runs."""
+    """A file store's runs with their params and tags and of their metrics only
+    LOGGED_AUROC_METRIC, or None for other stores. search_runs reads every metric file of
+    every run (90 per run here: four fifths of the listing's time and most of its memory) and
+    the summary needs one; MLflow's FileStore readers are private, so a FileStore without them
+    falls back to search_runs."""
     local = _local_store_path(normalise_tracking_uri(tracking_uri))
     if local is None or tracking_uri.startswith("sqlite:"):
         return None
@@ -162,10 +169,31 @@ def _file_store_runs(tracking_uri: str, experiment_id: str) -> list | None:
     try:
         infos = store._list_run_infos(experiment_id, ViewType.ALL)
         return [Run(info, RunData(params=store._get_all_params(info),
-                                  tags=store._get_all_tags(info))) for info in infos]
+                                  tags=store._get_all_tags(info),
+                                  metrics=_logged_auroc(store, info))) for info in infos]
     except AttributeError as err:
         logger.warning("listing the file store through search_runs (%s)", err)
         return None
+
+
+def _logged_auroc(store, info) -> list:
+    """The run's LOGGED_AUROC_METRIC as a one-element list (its latest value, as MLflow
+    defines it: the largest (step, timestamp, value)), or an empty list where the run logged
+    none or its file is unreadable (the run's extraction reads its pickle and says what is
+    wrong with it; the listing of every other run goes on)."""
+    from mlflow.exceptions import MlflowException
+
+    metrics_dir = Path(store._get_run_dir(info.experiment_id, info.run_id),
+                       store.METRICS_FOLDER_NAME)
+    if not (metrics_dir / LOGGED_AUROC_METRIC).is_file():
+        return []
+    try:
+        return [store._get_metric_from_file(str(metrics_dir), LOGGED_AUROC_METRIC,
+                                            info.run_id, info.experiment_id)]
+    except (ValueError, MlflowException) as err:
+        logger.warning("run %s: unreadable %s metric (%s)", info.run_id, LOGGED_AUROC_METRIC,
+                       err)
+        return []
 
 
 def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:

@@ -10,7 +10,9 @@ Rules, in order (the first that applies decides; every run gets exactly one outc
    essential_metrics, so out of every factor comparison), the deep-learning pipeline's
    TimesNet-orig being the case;
 5. of several runs of one configuration, the one that finished last is kept (a rerun supersedes
-   its predecessor) and the others are skipped, naming the run that was kept.
+   its predecessor) and the others are skipped, naming the run that was kept. The study kept
+   the run of highest AUROC instead (manuscript (D)): `duplicate_runs` says, from the AUROC
+   each run logged, which run that rule would keep, without extracting any other run.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class RunDecision:
     parsed: ParsedRunName | None
     # Extracted only because a standard pipeline names it: never in a factor comparison.
     standard_pipeline_only: bool = False
+    # A skipped duplicate (rule 5): the run id kept for its configuration.
+    superseded_by: str | None = None
 
 
 STANDARD_PIPELINE_ONLY_REASON = "extracted as the standard pipeline {name} only ({invalid})"
@@ -92,8 +96,40 @@ def decide_runs(runs: list[RunSummary], registry: FactorRegistry,
         for run, parsed, _ in same_configuration[:-1]:
             decisions[run.run_id] = RunDecision(
                 run, SKIPPED,
-                f"duplicate configuration; kept run {kept.run_id}, which finished later", parsed)
+                f"duplicate configuration; kept run {kept.run_id}, which finished later", parsed,
+                superseded_by=kept.run_id)
     return [decisions[run.run_id] for run in runs]
+
+
+@dataclass(frozen=True)
+class DuplicateRun:
+    """One run of a configuration run more than once, and which run each rule keeps."""
+
+    run: RunSummary
+    configuration: tuple[str, str, str, str]  # (outlier, imputation, classifier, featurization)
+    kept_run_id: str  # the later-finished run: the one extracted (its config_id)
+    kept_highest_auroc: bool  # the study's rule keeps this run
+
+
+def duplicate_runs(decisions: list[RunDecision]) -> list[DuplicateRun]:
+    """Every run of each configuration with several runs (the kept one and those it
+    superseded), grouped by configuration in the decisions' order. The study's rule keeps the
+    run of highest logged AUROC; a tie goes to the run this database keeps (no disagreement to
+    report), and where no run of the configuration logged an AUROC it keeps none."""
+    superseded: dict[str, list[RunDecision]] = {}
+    for decision in decisions:
+        if decision.superseded_by is not None:
+            superseded.setdefault(decision.superseded_by, []).append(decision)
+    rows = []
+    for kept in decisions:
+        if kept.outcome != EXTRACT or kept.run.run_id not in superseded:
+            continue
+        runs = [kept.run, *(d.run for d in superseded[kept.run.run_id])]
+        rated = [r for r in runs if r.logged_auroc is not None]
+        highest = max(rated, key=lambda r: (r.logged_auroc, r is kept.run), default=None)
+        rows += [DuplicateRun(run, kept.parsed.configuration, kept.run.run_id, run is highest)
+                 for run in runs]
+    return rows
 
 
 def run_fingerprint(run: RunSummary) -> str:

@@ -439,6 +439,34 @@ COHORT_SUMMARY = Table(
     "the cohort by subject group: counts and age (mean, SD) per class; aggregates only",
 )
 
+# Configurations run more than once (plr_luigi.store.run_decisions, rule 5): every run of each,
+# with its logged AUROC and which run each rule keeps. The database's rule keeps the
+# later-finished run (the one extracted); the study's kept the run of highest AUROC (manuscript
+# (D): a winner's curse). Written by the merge from the store listing: the runs not kept are
+# never extracted, their AUROC is the MLflow metric the run logged.
+DUPLICATE_RUNS = Table(
+    "duplicate_runs",
+    (
+        CONFIG_ID,
+        _c("outlier_method", "VARCHAR"),
+        _c("imputation_method", "VARCHAR"),
+        _c("classifier", "VARCHAR"),
+        _c("featurization", "VARCHAR"),
+        _c("run_id", "VARCHAR", "MLflow run id of this run of the configuration"),
+        _c("run_name", "VARCHAR"),
+        _c("end_time", "BIGINT", "when the run finished, ms since the epoch (MLflow end_time)",
+           required=False),
+        _c("logged_auroc", "DOUBLE", "the run's logged test/AUROC metric (the mean of its "
+           "bootstrap AUROCs; NULL where the run logged none)", required=False),
+        _c("kept_later", "BOOLEAN", "kept by this database's rule: the later-finished run, the "
+           "configuration's config_id"),
+        _c("kept_highest_auroc", "BOOLEAN", "kept by the study's rule: the highest logged "
+           "AUROC (a tie goes to the run kept by the later rule; no run when none logged one)"),
+    ),
+    "per configuration run more than once: each run, its logged AUROC and which run each "
+    "duplicate rule keeps",
+)
+
 UPSTREAM_TABLES: tuple[Table, ...] = (OUTLIER_METRICS, IMPUTATION_METRICS)
 UPSTREAM_EXTRACTION_REPORT = Table(
     "upstream_extraction_report",
@@ -448,7 +476,9 @@ UPSTREAM_EXTRACTION_REPORT = Table(
 )
 ALL_TABLES: tuple[Table, ...] = (*RUN_TABLES, STANDARD_PIPELINE_ONLY, PROVENANCE,
                                  EXTRACTION_REPORT, *UPSTREAM_TABLES, UPSTREAM_EXTRACTION_REPORT,
-                                 HYPERPARAMETERS, COHORT_SUMMARY)
+                                 HYPERPARAMETERS, COHORT_SUMMARY, DUPLICATE_RUNS)
+# The tables the merge makes itself (not from run files): their rows come as frames.
+MERGED_TABLES: tuple[Table, ...] = (HYPERPARAMETERS, COHORT_SUMMARY, DUPLICATE_RUNS)
 
 # PRIVATE: per-subject reconstructed signals of the imputation runs. They live in their own
 # database under data/private/ (tasks.settings.plr.signals_database_path), never in the public one.

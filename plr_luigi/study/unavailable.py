@@ -4,6 +4,10 @@ place of the output; any other exception is a defect and fails the task."""
 
 from __future__ import annotations
 
+# What an output the data cannot support writes instead of itself: <name> + this suffix, a JSON
+# status with the reason (unavailable_status); writers and the report page both use it.
+UNAVAILABLE_SUFFIX = ".unavailable.json"
+
 
 class DataUnavailableError(ValueError):
     """The data cannot support this output; str(error) says why."""

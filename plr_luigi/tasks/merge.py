@@ -85,7 +85,8 @@ class MergeToDuckDB(RunOnceTask):
                            merged_tables={
                                schema.HYPERPARAMETERS.name: hyperparameter_rows(
                                    [d.run for d in decisions if d.run.run_id in extracted_ids]),
-                               schema.COHORT_SUMMARY.name: cohort_rows(Path(targets[-1].path))})
+                               schema.COHORT_SUMMARY.name: cohort_rows(Path(targets[-1].path)),
+                               schema.DUPLICATE_RUNS.name: duplicate_run_rows(decisions)})
 
 
 def hyperparameter_rows(runs: list):
@@ -94,6 +95,22 @@ def hyperparameter_rows(runs: list):
 
     rows = [(run.run_id, name, value) for run in runs for name, value in run.hyperparameters]
     return pd.DataFrame(rows, columns=schema.HYPERPARAMETERS.column_names)
+
+
+def duplicate_run_rows(decisions: list):
+    """schema.DUPLICATE_RUNS' rows: every run of each configuration run more than once, with
+    the AUROC it logged (from the listing) and which run each rule keeps."""
+    import pandas as pd
+
+    from plr_luigi.store.run_decisions import duplicate_runs
+
+    rows = [(d.kept_run_id, *d.configuration, d.run.run_id, d.run.run_name, d.run.end_time,
+             d.run.logged_auroc, d.run.run_id == d.kept_run_id, d.kept_highest_auroc)
+            for d in duplicate_runs(decisions)]
+    table = schema.DUPLICATE_RUNS
+    return pd.DataFrame(rows, columns=table.column_names).astype(
+        {table.end_time: "Int64", table.logged_auroc: "Float64", table.kept_later: bool,
+         table.kept_highest_auroc: bool})
 
 
 def cohort_rows(lookup_path: Path):

@@ -45,7 +45,6 @@ class NumbersTex(InterpretationOutput):
             specs += manuscript_numbers.manuscript_specs(load_standard_pipelines(), ci[0])
             values = number_macros.compute_numbers(con, specs)
         values += manuscript_numbers.benchmark_numbers(figures["reference_auroc"], ci)
-        values += manuscript_numbers.cohort_unsupported()
         values += self.interpretation_numbers(catboost)
         write_with_twin(self.published_files(), number_macros.render_numbers_tex(
             values, is_synthetic(provenance), provenance_line(provenance)),

@@ -23,7 +23,11 @@ from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR
 from plr_luigi.study.manuscript import item_of_output, manuscript_fields
-from plr_luigi.study.unavailable import DataUnavailableError, unavailable_status
+from plr_luigi.study.unavailable import (
+    UNAVAILABLE_SUFFIX,
+    DataUnavailableError,
+    unavailable_status,
+)
 from plr_luigi.tasks.base import RunOnceTask
 from plr_luigi.tasks.merge import MergeToDuckDB
 from plr_luigi.tasks.settings import plr
@@ -192,7 +196,7 @@ class FigureOutput(DatabaseOutput):
         return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
 
     def unavailable_path(self) -> Path:
-        return plr().output_path("figures", f"{self.figure_name()}.unavailable.json")
+        return plr().output_path("figures", f"{self.figure_name()}{UNAVAILABLE_SUFFIX}")
 
     def side_files(self) -> list[Path]:
         return [*super().side_files(), self.unavailable_path()]
@@ -282,4 +286,4 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
         Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     plt.close(fig)
     stem = Path(targets["json"].path)
-    stem.with_name(f"{stem.stem}.unavailable.json").unlink(missing_ok=True)  # earlier data's
+    stem.with_name(f"{stem.stem}{UNAVAILABLE_SUFFIX}").unlink(missing_ok=True)  # earlier data's

@@ -13,6 +13,7 @@ import luigi
 from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.study.configs import CONFIGS_DIR
 from plr_luigi.study.manuscript import MANUSCRIPT_CONFIG_PATH
+from plr_luigi.study.unavailable import UNAVAILABLE_SUFFIX
 from plr_luigi.tasks.catalog import manuscript_outputs
 from plr_luigi.tasks.merge import MergeToDuckDB
 from plr_luigi.tasks.output_base import DatabaseOutput
@@ -48,7 +49,7 @@ class Supplement(DatabaseOutput):
                 for ext in ("pdf", "tex", "json")}
 
     def unavailable_path(self) -> Path:
-        return plr().output_path("supplement.unavailable.json")
+        return plr().output_path(f"supplement{UNAVAILABLE_SUFFIX}")
 
     def log_path(self) -> Path:
         return plr().output_path("supplement.log")

@@ -94,8 +94,8 @@ class FactorialAnovaTable(TexTableOutput):
                 f"{', '.join(ANOVA_FACTORS)}: no factorial model of them leaves "
                 f"{MIN_RESIDUAL_DF} residual degrees of freedom")
         self.write_table(factorial_anova_table(
-            type3_anova(frame, "auroc", factors, CODING_SUM, order),
-            type3_anova(frame, "auroc", factors, CODING_PUBLISHED, order), len(frame),
+            type3_anova(frame, "auroc", factors, CODING_PUBLISHED, order),
+            type3_anova(frame, "auroc", factors, CODING_SUM, order), len(frame),
             empty_cells(frame, factors), len(factors), order, population_label(levels),
             f"queries.population_configurations(levels={levels!r}) -> factorial_anova."
             f"type3_anova(auroc ~ ({' + '.join(factors)})**{order})",

@@ -136,21 +136,30 @@ def test_the_hyperparameter_table_lists_each_value_with_its_configurations_in_or
                      ["Logistic regression", "penalty", "l2 (3)"]]
 
 
-def test_the_anova_table_prints_the_sum_to_zero_fit_and_keeps_the_published_one():
-    anova = pd.DataFrame({"term": ["outlier_method", "outlier_method:classifier", "Residual"],
-                          "sum_sq": [0.2, 0.05, 0.1], "df": [10.0, 40.0, 200.0],
-                          "F": [40.0, 2.5, float("nan")], "p": [1e-9, 0.02, float("nan")],
-                          "partial_eta_sq": [0.667, 0.333, float("nan")],
-                          "omega_sq": [0.55, 0.1, float("nan")]})
-    published = anova.assign(sum_sq=[0.3, 0.05, 0.1])
-    table = factorial_anova_table(anova, published, 251, 3, 3, 2, "every classifier", "q", True)
+def test_the_anova_table_prints_the_published_fit_with_the_sum_to_zero_one_beside_it():
+    """T2 as published: the treatment-coded fit, its intercept row as the study prints it; the
+    sum-to-zero main effects' omega squared in the caption, that whole fit in the twin."""
+    published = pd.DataFrame({
+        "term": ["Intercept", "outlier_method", "outlier_method:classifier", "Residual"],
+        "sum_sq": [9.0, 0.3, 0.05, 0.1], "df": [1.0, 10.0, 40.0, 200.0],
+        "F": [18000.0, 60.0, 2.5, float("nan")], "p": [1e-12, 1e-9, 0.02, float("nan")],
+        "partial_eta_sq": [0.989, 0.75, 0.333, float("nan")],
+        "omega_sq": [0.95, 0.03, 0.001, float("nan")]})
+    sum_to_zero = published.iloc[1:].assign(sum_sq=[0.2, 0.05, 0.1], omega_sq=[0.55, 0.1, None])
+    table = factorial_anova_table(published, sum_to_zero, 251, 3, 3, 2, "every classifier", "q",
+                                  True)
     part = table.twin()["tables"][0]
-    assert part["cells"] == [["Outlier detection", "10", "40.00", "<0.001", "0.667", "0.550"],
+    assert part["cells"] == [["Intercept", "1", "18000.00", "<0.001", "0.989", "0.950"],
+                             ["Outlier detection", "10", "60.00", "<0.001", "0.750", "0.030"],
                              ["Outlier detection × Classifier", "40", "2.50", "0.020", "0.333",
-                              "0.100"]]
+                              "0.001"]]
     assert "residual df 200" in part["caption"] and "up to 2 factors" in part["caption"]
     assert "3 cells of the full factorial design hold no configuration" in part["caption"]
-    assert table.twin()["published_treatment_coding"][0]["sum_sq"] == 0.3
+    assert "treatment contrasts, as the study fits them" in part["caption"]
+    # the sound fit: its main effects (no interaction) in the caption, all of it in the twin
+    assert "ω² Outlier detection 0.550;" in part["caption"]
+    assert table.twin()["sum_to_zero"][0]["sum_sq"] == 0.2
+    assert table.twin()["published_treatment_coding"][1]["sum_sq"] == 0.3
     tex = table.latex()
     assert "Outlier detection $\\times$ Classifier" in tex and "Partial $\\eta^2$" in tex
     assert "$\\omega^2$" in tex and "$<$0.001" in tex
@@ -177,14 +186,16 @@ def _widest_tables() -> list:
     factors = ["outlier_method", "imputation_method", "classifier"]
     terms = [*factors, *(f"{a}:{b}" for i, a in enumerate(factors) for b in factors[i + 1:]),
              ":".join(factors), "Residual"]
-    anova = pd.DataFrame({"term": terms, "sum_sq": 0.1, "df": 100.0, "F": 1234.56, "p": 0.0001,
-                          "partial_eta_sq": 0.123, "omega_sq": 0.123})
+    anova = pd.DataFrame({"term": ["Intercept", *terms], "sum_sq": 0.1, "df": 100.0,
+                          "F": 123456.78, "p": 0.0001, "partial_eta_sq": 0.123,
+                          "omega_sq": 0.123})
     hyper = pd.DataFrame({"classifier": "LogisticRegression", "hyperparameter": "l2_leaf_reg",
                           "value": ["0.001", "0.002", "0.003", "0.01", "0.1"],
                           "n_configurations": 100})
     return [_top(top, True, {"featurization": "simple1.0"}),
             stratos_table(stratos, labels, [], "q", True),
-            factorial_anova_table(anova, anova, 316, 12, 3, 2, "every classifier", "q", True),
+            factorial_anova_table(anova, anova.iloc[1:], 316, 12, 3, 2, "every classifier", "q",
+                                  True),
             hyperparameters_table(hyper, "every classifier", "q", True)]
 
 

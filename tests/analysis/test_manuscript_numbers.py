@@ -122,6 +122,8 @@ def database():
             con.register("frame", frame)
             con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM frame")
             con.unregister("frame")
+        for table in (schema.COHORT_SUMMARY, schema.DUPLICATE_RUNS):  # their own tests below
+            con.execute(table.ddl())
         con.execute(f"ATTACH ':memory:' AS {ALIAS}")
         con.execute(schema.VIF.ddl().replace(f"TABLE {schema.VIF.name}",
                                              f"TABLE {ALIAS}.{schema.VIF.name}"))
@@ -130,7 +132,7 @@ def database():
         specs = [*mn.manuscript_specs(load_standard_pipelines(), BENCHMARK_CI_LOWER),
                  *mn.events_per_variable_specs()]
         numbers = compute_numbers(con, specs)
-        numbers += mn.benchmark_numbers(0.93, [0.90, 0.96]) + mn.cohort_unsupported()
+        numbers += mn.benchmark_numbers(0.93, [0.90, 0.96])
         yield {"essential": essential, "apart": apart, "predictions": predictions,
                "numbers": numbers,
                "by_macro": {n["macro"]: n for n in numbers}, "con": con}
@@ -172,11 +174,97 @@ def test_the_studys_macros_are_over_handcrafted_configurations(database):
         "handcrafted (featurization = simple1.0)"
 
 
-def test_the_benchmark_is_configuration_and_the_preprocessing_count_is_n_a(database):
+def test_the_benchmark_is_configuration(database):
     najjar = database["by_macro"]["najjarCILower"]
     assert (najjar["text"], najjar["sql"]) == ("0.90", None)
     assert "configs/figures.yaml" in najjar["statistic"]
-    assert "no count" in database["by_macro"]["nSubjectsPreprocessing"]["unavailable"]
+
+
+def _source_database(path, n_control: int, n_glaucoma: int, n_unlabelled: int):
+    """A subject source database in the real layout: a row per sample, the subject's columns
+    repeated on each."""
+    import sqlite3
+
+    subjects = ([(f"PLR1{k:03d}", "control") for k in range(n_control)]
+                + [(f"PLR4{k:03d}", "glaucoma") for k in range(n_glaucoma)]
+                + [(f"PLR1{500 + k:03d}", None) for k in range(n_unlabelled)])
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE pupil_data (time REAL, subject_code TEXT, class_label TEXT, "
+                    "age REAL)")
+        con.executemany("INSERT INTO pupil_data VALUES (?, ?, ?, ?)",
+                        [(t, code, label, 50.0 + i) for i, (code, label) in enumerate(subjects)
+                         for t in (0.0, 0.1, 0.2)])
+    return path
+
+
+def test_the_preprocessing_subjects_are_every_recorded_subject(tmp_path):
+    """\\nSubjectsPreprocessing (507 in the study: 152 control, 56 glaucoma, 299 unlabelled)
+    from the cohort summary the merge writes, against the source database's own count of its
+    subjects; n/a without a source database."""
+    import sqlite3
+
+    from plr_luigi.extraction.cohort_summary import read_source_subjects, summarise_cohort
+    from plr_luigi.extraction.subjects import build_lookup, read_labelled_subjects
+
+    source = _source_database(tmp_path / "subjects.sqlite", 12, 10, 7)
+    with sqlite3.connect(source) as con:
+        (recorded,) = con.execute("SELECT count(DISTINCT subject_code) FROM pupil_data"
+                                  ).fetchone()
+    lookup = build_lookup(read_labelled_subjects(source))
+    specs = [s for s in mn.cohort_specs() if s.macro == "nSubjectsPreprocessing"]
+    found = []
+    for subjects in (read_source_subjects(source), None):
+        with duckdb.connect() as con:
+            con.execute(schema.COHORT_SUMMARY.ddl())
+            con.register("frame", summarise_cohort(lookup, subjects))
+            con.execute(f"INSERT INTO {schema.COHORT_SUMMARY.name} SELECT * FROM frame")
+            found += compute_numbers(con, specs)
+    assert found[0]["value"] == recorded == 29 and found[0]["unavailable"] is None
+    assert "found nothing" in found[1]["unavailable"]
+
+
+def test_what_the_published_duplicate_rule_keeps_beside_ours():
+    """The duplicate-run numbers from the rows the merge writes (the real run decisions),
+    against each configuration's runs worked out here: the later-finished run (ours) and the
+    one of highest logged AUROC (the study's)."""
+    from plr_luigi.store.mlflow_store import RunSummary
+    from plr_luigi.store.run_decisions import decide_runs
+    from plr_luigi.study.factors import load_factor_registry
+    from plr_luigi.tasks.merge import duplicate_run_rows
+
+    names = {"a": "CATBOOST_eval-auc__simple1.0__SAITS__LOF",
+             "b": "XGBOOST_eval-auc__simple1.0__CSDI__LOF",
+             "c": "TABM_eval-auc__MOMENT-embedding__CSDI__pupil-gt",
+             "d": "CATBOOST_eval-auc__simple1.0__CSDI__LOF"}
+    logged = {"a": [(1, 0.88), (2, 0.85), (3, 0.80)],  # (end time, AUROC): reruns did worse
+              "b": [(1, 0.87), (2, 0.90)],  # the rerun did best: the rules agree
+              "c": [(1, 0.70), (2, None)],  # the rerun logged no AUROC
+              "d": [(1, 0.75)]}  # run once: no duplicate
+    runs = [RunSummary(f"{c}{k}", names[c], "FINISHED", "active", 0, end, "", True, None,
+                       logged_auroc=auroc)
+            for c, pairs in logged.items() for k, (end, auroc) in enumerate(pairs)]
+    rows = duplicate_run_rows(list(decide_runs(runs, load_factor_registry())))
+    with duckdb.connect() as con:
+        for table in (schema.DUPLICATE_RUNS, schema.EXTRACTION_REPORT):
+            con.execute(table.ddl())
+        con.register("frame", rows)
+        con.execute(f"INSERT INTO {schema.DUPLICATE_RUNS.name} SELECT * FROM frame")
+        numbers = {n["macro"]: n for n in compute_numbers(con, mn.duplicate_specs())}
+    several = {c: pairs for c, pairs in logged.items() if len(pairs) > 1}
+    later = {c: max(pairs) for c, pairs in several.items()}  # the largest end time
+    best = {c: max((p for p in pairs if p[1] is not None), key=lambda p: p[1])
+            for c, pairs in several.items()}
+    rated = [c for c in several if later[c][1] is not None]
+    assert numbers["nDuplicateConfigurations"]["value"] == len(several) == 3
+    assert numbers["nDuplicateRuleDisagreements"]["value"] == sum(
+        best[c] != later[c] for c in several) == 2
+    assert numbers["duplicateRuleMaxAurocDifference"]["value"] == pytest.approx(
+        max(best[c][1] - later[c][1] for c in rated)) == pytest.approx(0.08)
+    for rule, kept in (("Highest", best), ("Later", later)):
+        values = [kept[c][1] for c in rated]
+        assert numbers[f"duplicate{rule}RuleAurocMean"]["value"] == pytest.approx(
+            np.mean(values))
+        assert numbers[f"duplicate{rule}RuleAurocMax"]["value"] == pytest.approx(max(values))
 
 
 def _logit(p):
@@ -325,6 +413,16 @@ def test_the_compile_check_fails_on_an_undefined_macro(database, tmp_path):
     tex = render_numbers_tex(numbers, synthetic=False, provenance_line="test")
     problems = compile_fragment(tmp_path / "latex", tex, [n["macro"] for n in numbers])
     assert any("Undefined control sequence" in p for p in problems), problems
+
+
+def test_no_description_holds_the_colon_that_ends_it_in_numbers_tex():
+    """numbers.tex comments each macro `% description: SQL`: a colon inside the description
+    would make the SQL unreadable from the comment (every spec, available here or not)."""
+    from plr_luigi.analysis.number_macros import number_specs
+
+    specs = [*mn.manuscript_specs(load_standard_pipelines(), BENCHMARK_CI_LOWER),
+             *mn.events_per_variable_specs(), *number_specs(["CatBoost"], 10, 0.05)]
+    assert [s.macro for s in specs if ":" in s.description] == []
 
 
 def test_each_macros_comment_names_its_query_which_gives_its_value(database):

@@ -524,8 +524,10 @@ def test_every_table_twin_names_its_manuscript_item(built, stem):
 
 
 def test_the_factorial_anova_is_statsmodels_type_iii_or_says_why_not(built, con):
-    """T2 over the handcrafted population; a store too small for the factorial model gets
-    n/a with the reason (the small store: its main effects alone leave < 10 residual df)."""
+    """T2 over the handcrafted population, as published: statsmodels' type III table of the
+    treatment-coded fit (the study's), its intercept row included; the sum-to-zero fit in the
+    twin. A store too small for the factorial model gets n/a with the reason (its main effects
+    alone leave < 10 residual df)."""
     from statsmodels.formula.api import ols
     from statsmodels.stats.anova import anova_lm
 
@@ -538,13 +540,55 @@ def test_the_factorial_anova_is_statsmodels_type_iii_or_says_why_not(built, con)
         assert main.df_resid < 10 and "residual degrees of freedom" in twin["unavailable"]
         return
     order = twin["interaction_order"]
-    terms = " + ".join(f"C({f}, Sum)" for f in ("outlier_method", "imputation_method",
-                                                 "classifier"))
-    reference = anova_lm(ols(f"auroc ~ ({terms})**{order}", data=frame).fit(), typ=3)
+    factors = ("outlier_method", "imputation_method", "classifier")
+
+    def reference(contrast: str):
+        terms = " + ".join(f"C({f}{contrast})" for f in factors)
+        return anova_lm(ols(f"auroc ~ ({terms})**{order}", data=frame).fit(), typ=3)
+
+    published, sound = reference(""), reference(", Sum")
     rows = _table_body(built, "factorial_anova")
-    assert len(rows) == len(reference) - 2  # without the intercept and the residual
-    for cells, f_value in zip(rows, reference["F"].iloc[1:-1], strict=True):
-        assert float(cells[2]) == pytest.approx(f_value, abs=5e-3)
+    assert len(rows) == len(published) - 1 and rows[0][0] == "Intercept"  # not the residual
+    for cells, f_value in zip(rows, published["F"].iloc[:-1], strict=True):
+        assert float(cells[2]) == pytest.approx(f_value, rel=5e-3, abs=5e-3)
+    twin_sound = [r for r in twin["sum_to_zero"] if r["term"] != "Residual"]
+    assert [r["F"] for r in twin_sound] == pytest.approx(list(sound["F"].iloc[1:-1]))
+
+
+def test_duplicate_runs_are_the_stores_runs_with_what_each_rule_keeps(built, con):
+    """duplicate_runs against the store itself (MLflow's client): each configuration run more
+    than once, every run's logged test AUROC and end time, the later run (the extracted one)
+    and the best one; the numbers count them and the report page shows both rules' AUROC.
+    The synthetic store's duplicated configuration was rerun worse: the rules disagree."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=built["settings"]["tracking_uri"])
+    table = _rows(con, f"SELECT * FROM {schema.DUPLICATE_RUNS.name}")
+    assert len(table) >= 2
+    disagreements = 0
+    for config_id, runs in table.groupby("config_id"):
+        logged = {run_id: client.get_run(run_id) for run_id in runs["run_id"]}
+        later = max(logged, key=lambda r: logged[r].info.end_time)
+        best = max(logged, key=lambda r: logged[r].data.metrics["test/AUROC"])
+        assert runs.loc[runs["kept_later"], "run_id"].tolist() == [later] == [config_id]
+        assert runs.loc[runs["kept_highest_auroc"], "run_id"].tolist() == [best]
+        for row in runs.itertuples():
+            assert row.logged_auroc == logged[row.run_id].data.metrics["test/AUROC"]
+            assert row.end_time == logged[row.run_id].info.end_time
+        assert _rows(con, f"SELECT count(*) AS n FROM {schema.EVERY_EXTRACTED_CONFIGURATION} "
+                          f"WHERE config_id = '{config_id}'")["n"].item() == 1
+        disagreements += best != later
+    assert disagreements >= 1
+    numbers = {n["macro"]: n for n in json.loads(
+        (built["outputs"] / "numbers.json").read_text())["numbers"]}
+    assert numbers["nDuplicateConfigurations"]["value"] == table["config_id"].nunique()
+    assert numbers["nDuplicateRuleDisagreements"]["value"] == disagreements
+    assert numbers["duplicateRuleMaxAurocDifference"]["value"] > 0
+    page = (built["outputs"] / "report.html").read_text()
+    differences = page[page.index('<section id="differences">'):]
+    highest, later = (numbers[f"duplicate{rule}RuleAurocMean"]["display"]
+                      for rule in ("Highest", "Later"))
+    assert f"<td>Mean</td><td>{highest}</td><td>{later}</td>" in differences
 
 
 def test_the_stratos_table_is_each_standard_pipelines_row(built, con):

@@ -110,3 +110,56 @@ def test_every_difference_of_the_manuscript_names_published_sound_and_why():
     assert {item for item, _ in listed} >= {"Fig 1", "Fig 2", "Fig 5", "Fig 6", "T2", "Numbers"}
     for item, difference in listed:
         assert all(difference[key].strip() for key in ("published", "sound", "why")), item
+
+
+def _difference_of(item_name: str, published_starts: str) -> tuple:
+    """The item of configs/manuscript.yaml with only its difference whose published method
+    starts so."""
+    import dataclasses
+
+    (item,) = [i for i in load_manuscript_items() if i.item == item_name]
+    (difference,) = [d for d in item.differences if d["published"].startswith(published_starts)]
+    return (dataclasses.replace(item, differences=(difference,)),)
+
+
+def test_t2_shows_the_printed_published_fit_beside_the_sum_to_zero_one(tmp_path):
+    """T2 as the table task writes it (both real fits): each term's omega squared, the
+    published one and the sum-to-zero one; the intercept only the published fit has."""
+    import numpy as np
+    import pandas as pd
+
+    from plr_luigi.analysis.factorial_anova import CODING_PUBLISHED, CODING_SUM, type3_anova
+    from plr_luigi.analysis.latex_tables import factorial_anova_table
+    from plr_luigi.analysis.twins import twin_paths, write_with_twin
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame([(o, i, c) for o in "abc" for i in "xyz" for c in "pq" for _ in (1, 2)],
+                         columns=["outlier_method", "imputation_method", "classifier"])
+    frame["auroc"] = 0.8 + 0.03 * (frame["outlier_method"] == "b") + rng.normal(0, 0.01,
+                                                                                len(frame))
+    factors = ["outlier_method", "imputation_method", "classifier"]
+    published = type3_anova(frame, "auroc", factors, CODING_PUBLISHED, 2)
+    sound = type3_anova(frame, "auroc", factors, CODING_SUM, 2)
+    table = factorial_anova_table(published, sound, len(frame), 0, 3, 2, "all", "q", True)
+    write_with_twin(twin_paths(tmp_path / "tables" / "factorial_anova.tex"), table.latex(),
+                    table.twin())  # as TexTableOutput writes it
+    (view,) = differences(_difference_of("T2", "type III"), tmp_path)
+    shown = {label: (p, s) for label, p, s in view.rows}
+    assert shown.keys() == set(published["term"]) - {"Residual"}
+    assert shown["Intercept"][1] == "(absent)"
+    for term, omega in zip(sound["term"][:-1], sound["omega_sq"][:-1], strict=True):
+        before = published.loc[published["term"] == term, "omega_sq"].item()
+        assert shown[term] == (f"{before:.3f}", f"{omega:.3f}"), term
+
+
+def test_the_duplicate_rule_shows_what_each_rule_keeps(tmp_path):
+    def number(macro, display):
+        return {"macro": macro, "display": display, "unavailable": None}
+
+    _write(tmp_path / "numbers.json", {"unavailable": None, "numbers": [
+        number("duplicateHighestRuleAurocMean", "0.861"),
+        number("duplicateLaterRuleAurocMean", "0.853"),
+        number("duplicateHighestRuleAurocMax", "0.870"),
+        number("duplicateLaterRuleAurocMax", "0.869")]})
+    (view,) = differences(_difference_of("Numbers", "of duplicate runs"), tmp_path)
+    assert view.rows == (("Mean", "0.861", "0.853"), ("Max", "0.870", "0.869"))

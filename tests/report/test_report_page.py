@@ -18,7 +18,7 @@ import pytest
 from plr_luigi.analysis.latex_tables import unavailable_table
 from plr_luigi.analysis.number_macros import numbers_twin, render_numbers_tex
 from plr_luigi.analysis.twins import twin_paths, write_with_twin
-from plr_luigi.report.report_page import render_report_html, section_for
+from plr_luigi.report.report_page import render_report_html, section_anchor, section_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PROVENANCE = {"created_at": "2026-01-01T00:00:00+00:00", "synthetic": "true",
@@ -98,10 +98,40 @@ def test_unavailable_outputs_show_with_their_reason(tmp_path):
     assert "No earlier build is recorded" in page
 
 
+def _ids_and_links(page: str) -> tuple[list[str], set[str]]:
+    return re.findall(r' id="([^"]+)"', page), set(re.findall(r'href="#([^"]+)"', page))
+
+
+def test_a_figure_and_a_table_sharing_a_stem_get_distinct_ids(tmp_path):
+    """Fig 6 and the extended variance table are both variance_decomposition: one id each,
+    and every link of the contents (Fig 6's among them) reaches its section."""
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    status = figures / "variance_decomposition.unavailable.json"
+    status.write_text(json.dumps({"status": "unavailable", "reason": "a single level"}))
+    variance = twin_paths(tmp_path / "tables" / "variance_decomposition.tex")
+    table = unavailable_table("variance_decomposition", "the factors cannot be separated",
+                              True, "VarianceTable")
+    write_with_twin(variance, table.latex(), table.twin())
+    report = pd.DataFrame({"run_id": ["r1"], "run_name": ["A"], "status": ["FINISHED"],
+                           "outcome": ["extracted"], "reason": [None], "seconds": [0.1],
+                           "rss_growth_mb": [1.0]})
+    page = render_report_html([section_for(_write_numbers(tmp_path)),
+                               section_for({"status": status}), section_for(variance)],
+                              PROVENANCE, Path("db.duckdb"), report, None, [])
+    ids, links = _ids_and_links(page)
+    assert '<section class="figure" id="figure-variance_decomposition">' in page
+    assert '<section class="table" id="variance_decomposition">' in page
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert "figure-variance_decomposition" in links and links <= set(ids)
+
+
 def test_the_built_page_embeds_every_figure_table_and_number(built):
     page = (built["outputs"] / "report.html").read_text()
     assert not re.search(r'(src|href)="(?!data:|#)', page), "the page links outside itself"
-    images = dict(re.findall(r'<section class="figure" id="(\w+)">.*?<img src="data:image/'
+    ids, links = _ids_and_links(page)
+    assert len(ids) == len(set(ids)) and links <= set(ids)
+    images = dict(re.findall(r'<section class="figure" id="figure-(\w+)">.*?<img src="data:image/'
                              r'png;base64,([^"]+)"', page, re.DOTALL))
     assert sorted(images) == _figures(built)
     for stem, payload in images.items():
@@ -136,10 +166,12 @@ def test_the_built_page_shows_the_manuscripts_items_in_its_order_then_the_extend
     from plr_luigi.study.manuscript import item_of_output, load_manuscript_items
 
     page = (built["outputs"] / "report.html").read_text()
-    headed = re.findall(r'<section class="(figure|table)" id="(\w+)"><h3>([^<]+?) · ', page)
+    headed = re.findall(r'<section class="(figure|table)" id="(?:figure-)?(\w+)"><h3>([^<]+?) · ',
+                        page)
     extended_at = page.index('<h2 id="extended">')
     order = [item.item for item in load_manuscript_items()]
-    placed = [(kind, stem, label, page.index(f'<section class="{kind}" id="{stem}">'))
+    placed = [(kind, stem, label,
+               page.index(f'<section class="{kind}" id="{section_anchor(kind, stem)}">'))
               for kind, stem, label in headed]
     items = [(kind, stem, label) for kind, stem, label, at in placed if at < extended_at]
     extended = [(kind, stem, label) for kind, stem, label, at in placed if at > extended_at]
@@ -198,7 +230,7 @@ def test_chromium_shows_every_figure_at_a_readable_size(built, tmp_path):
     dom = _chromium(tmp_path, probed.as_uri(), "--dump-dom").stdout
     rows = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL).group(1)
                       .replace("&quot;", '"'))
-    assert sorted(r["id"] for r in rows) == _figures(built)
+    assert sorted(r["id"].removeprefix("figure-") for r in rows) == _figures(built)
     for row in rows:  # decoded by the browser, and drawn at least 1000 px wide
         assert row["complete"] and row["natural"] > 500 and row["width"] >= 1000, row
         assert row["height"] > 200, row

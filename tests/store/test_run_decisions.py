@@ -3,16 +3,22 @@
 import pytest
 
 from plr_luigi.store.mlflow_store import RunSummary
-from plr_luigi.store.run_decisions import EXTRACT, FAILED, SKIPPED, decide_runs
+from plr_luigi.store.run_decisions import (
+    EXTRACT,
+    FAILED,
+    SKIPPED,
+    decide_runs,
+    duplicate_runs,
+)
 from plr_luigi.study.factors import UnknownFactorLevelError, load_factor_registry, parse_run_name
 
 REGISTRY = load_factor_registry()
 GT = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"
 
 
-def run(run_id, name, status="FINISHED", stage="active", end=1):
+def run(run_id, name, status="FINISHED", stage="active", end=1, auroc=None):
     return RunSummary(run_id, name, status, stage, 0, end, f"/store/{run_id}/artifacts",
-                      synthetic=True, prevalence=0.0354)
+                      synthetic=True, prevalence=0.0354, logged_auroc=auroc)
 
 
 def test_parse_four_field_name():
@@ -72,6 +78,28 @@ def test_every_run_gets_one_outcome_with_a_reason():
     assert decided["f"].reason == "deleted run"
     assert "Mystery" in decided["g"].reason
     assert decided["h"].reason == "run status is RUNNING"
+
+
+def test_duplicate_runs_say_which_run_each_rule_keeps():
+    """The database keeps the later-finished run; the study's rule the highest logged AUROC
+    (a tie: the later run; no logged AUROC at all: no run). Configurations run once, and runs
+    not FINISHED, are no duplicates."""
+    lof = "XGBOOST_eval-auc__simple1.0__SAITS__LOF"
+    tie = "TABM_eval-auc__simple1.0__CSDI__LOF"
+    unrated = "TABPFN_eval-auc__simple1.0__CSDI__LOF"
+    runs = [run("a1", GT, end=1, auroc=0.91), run("a2", GT, end=3, auroc=0.89),
+            run("a3", GT, end=2, auroc=0.90), run("a4", GT, status="FAILED", auroc=0.99),
+            run("b1", lof, end=1, auroc=0.85), run("b2", lof, end=2, auroc=0.86),
+            run("c1", tie, end=1, auroc=0.80), run("c2", tie, end=2, auroc=0.80),
+            run("d1", unrated, end=1), run("d2", unrated, end=2),
+            run("e1", "CATBOOST_eval-auc__simple1.0__CSDI__LOF", auroc=0.7)]
+    rows = {d.run.run_id: d for d in duplicate_runs(decide_runs(runs, REGISTRY))}
+    assert sorted(rows) == ["a1", "a2", "a3", "b1", "b2", "c1", "c2", "d1", "d2"]
+    assert {r: rows[r].kept_run_id for r in rows} == {
+        "a1": "a2", "a2": "a2", "a3": "a2", "b1": "b2", "b2": "b2", "c1": "c2", "c2": "c2",
+        "d1": "d2", "d2": "d2"}
+    assert sorted(r for r in rows if rows[r].kept_highest_auroc) == ["a1", "b2", "c2"]
+    assert rows["a1"].configuration == ("pupil-gt", "pupil-gt", "CatBoost", "simple1.0")
 
 
 DEEP_LEARNING = "CATBOOST_eval-auc__simple1.0__TimesNet__TimesNet-orig"
