@@ -27,15 +27,15 @@ from pathlib import Path
 from bench import common
 
 
-def read_floor(store: Path) -> dict:
+def read_floor(store: Path, part: int = 0, parts: int = 1) -> dict:
     """Seconds (wall and CPU) to read and unpickle the metrics pickle of every run the build
-    extracts."""
+    extracts (every `parts`-th from `part`: one of several floor processes side by side)."""
     from plr_luigi.store.mlflow_store import list_runs, local_artifact, metrics_artifact_path
     from plr_luigi.store.run_decisions import EXTRACT, decide_runs
     from plr_luigi.study.factors import load_factor_registry
 
     runs = [d.run for d in decide_runs(list_runs(str(store / "mlruns"), common.CLASSIFICATION),
-                                       load_factor_registry()) if d.outcome == EXTRACT]
+                                       load_factor_registry()) if d.outcome == EXTRACT][part::parts]
     started, cpu = time.perf_counter(), time.process_time()
     for run in runs:
         try:
@@ -55,6 +55,20 @@ def _floor(args, store: Path) -> dict:
                                  str(store)], capture_output=True, text=True, check=True,
                                 env={**common.os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"})
     return json.loads(out.stdout.split("FLOOR ", 1)[1])
+
+
+def _two_floors(store: Path) -> float:
+    """Seconds two floor processes side by side take, each over half the runs (the slower
+    one's reading loop, timed inside it as the single floor is): what the machine gives two
+    workers."""
+    env = {**common.os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
+    halves = [common.subprocess.Popen([common.PYTHON, "-m", "bench.bench_speed", "--floor-child",
+                                       str(store), "--part", f"{k}/2"], env=env, text=True,
+                                      stdout=common.subprocess.PIPE) for k in range(2)]
+    outputs = [p.communicate()[0] for p in halves]
+    if any(p.returncode != 0 for p in halves):
+        raise RuntimeError("a floor process failed")
+    return max(json.loads(out.split("FLOOR ", 1)[1])["seconds"] for out in outputs)
 
 
 def _build(args, store: Path, n_runs: int, name: str, workers: int) -> dict:
@@ -89,9 +103,11 @@ def main(argv=None) -> int:
     p.add_argument("--cold", action=argparse.BooleanOptionalAction, default=True,
                    help="also with the store's files dropped from the page cache")
     p.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--part", default="0/1", help=argparse.SUPPRESS)  # the floor child's share
     args = p.parse_args(argv)
     if args.floor_child:
-        print("FLOOR " + json.dumps(read_floor(args.floor_child)))
+        part, parts = map(int, args.part.split("/"))
+        print("FLOOR " + json.dumps(read_floor(args.floor_child, part, parts)))
         return 0
     common.resolve_args(args)
     if args.smoke:
@@ -145,7 +161,10 @@ def main(argv=None) -> int:
     if 2 in args.workers:
         two = rows(large_n, 2)
         wall_two = common.median([r["wall_s"] for r in two])
+        two_floors_s = _two_floors(large)
         figures.update({
+            "two_floors_s": two_floors_s,
+            "two_floors_speedup": round(floor_s / two_floors_s, 2),
             "wall_2_workers_large_s": wall_two,
             "speedup_2_workers": round(wall_large / wall_two, 2),
             "speedup_2_workers_extract_phase": round(

@@ -54,7 +54,9 @@ def summary_rows() -> list[tuple[str, str, str, str]]:
                          f"{f['speedup_2_workers']}x the throughput ({f['wall_1_worker_large_s']}"
                          f" s vs {f['wall_2_workers_large_s']} s; extraction phase "
                          f"{f['speedup_2_workers_extract_phase']}x; CPU per run in a forked "
-                         f"batch {f.get('cpu_per_run_2_workers_over_1', '?')}x in process)",
+                         f"batch {f.get('cpu_per_run_2_workers_over_1', '?')}x in process"
+                         + (f"; two floor processes side by side: {f['two_floors_speedup']}x "
+                            "one" if "two_floors_speedup" in f else "") + ")",
                          ">= 1.6x",
                          _yes(f["goal_met_workers"])))
         if cold := f.get("cold_disk"):

@@ -1,6 +1,7 @@
 """Extracting a batch of runs in one process, one after the other, each into its own directory.
 
-A batch is what one ExtractRun task hands over ([extraction] batch_size). Each run keeps its
+A batch is what one ExtractRun or ExtractUpstreamRun task hands over ([extraction]
+batch_size). Each run keeps its
 own atomic directory, so a killed batch resumes with the runs it had not finished, and a run
 that cannot be extracted (stall, memory limit, store error) does not keep the others of its
 batch from being extracted: the batch then fails naming it, and Luigi retries it. (Bad data is
@@ -14,7 +15,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from plr_luigi.extraction.run_extraction import extract_run
 from plr_luigi.store.mlflow_store import RunSummary
 
 logger = logging.getLogger(__name__)
@@ -27,11 +27,12 @@ class BatchExtractionError(RuntimeError):
 
 
 def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
-                  lookup: dict[str, str], scratch_dir: Path,
+                  extract: Callable[[RunSummary, Path, Progress], object],
                   guard: Callable[[str], contextlib.AbstractContextManager[Progress]],
                   task_name: str, on_run: Callable[[RunSummary], None] = lambda run: None
                   ) -> None:
-    """Extract each (run id, run directory) of todo whose directory does not exist yet.
+    """Extract each (run id, run directory) of todo whose directory does not exist yet, by
+    extract(run, run directory, progress), which writes the directory atomically.
 
     guard(name) runs one run's extraction under the task's limits and yields its progress
     callback; name is `task_name run-name` (task_name: the task family luigid shows). on_run(run)
@@ -49,8 +50,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                 raise BatchExtractionError(f"{name}: the run is no longer in the store listing")
             on_run(run)
             with guard(name) as progress:
-                extract_run(run, lookup, run_dir, scratch_dir,
-                            progress=_in_batch(progress, done, len(todo)))
+                extract(run, run_dir, _in_batch(progress, done, len(todo)))
         except Exception as err:  # the batch's other runs go on; raised below
             if len(todo) == 1:
                 raise

@@ -1,5 +1,5 @@
-"""The extraction tasks: SubjectLookup (private), ExtractRun (one per classification run, run in
-batches), ExtractUpstreamRun (one per outlier-detection or imputation run) and
+"""The extraction tasks: SubjectLookup (private), ExtractRun (one per classification run) and
+ExtractUpstreamRun (one per outlier-detection or imputation run), both run in batches, and
 OutlierDifficultySubjects (private, from the source database)."""
 
 from __future__ import annotations
@@ -21,10 +21,23 @@ logger = logging.getLogger(__name__)
 # Computation modules (pandas, scipy, pyarrow) are imported inside run(): a build with nothing
 # to do never loads them.
 
-# Luigi joins the parameters of a batch of ExtractRun tasks with this (run ids and
+# Luigi joins the parameters of a batch of extraction tasks with this (run ids and
 # fingerprints are hex strings: it cannot occur in them).
 BATCH_SEPARATOR = ","
 UPSTREAM_EXPERIMENTS = tuple(UPSTREAM_PARSERS)
+
+
+def batch_members(run_ids: str, fingerprints: str) -> list[tuple[str, str]]:
+    """(run id, fingerprint) of each run of an extraction task: one, or a batch."""
+    ids, prints = run_ids.split(BATCH_SEPARATOR), fingerprints.split(BATCH_SEPARATOR)
+    if len(ids) != len(prints):
+        raise ValueError(f"{len(ids)} run ids but {len(prints)} fingerprints")
+    return list(zip(ids, prints, strict=True))
+
+
+def one_or_list(targets: list[luigi.LocalTarget]):
+    """A task of one run has one target; a batch, the list of its runs' targets."""
+    return targets[0] if len(targets) == 1 else targets
 
 
 class SubjectLookup(RunOnceTask):
@@ -83,26 +96,23 @@ class ExtractRun(RunOnceTask):
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
-        run_ids = self.run_id.split(BATCH_SEPARATOR)
-        fingerprints = self.fingerprint.split(BATCH_SEPARATOR)
-        if len(run_ids) != len(fingerprints):
-            raise ValueError(f"{len(run_ids)} run ids but {len(fingerprints)} fingerprints")
-        return list(zip(run_ids, fingerprints, strict=True))
+        return batch_members(self.run_id, self.fingerprint)
 
     def requires(self):
         return SubjectLookup()
 
     def output(self):
-        targets = [luigi.LocalTarget(str(plr().run_dir(run_id, fingerprint)))
-                   for run_id, fingerprint in self.runs()]
-        return targets[0] if len(targets) == 1 else targets
+        return one_or_list([luigi.LocalTarget(str(plr().run_dir(run_id, fingerprint)))
+                            for run_id, fingerprint in self.runs()])
 
     def run(self):
         from plr_luigi.extraction.batch import extract_batch
+        from plr_luigi.extraction.run_extraction import extract_run
         from plr_luigi.extraction.subjects import read_lookup
         from plr_luigi.store.mlflow_store import run_page_url
 
         config = plr()
+        lookup, scratch_dir = read_lookup(self.input().path), config.scratch_dir()
 
         def show_run_page(run) -> None:
             url = run_page_url(config.tracking_uri, run)
@@ -112,7 +122,8 @@ class ExtractRun(RunOnceTask):
         extract_batch([(run_id, config.run_dir(run_id, fingerprint))
                        for run_id, fingerprint in self.runs()],
                       {d.run.run_id: d.run for d in run_decisions()},
-                      read_lookup(self.input().path), config.scratch_dir(),
+                      lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
+                                                                 scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name), task_name=self.task_family,
                       on_run=show_run_page)
 
@@ -125,36 +136,59 @@ def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
 class ExtractUpstreamRun(RunOnceTask):
     """Reads one outlier-detection or imputation run (metrics; an imputation run's pickle);
     writes its public quality rows and, for imputation, its anonymised reconstructed signals
-    as Parquet files in one private directory."""
+    as Parquet files in one private directory.
+
+    Handed out in batches of one experiment, as ExtractRun is: with several workers Luigi
+    forks a process per task, and a fresh process pays for every page it touches (one fork
+    per run cost 1.5x the CPU of the same runs in the scheduling process; BENCHMARKS.md)."""
 
     task_namespace = "extraction"
 
     experiment = luigi.ChoiceParameter(choices=UPSTREAM_EXPERIMENTS,
-                                       description="the run's upstream experiment")
-    run_id = luigi.Parameter(description="MLflow run id")
-    fingerprint = luigi.Parameter(description="run_decisions.run_fingerprint of the run")
+                                       description="the run's upstream experiment (a batch "
+                                                   "holds runs of one experiment)")
+    run_id = luigi.Parameter(description="MLflow run id", batch_method=BATCH_SEPARATOR.join)
+    fingerprint = luigi.Parameter(description="run_decisions.run_fingerprint of the run",
+                                  batch_method=BATCH_SEPARATOR.join)
 
     resources: ClassVar[dict[str, int]] = {"store_reader": 1}
+
+    @property
+    def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
+        n_runs = sum(d.outcome == EXTRACT for e in UPSTREAM_EXPERIMENTS
+                     for d in upstream_decisions(e))
+        return ExtractionSettings().runs_per_task(n_runs)
+
+    def runs(self) -> list[tuple[str, str]]:
+        """(run id, fingerprint) of each run this task extracts: one, or a batch."""
+        return batch_members(self.run_id, self.fingerprint)
 
     def requires(self):
         return SubjectLookup()
 
     def output(self):
-        return luigi.LocalTarget(str(upstream_run_dir(self.experiment, self.run_id,
-                                                      self.fingerprint)))
+        return one_or_list([luigi.LocalTarget(str(upstream_run_dir(self.experiment, run_id,
+                                                                   fingerprint)))
+                            for run_id, fingerprint in self.runs()])
 
     def run(self):
         import pandas as pd
 
+        from plr_luigi.extraction.batch import extract_batch
         from plr_luigi.extraction.upstream_extraction import extract_upstream_run
 
         config = plr()
         lookup = (pd.read_csv(self.input().path, dtype={"original_code": str})
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
-        with guarded(self, f"{self.task_family} {self.experiment} {self.run_id}") as progress:
-            extract_upstream_run(config.tracking_uri, self.experiment, self.run_id, lookup,
-                                 Path(self.output().path), config.scratch_dir(),
-                                 progress=progress)
+        scratch_dir = config.scratch_dir()
+        extract_batch([(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
+                       for run_id, fingerprint in self.runs()],
+                      {d.run.run_id: d.run for d in upstream_decisions(self.experiment)},
+                      lambda run, run_dir, progress: extract_upstream_run(
+                          config.tracking_uri, self.experiment, run.run_id, lookup, run_dir,
+                          scratch_dir, progress=progress),
+                      guard=lambda name: guarded(self, name),
+                      task_name=f"{self.task_family} {self.experiment}")
 
 
 def upstream_extractions() -> list[ExtractUpstreamRun]:

@@ -10,8 +10,8 @@ the first dependency Luigi discovers for MergeToDuckDB (fired only when the data
 built), counts finished run directories on disk, and stops once the database is rebuilt or
 the Luigi worker that scheduled it has ended (its keep-alive thread is gone).
 
-The pre-fork import: loading the extraction's libraries once, in the scheduling process, when
-there is work.
+The pre-fork preparation: loading the extraction's libraries once, in the scheduling process,
+when there is work, and keeping freed memory for reuse (plr_luigi.monitoring.heap_reuse).
 
 ExtractRun imports pandas, scipy, statsmodels and pyarrow inside run(), so that a build with
 nothing to do never loads them (< 3 s, BENCHMARKS.md). With more than one worker Luigi runs
@@ -33,8 +33,9 @@ from pathlib import Path
 
 import luigi
 
+from plr_luigi.monitoring.heap_reuse import reuse_freed_memory
 from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
-from plr_luigi.tasks.extraction import ExtractRun, upstream_extractions
+from plr_luigi.tasks.extraction import ExtractRun, ExtractUpstreamRun, upstream_extractions
 from plr_luigi.tasks.merge import MergeToDuckDB
 from plr_luigi.tasks.settings import HeartbeatSettings, plr
 from plr_luigi.tasks.store_listing import luigi_worker_threads, run_decisions
@@ -105,16 +106,20 @@ def _beat(interval: float, run_dirs: list[Path], database: Path,
         logger.info("heartbeat: %s", line())
 
 
-# What ExtractRun.run() loads, its lazy imports included (metrics imports scipy and
-# statsmodels inside functions; run_file imports pyarrow inside its functions).
+# What ExtractRun.run() and ExtractUpstreamRun.run() load, their lazy imports included (metrics
+# imports scipy and statsmodels inside functions; run_file and the signal writer import pyarrow
+# inside theirs).
 EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "statsmodels.api",
-                      "pyarrow.ipc", "pyarrow.dataset")
+                      "pyarrow.ipc", "pyarrow.dataset", "pyarrow.parquet",
+                      "plr_luigi.extraction.upstream_extraction", "plr_luigi.extraction.batch")
 
 
 @ExtractRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
-def import_extraction_modules(task, dependency) -> None:
+@ExtractUpstreamRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
+def prepare_for_extraction(task, dependency) -> None:
     for module in EXTRACTION_MODULES:
         importlib.import_module(module)  # a no-op after the first time
+    reuse_freed_memory()
     # What the scheduling process holds now (modules, the run list) lives for the build: out of
     # the collector's reach, a forked task process's collections do not write to (and so copy)
     # those pages.

@@ -1,6 +1,7 @@
-"""ExtractRun in Luigi batches ([extraction] batch_size): every run extracted once with the
-values of one-run tasks, a run that cannot be extracted fails only itself (its batch names
-it), and the batch's other runs are kept: a rebuild extracts nothing else again."""
+"""ExtractRun and ExtractUpstreamRun in Luigi batches ([extraction] batch_size): every run
+extracted once with the values of one-run tasks, a run that cannot be extracted fails only
+itself (its batch names it), and the batch's other runs are kept: a rebuild extracts nothing
+else again."""
 
 from __future__ import annotations
 
@@ -14,25 +15,33 @@ from support.events import task_events
 from support.settings import luigi_config, plr_settings
 
 from plr_luigi.study import schema
-from plr_luigi.tasks import ExtractRun, MergeToDuckDB
+from plr_luigi.tasks import ExtractRun, ExtractUpstreamRun, MergeToDuckDB
 
 pytestmark = pytest.mark.slow
 
 
 class _Ran:
-    """The ExtractRun tasks that ran (a batch is one task listing several runs)."""
+    """The ExtractRun and ExtractUpstreamRun tasks that ran (a batch is one task listing
+    several runs)."""
 
     def __init__(self):
         self.tasks: list[ExtractRun] = []
+        self.upstream_tasks: list[ExtractUpstreamRun] = []
         self.failures: list[str] = []
 
     def build(self, **settings) -> luigi.execution_summary.LuigiRunResult:
         with plr_settings(**settings), task_events(luigi.Event.SUCCESS, ExtractRun) as ran, \
-                task_events(luigi.Event.FAILURE, ExtractRun) as failed:
+                task_events(luigi.Event.FAILURE, ExtractRun) as failed, \
+                task_events(luigi.Event.SUCCESS, ExtractUpstreamRun) as upstream:
             result = luigi.build([MergeToDuckDB()], local_scheduler=True, detailed_summary=True)
-        self.tasks = ran
+        self.tasks, self.upstream_tasks = ran, upstream
         self.failures = [str(error) for _task, error in failed]
         return result
+
+    def upstream_runs(self) -> list[tuple[str, str]]:
+        """(experiment, run id) of every upstream run extracted, each batch's runs in turn."""
+        return sorted((task.experiment, run_id) for task in self.upstream_tasks
+                      for run_id, _ in task.runs())
 
     def runs(self) -> list[str]:
         return sorted(run_id for task in self.tasks for run_id, _ in task.runs())
@@ -52,24 +61,39 @@ def _tables(db) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {t.name: con.execute(f"SELECT * FROM {t.name}").df()
                 .sort_values(t.column_names[:3]).reset_index(drop=True)
-                for t in schema.RUN_TABLES}
+                for t in (*schema.RUN_TABLES, *schema.UPSTREAM_TABLES)}
+
+
+def _signals(work) -> pd.DataFrame:
+    """Every imputation run's private reconstructed signals, in one order."""
+    files = sorted(str(p) for p in (work / "data" / "private" / "upstream")
+                   .glob(f"*/*/*/{schema.RECONSTRUCTED_SIGNALS.name}.parquet"))
+    with duckdb.connect() as con:
+        return con.execute("SELECT * FROM read_parquet(?) ORDER BY run_id, split, subject_code",
+                           [files]).df()
 
 
 def test_batches_extract_every_run_once_with_the_values_of_single_runs(small_store, ran,
                                                                         tmp_path):
     with luigi_config("extraction", batch_size=1):
         assert ran.build(**_settings(small_store, tmp_path / "single")).scheduling_succeeded
-    singles = ran.runs()
-    assert all(len(task.runs()) == 1 for task in ran.tasks)
+    singles, upstream_singles = ran.runs(), ran.upstream_runs()
+    assert all(len(task.runs()) == 1 for task in ran.tasks + ran.upstream_tasks)
     with luigi_config("extraction", batch_size=4):
         assert ran.build(**_settings(small_store, tmp_path / "batched")).scheduling_succeeded
     assert ran.runs() == singles  # each run once
     assert max(len(task.runs()) for task in ran.tasks) == 4 and len(ran.tasks) < len(singles)
+    assert ran.upstream_runs() == upstream_singles
+    assert max(len(task.runs()) for task in ran.upstream_tasks) == 4
+    assert len(ran.upstream_tasks) < len(upstream_singles)
     single_db, batched_db = (tmp_path / name / "data" / "public" / "plr_results.duckdb"
                              for name in ("single", "batched"))
     expected = _tables(single_db)
     for name, frame in _tables(batched_db).items():
         pd.testing.assert_frame_equal(frame, expected[name], obj=name)
+    single_signals, batched_signals = (_signals(tmp_path / name) for name in ("single", "batched"))
+    assert len(single_signals) > 0
+    pd.testing.assert_frame_equal(batched_signals, single_signals)
 
 
 def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_rest(

@@ -29,3 +29,20 @@ def test_incomplete_extract_run_loads_extraction_modules_in_scheduler():
 
 def test_nothing_to_do_loads_nothing():
     assert _probe(discover=False) == ["False", "False", "False"]
+
+
+UPSTREAM_PROBE = """
+import sys
+import luigi
+import plr_luigi.tasks as t
+task = t.ExtractUpstreamRun(experiment="PLR_Imputation", run_id="r1", fingerprint="f")
+task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, task, t.SubjectLookup())
+print(*(m in sys.modules for m in ("plr_luigi.extraction.upstream_extraction",
+                                   "pyarrow.parquet")))
+"""
+
+
+def test_incomplete_upstream_run_loads_its_modules_in_scheduler():
+    out = subprocess.run([sys.executable, "-c", UPSTREAM_PROBE], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "True"]
