@@ -156,9 +156,12 @@ def test_two_builds_at_once_finish_with_the_database_of_one(extracted_copy, refe
     # Half the runs to extract: long enough for the heartbeat to report the extraction.
     n_runs = extracted_copy["store"].n_extracted_runs // 2
     work, cfg = _unextracted(extracted_copy, n_runs)
-    # Different command lines, so Luigi's own pid lock lets both run.
-    first = _start(cfg, work / "log1", "database.MergeToDuckDB")
-    second = _start(cfg, work / "log2", "database.MergeToDuckDB", "--workers", "2")
+    # Different command lines, so Luigi's own pid lock lets both run. One figure after the
+    # database: the build goes on after the merge, so the heartbeat sees the database written
+    # (a build that ends with the merge can end before its next look).
+    figure = ("figures.ForestPlot", "--factor", "outlier_method")
+    first = _start(cfg, work / "log1", *figure)
+    second = _start(cfg, work / "log2", *figure, "--workers", "2")
     assert first.wait(timeout=600) == 0, (work / "log1").read_text()[-3000:]
     assert second.wait(timeout=600) == 0, (work / "log2").read_text()[-3000:]
     logs = (work / "log1").read_text() + (work / "log2").read_text()
