@@ -7,6 +7,7 @@ The helpers (stores, builds, luigi processes, servers) are in tests/support/.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +16,14 @@ import pytest
 from support import templates
 from support.events import BuildRecorder
 from support.luigi_process import ROOT, luigi_env, stop
+from support.settings import build_settings
 from support.stores import (
     check_shared_files_unchanged,
     copy_build,
     copy_store,
     shared_files,
 )
+from support.three_run_store import copy_failed_build, failed_build_template
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
@@ -147,6 +150,37 @@ def built_copy(build_template, small_store, tmp_path):
 def built_copy_of_private_store(build_template, private_store, tmp_path):
     """A private copy of the finished build and of the store it was built from (`store`)."""
     return _copy_of_build(build_template, private_store, tmp_path / "build")
+
+
+def _copy_of_data(template: dict, store, dest: Path) -> dict:
+    """The finished build's data/ (extracted runs, databases, the subject lookup) copied to
+    dest/data as the build of store; no outputs/ (a test building a narrower target than
+    ReproduceAll, or rebuilding the outputs anyway, needs none)."""
+    shutil.copytree(template["work"] / "data", dest / "data", symlinks=True)
+    return {"work": dest, "settings": build_settings(store, dest), "store": store,
+            "db": dest / "data" / "public" / "plr_results.duckdb", "outputs": dest / "outputs"}
+
+
+@pytest.fixture
+def extracted_copy(build_template, small_store, tmp_path):
+    """The finished build's data/ (as `built` has it) without its outputs, of the shared small
+    store (only read)."""
+    return _copy_of_data(build_template, small_store, tmp_path / "build")
+
+
+@pytest.fixture
+def extracted_copy_of_private_store(build_template, private_store, tmp_path):
+    """The finished build's data/ without its outputs, and a copy of the store it was built
+    from (`store`), both the test's own."""
+    return _copy_of_data(build_template, private_store, tmp_path / "build")
+
+
+@pytest.fixture
+def failed_build(shared_dir, tmp_path):
+    """A copy of the failed build of a three-run store with a run that fails extraction
+    (support.three_run_store), store and build the test's own. Its tests share one xdist_group,
+    so that none waits idle while another process makes the template."""
+    return copy_failed_build(failed_build_template(shared_dir), tmp_path)
 
 
 @pytest.fixture

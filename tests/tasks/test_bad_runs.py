@@ -86,18 +86,21 @@ def _log_bad_runs(tracking_uri: str, tmp: Path, marker: Path) -> None:
             client.set_terminated(run.info.run_id, "KILLED" if name == KILLED else "FINISHED")
 
 
-def test_bad_runs_fail_alone_and_the_exit_code_says_so(private_store, tmp_path):
-    store = private_store
+def test_bad_runs_fail_alone_and_the_exit_code_says_so(extracted_copy_of_private_store,
+                                                       tmp_path):
+    # The runs of a finished build extracted already: the build extracts the bad runs, merges
+    # and builds every output.
+    store, work = (extracted_copy_of_private_store[k] for k in ("store", "work"))
     marker = tmp_path / "code_ran"
     _log_bad_runs(store.tracking_uri, tmp_path, marker)
     cfg = write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),
-                          tmp_path / "data", tmp_path / "outputs")
+                          work / "data", work / "outputs")
     result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
 
     assert result.returncode == 30, result.stderr[-3000:]  # [retcode] task_failed
     assert "4 runs failed extraction" in result.stderr
     assert not marker.exists()  # the tampered pickle was refused before anything ran
-    db = tmp_path / "data" / "public" / "plr_results.duckdb"
+    db = work / "data" / "public" / "plr_results.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
         n = con.execute("SELECT count(*) FROM essential_metrics").fetchone()[0]
         report = con.execute("SELECT run_name, outcome, reason, seconds FROM extraction_report"
@@ -123,15 +126,15 @@ def test_bad_runs_fail_alone_and_the_exit_code_says_so(private_store, tmp_path):
     assert (attempted["seconds"] > 0).all()
     for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.png",
                  "extraction_report.md"):
-        assert (tmp_path / "outputs" / name).is_file(), name
-    assert CORRUPT in (tmp_path / "outputs" / "extraction_report.md").read_text()
+        assert (work / "outputs" / name).is_file(), name
+    assert CORRUPT in (work / "outputs" / "extraction_report.md").read_text()
     # The audit and the report page ran over what was published, failed runs named on it.
-    audit = json.loads((tmp_path / "outputs" / "privacy_audit.json").read_text())
+    audit = json.loads((work / "outputs" / "privacy_audit.json").read_text())
     assert "report.html" in audit["clean"] and "public/plr_results.duckdb" in audit["clean"]
-    page = (tmp_path / "outputs" / "report.html").read_text()
+    page = (work / "outputs" / "report.html").read_text()
     assert "4 runs failed extraction" in page and "refused to load posix.system" in page
     # No half-written run directory or database is left behind.
-    leftovers = [p.name for p in (tmp_path / "data").rglob("*") if ".tmp" in p.name
+    leftovers = [p.name for p in (work / "data").rglob("*") if ".tmp" in p.name
                  or "luigi-tmp" in p.name]
     assert leftovers == []
 

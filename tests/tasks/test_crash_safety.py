@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -31,13 +32,13 @@ def _cfg(store, work: Path) -> Path:
     return cfg
 
 
-def _start(cfg: Path, log: Path, *args: str) -> subprocess.Popen:
+def _start(cfg: Path, log: Path, target: str, *args: str) -> subprocess.Popen:
     # Own process group: the kill takes luigi and any task process it forked.
-    return start_luigi(cfg, log, "ReproduceAll", "--local-scheduler", *args)
+    return start_luigi(cfg, log, target, "--local-scheduler", *args)
 
 
-def _build(cfg: Path, log: Path, *args: str) -> int:
-    return _start(cfg, log, *args).wait(timeout=600)
+def _build(cfg: Path, log: Path, target: str, *args: str) -> int:
+    return _start(cfg, log, target, *args).wait(timeout=600)
 
 
 def _kill_when(proc: subprocess.Popen, condition, what: str, timeout: float = 300) -> None:
@@ -79,40 +80,56 @@ def _assert_same_database(db: Path, reference: Path) -> None:
 
 
 @pytest.fixture
-def store(small_store):
-    return small_store  # only read
-
-
-@pytest.fixture
 def reference(build_template) -> Path:
     """The database of an uninterrupted build of the same store."""
     return build_template["work"] / "data" / "public" / "plr_results.duckdb"
 
 
+def _unextracted(extracted_copy: dict, n_runs: int) -> tuple[Path, Path]:
+    """A finished build's data of the small store with its database and the folders of
+    n_runs extracted runs removed: a build of it extracts those runs and merges them with
+    the others (the work a kill interrupts), and needs no output built first. Returns the
+    folder and its luigi config."""
+    work = extracted_copy["work"]
+    (work / "data" / "public" / "plr_results.duckdb").unlink()
+    runs = sorted((work / "data" / "interim" / "runs").iterdir())
+    for run in runs[:n_runs]:
+        shutil.rmtree(run)
+    store = extracted_copy["store"]
+    assert len(_run_dirs(work)) == store.n_extracted_runs - n_runs
+    return work, _cfg(store, work)
+
+
 def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
-        store, reference, tmp_path):
-    cfg, total = _cfg(store, tmp_path), store.n_extracted_runs
-    db = tmp_path / "data" / "public" / "plr_results.duckdb"
+        extracted_copy, reference):
+    work, cfg = _unextracted(extracted_copy, 12)
+    total = extracted_copy["store"].n_extracted_runs
+    kept = total - 12
+    db = work / "data" / "public" / "plr_results.duckdb"
+    # The database first, then one figure (every figure is written by the same base class).
+    merge, figure = ["database.MergeToDuckDB"], ["figures.ForestPlot", "--factor",
+                                                 "outlier_method"]
 
     # 1. Killed during extraction: some runs are done, not all.
-    _kill_when(_start(cfg, tmp_path / "log1"), lambda: 0 < len(_run_dirs(tmp_path)) < total,
-               "first extracted run")
-    done = {p: p.stat().st_mtime_ns for p in _run_dirs(tmp_path)}
-    assert 0 < len(done) < total and not db.exists()
+    _kill_when(_start(cfg, work / "log1", *merge),
+               lambda: kept < len(_run_dirs(work)) < total, "first extracted run")
+    done = {p: p.stat().st_mtime_ns for p in _run_dirs(work)}
+    assert kept < len(done) < total and not db.exists()
 
     # 2. Resumed, then killed while the database is written: only the unfinished runs were
     #    extracted, and no database is taken as complete.
-    _kill_when(_start(cfg, tmp_path / "log2"), lambda: _temporaries(db.parent),
+    _kill_when(_start(cfg, work / "log2", *merge), lambda: _temporaries(db.parent),
                "temporary database")
-    assert (tmp_path / "log2").read_text().count("running   extraction.ExtractRun(") == \
+    assert (work / "log2").read_text().count("running   extraction.ExtractRun(") == \
         total - len(done)
     assert {p: p.stat().st_mtime_ns for p in done} == done  # finished runs untouched
-    assert len(_run_dirs(tmp_path)) == total and not db.exists()
+    assert len(_run_dirs(work)) == total and not db.exists()
 
     # 3. Resumed, then killed while the forest plot is written: no partial figure file.
-    figures = tmp_path / "outputs" / "figures"
-    _kill_when(_start(cfg, tmp_path / "log3"), lambda: _temporaries(figures), "temporary figure")
-    assert "running   extraction.ExtractRun(" not in (tmp_path / "log3").read_text()
+    figures = work / "outputs" / "figures"
+    _kill_when(_start(cfg, work / "log3", *figure), lambda: _temporaries(figures),
+               "temporary figure")
+    assert "running   extraction.ExtractRun(" not in (work / "log3").read_text()
     assert db.is_file()
     # Every figure file in place is whole (the killed one is absent or an earlier whole one).
     from PIL import Image
@@ -123,30 +140,35 @@ def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
         Image.open(path).verify()
 
     # 4. Finished: the same database as an uninterrupted build, no temporary file left.
-    assert _build(cfg, tmp_path / "log4") == 0, (tmp_path / "log4").read_text()[-3000:]
-    log4 = (tmp_path / "log4").read_text()
+    assert _build(cfg, work / "log4", *figure) == 0, (work / "log4").read_text()[-3000:]
+    log4 = (work / "log4").read_text()
     assert "running   extraction.ExtractRun(" not in log4
     assert "running   database.MergeToDuckDB(" not in log4
     _assert_same_database(db, reference)
     names = {p.name for p in figures.iterdir()}
     assert {f"forest_outlier_method.{ext}" for ext in ("json", "pdf", "png")} <= names
     assert not [n for n in names if n.startswith(".")]
-    leftovers = [p for p in tmp_path.rglob(".*.tmp-*")]
+    leftovers = [p for p in work.rglob(".*.tmp-*")]
     assert leftovers == []
 
 
-def test_two_builds_at_once_finish_with_the_database_of_one(store, reference, tmp_path):
-    cfg = _cfg(store, tmp_path)
-    # Different command lines, so Luigi's own pid lock lets both run.
-    first = _start(cfg, tmp_path / "log1")
-    second = _start(cfg, tmp_path / "log2", "--workers", "2")
-    assert first.wait(timeout=600) == 0, (tmp_path / "log1").read_text()[-3000:]
-    assert second.wait(timeout=600) == 0, (tmp_path / "log2").read_text()[-3000:]
-    logs = (tmp_path / "log1").read_text() + (tmp_path / "log2").read_text()
+def test_two_builds_at_once_finish_with_the_database_of_one(extracted_copy, reference):
+    # Half the runs to extract: long enough for the heartbeat to report the extraction.
+    n_runs = extracted_copy["store"].n_extracted_runs // 2
+    work, cfg = _unextracted(extracted_copy, n_runs)
+    # Different command lines, so Luigi's own pid lock lets both run. One figure after the
+    # database: the build goes on after the merge, so the heartbeat sees the database written
+    # (a build that ends with the merge can end before its next look).
+    figure = ("figures.ForestPlot", "--factor", "outlier_method")
+    first = _start(cfg, work / "log1", *figure)
+    second = _start(cfg, work / "log2", *figure, "--workers", "2")
+    assert first.wait(timeout=600) == 0, (work / "log1").read_text()[-3000:]
+    assert second.wait(timeout=600) == 0, (work / "log2").read_text()[-3000:]
+    logs = (work / "log1").read_text() + (work / "log2").read_text()
     assert "is using" in logs and "waiting for it to finish" in logs
     # The build that did the work said so while it ran, and when the database was written.
     assert re.search(r"heartbeat: extraction: \d+/\d+ runs \(\d+%\), .* RSS \d+ MB", logs)
     assert re.search(r"heartbeat: merge: (\d+)/\1 runs .*; database written", logs)
     # Each run was extracted once, by one of the builds.
-    assert logs.count("running   extraction.ExtractRun(") == store.n_extracted_runs
-    _assert_same_database(tmp_path / "data" / "public" / "plr_results.duckdb", reference)
+    assert logs.count("running   extraction.ExtractRun(") == n_runs
+    _assert_same_database(work / "data" / "public" / "plr_results.duckdb", reference)

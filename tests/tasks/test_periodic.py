@@ -13,15 +13,13 @@ from pathlib import Path
 
 import pytest
 from support.luigi_process import BIN, ROOT, write_luigi_cfg
+from support.three_run_store import CONFIGS, UNKNOWN
 
 from plr_luigi.cli.periodic import ALERT_STATE_NAME, try_periodic_lock
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("failed_build")]
 DEPLOY = ROOT / "deploy"
-CONFIGS = [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
-           ("LOF", "SAITS", "CatBoost", "simple1.0"), ("LOF", "CSDI", "XGBoost", "simple1.0")]
-UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
-NEW = "XGBOOST_eval-auc__simple1.0__SAITS__LOF"  # not in CONFIGS
+NEW = "XGBOOST_eval-auc__simple1.0__SAITS__LOF"  # not in support.three_run_store.CONFIGS
 
 
 class Recipe:
@@ -66,25 +64,12 @@ def _clean_env() -> dict[str, str]:
             if k not in ("LUIGI_CONFIG_PATH", "MLFLOW_ALLOW_FILE_STORE")}
 
 
-def _store(tmp: Path):
+def _log_new_run(store, tmp: Path) -> None:
+    """A run of a configuration the store lacks, with a real metrics pickle (a template's)."""
     from mlflow.tracking import MlflowClient
 
-    from plr_luigi.synth import generate_store
-    from plr_luigi.synth.design import run_spec
-    from plr_luigi.synth.registry import load_levels
-
-    runs = [run_spec(load_levels(), config, seed=3) for config in CONFIGS]
-    store = generate_store(tmp / "store", seed=3, n_bootstrap=20, model_pickle_bytes=1000,
-                           runs=runs)
     client = MlflowClient(tracking_uri=store.tracking_uri)
     experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
-    bad = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
-    client.set_terminated(bad.info.run_id, "FINISHED")
-    return store, client, experiment, bad.info.run_id
-
-
-def _log_new_run(store, client, experiment, tmp: Path) -> None:
-    """A run of a configuration the store lacks, with a real metrics pickle (a template's)."""
     template = CONFIGS[1]
     [source] = Path(store.tracking_uri).glob(
         f"*/*/artifacts/metrics/metrics_CATBOOST_eval-auc__simple1.0__{template[1]}__"
@@ -97,10 +82,14 @@ def _log_new_run(store, client, experiment, tmp: Path) -> None:
     client.set_terminated(run.info.run_id, "FINISHED")
 
 
-def test_the_cron_and_systemd_recipes(tmp_path, smtp_server):
+def test_the_cron_and_systemd_recipes(failed_build, tmp_path, smtp_server):
+    from mlflow.tracking import MlflowClient
+
     port, inbox = smtp_server
-    store, client, experiment, bad_run = _store(tmp_path)
-    data, outputs = tmp_path / "data", tmp_path / "outputs"
+    # A store with a run of an unknown level, built once already (support.three_run_store).
+    store, bad_run = failed_build.store, failed_build.bad_run
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    data, outputs = failed_build.data, failed_build.outputs
     cfg = write_luigi_cfg(tmp_path / "real.cfg", store.tracking_uri, str(store.source_db),
                           data, outputs)
     with open(cfg, "a") as fh:
@@ -110,7 +99,7 @@ def test_the_cron_and_systemd_recipes(tmp_path, smtp_server):
     assert "SuccessExitStatus=10" in (DEPLOY / "systemd" / "plr-luigi.service").read_text()
     assert "OnCalendar=" in (DEPLOY / "systemd" / "plr-luigi.timer").read_text()
 
-    # 1. The first build fails on the unknown level: one alert naming the run.
+    # 1. The first periodic build fails on the unknown level: one alert naming the run.
     assert recipe.cron() == 30, recipe.new_lines(0)[-3000:]
     assert len(inbox.messages) == 1
     alert = inbox.messages[0]
@@ -136,7 +125,7 @@ def test_the_cron_and_systemd_recipes(tmp_path, smtp_server):
     assert {p: p.stat().st_mtime_ns for p in outputs.rglob("*")} == before
 
     # 4. A new run: the next invocation extracts it alone; the failure is still the old one.
-    _log_new_run(store, client, experiment, tmp_path)
+    _log_new_run(store, tmp_path)
     mark = recipe.size()
     assert recipe.systemd() == 30
     extracted = set(re.findall(r"running\s+(extraction\.ExtractRun\([^)]*\))",

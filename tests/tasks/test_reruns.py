@@ -10,7 +10,7 @@ import pytest
 from support.settings import plr_settings
 
 from plr_luigi.study.factors import load_factor_registry
-from plr_luigi.tasks import ReproduceAll
+from plr_luigi.tasks import MergeToDuckDB, ReproduceAll
 from plr_luigi.tasks import output_base as output_tasks
 
 pytestmark = pytest.mark.slow
@@ -79,19 +79,29 @@ def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, reco
         assert recorder.build([ReproduceAll()]) == []
 
 
-def test_a_run_that_finishes_later_is_extracted_then(fresh_build, recorder):
+@pytest.fixture
+def fresh_extraction(extracted_copy_of_private_store):
+    """A finished build's data (no outputs) of a store, both the test's own to change."""
+    copy = extracted_copy_of_private_store
+    with plr_settings(**copy["settings"]):
+        yield copy["store"], copy["work"]
+
+
+def test_a_run_that_finishes_later_is_extracted_then(fresh_extraction, recorder):
     from mlflow.tracking import MlflowClient
 
-    store, tmp, _ = fresh_build
+    store, tmp = fresh_extraction
     run_id = _log_run_like(store.tracking_uri, "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt",
                            "RUNNING", tmp)
+    # The database is the target: the extraction and the merge are what this is about (what
+    # a new database makes stale: test_new_run_is_extracted_alone_and_its_dependents_rebuilt).
     with plr_settings():
-        ran = recorder.build([ReproduceAll()])
+        ran = recorder.build([MergeToDuckDB()])
     # the report now lists it
     assert "extraction.ExtractRun" not in ran and "database.MergeToDuckDB" in ran
     MlflowClient(tracking_uri=store.tracking_uri).set_terminated(run_id, "FINISHED")
     with plr_settings():
-        assert recorder.build([ReproduceAll()]).count("extraction.ExtractRun") == 1
+        assert recorder.build([MergeToDuckDB()]).count("extraction.ExtractRun") == 1
 
 
 def test_editing_the_figure_config_makes_outputs_stale_not_the_database(

@@ -24,24 +24,62 @@ from support.servers import (
 )
 from support.settings import plr_settings
 from support.stages import ROOT_TASK, STAGES
+from support.three_run_store import generate_three_run_store
 
 from plr_luigi.task_graph.status import walk_graph, would_run
 from plr_luigi.tasks import ReproduceAll
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("luigid_build")]
 ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A store of three runs, one of them explained (support.three_run_store): what these tests
+    check is how the tasks of a build are scheduled, which the number of runs does not change.
+    Only read; its tests share one xdist_group, so that it is generated once."""
+    return generate_three_run_store(tmp_path_factory.mktemp("three_runs") / "store")
+
+
 @pytest.fixture
-def build_cfg(small_store, tmp_path) -> Path:
-    return write_luigi_cfg(tmp_path / "plr.cfg", small_store.tracking_uri,
-                           str(small_store.source_db), tmp_path / "data", tmp_path / "outputs")
+def build_cfg(store, tmp_path) -> Path:
+    return write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),
+                           tmp_path / "data", tmp_path / "outputs")
 
 
-def _expected_graph(small_store, tmp_path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def luigid_build(store, tmp_path_factory) -> dict:
+    """One build of ReproduceAll by three workers reporting to a real luigid, watched in the
+    visualiser (when chromium is there) while it runs and after it: the build the tests that
+    only look at one share. tmp (its folder), log, rc, luigid's tasks (done, everything),
+    and the visualiser's screenshot and DOMs (dom_during, dom_after)."""
+    tmp = tmp_path_factory.mktemp("luigid_build")
+    cfg = write_luigi_cfg(tmp / "plr.cfg", store.tracking_uri, str(store.source_db),
+                          tmp / "data", tmp / "outputs")
+    seen = {"tmp": tmp, "log": tmp / "build.log", "screenshot": tmp / "luigid_screenshot.png"}
+    with running_luigid(tmp / "luigid") as luigid:
+        page = f"{luigid.url}/static/visualiser/index.html"
+        build = start_luigi(cfg, seen["log"], "ReproduceAll", *central_args(luigid, 3))
+        try:
+            if CHROMIUM is not None:
+                deadline = time.monotonic() + 120
+                while not luigid.tasks("RUNNING") and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                shot = _chromium(tmp, page, f"--screenshot={seen['screenshot']}")
+                seen["screenshot_stderr"] = shot.stderr
+                seen["dom_during"] = _chromium(tmp, page, "--dump-dom").stdout
+        finally:
+            seen["rc"] = finish(build)
+        if CHROMIUM is not None:
+            seen["dom_after"] = _chromium(tmp, page, "--dump-dom").stdout
+        seen["done"], seen["everything"] = luigid.tasks("DONE"), luigid.tasks()
+    return seen
+
+
+def _expected_graph(store, tmp_path) -> dict[str, str]:
     """task_id -> family of every task a build of ReproduceAll schedules, walked from the same
     settings as the build (before it runs: the walk lists the store, it builds nothing)."""
-    with plr_settings(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
+    with plr_settings(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
                       data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs")):
         graph = walk_graph(ReproduceAll())
     return {task_id: graph.family(task_id) for task_id in graph.tasks}
@@ -64,15 +102,12 @@ def _names(tasks: dict[str, dict]) -> set[str]:
     return {task["name"] for task in tasks.values()}
 
 
-def test_a_build_with_several_workers_reports_to_luigid(small_store, build_cfg, tmp_path):
-    with running_luigid(tmp_path / "luigid") as luigid:
-        log = tmp_path / "build.log"
-        rc = finish(start_luigi(build_cfg, log, "ReproduceAll", *central_args(luigid, 3)))
-        assert rc == 0, log.read_text()[-3000:]
-        done = luigid.tasks("DONE")
-        everything = luigid.tasks()
+def test_a_build_with_several_workers_reports_to_luigid(store, luigid_build):
+    tmp_path, log = luigid_build["tmp"], luigid_build["log"]
+    assert luigid_build["rc"] == 0, log.read_text()[-3000:]
+    done, everything = luigid_build["done"], luigid_build["everything"]
 
-    expected = _expected_graph(small_store, tmp_path)
+    expected = _expected_graph(store, tmp_path)
     explained = _explained_configurations(tmp_path)
     assert explained > 0
     assert len(done) == len(everything) == len(expected) + explained
@@ -97,7 +132,7 @@ def test_a_build_with_several_workers_reports_to_luigid(small_store, build_cfg, 
 
 
 def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
-        small_store, build_cfg, tmp_path):
+        store, build_cfg, tmp_path):
     with running_luigid(tmp_path / "luigid") as luigid:
         logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
         procs = [start_luigi(build_cfg, log, "ReproduceAll", *central_args(luigid, 2))
@@ -109,18 +144,18 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
     # some of its tasks, 25 (not_run) when the scheduler gave a task to the other; never a
     # failure. The graph as a whole is complete.
     assert set(codes) <= {0, ALREADY_RUNNING, NOT_RUN}, [log.read_text()[-2000:] for log in logs]
-    with plr_settings(tracking_uri=small_store.tracking_uri, source_db=str(small_store.source_db),
+    with plr_settings(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
                       data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs")):
         assert would_run(walk_graph(ReproduceAll())) == []
 
-    assert len(done) == (len(_expected_graph(small_store, tmp_path))
+    assert len(done) == (len(_expected_graph(store, tmp_path))
                          + _explained_configurations(tmp_path))
     assert_each_task_did_its_work_once(tasks_run(*logs), done)
     # Which process does which task depends on timing (the data folder's build lock can hold
     # the second one until the work is done): what matters is that each task did its work once.
     # On disk: one directory per extracted run, each written once (no concurrent extraction).
     records = list((tmp_path / "data" / "interim" / "runs").glob("*/*/record.json"))
-    assert len(records) == small_store.n_extracted_runs
+    assert len(records) == store.n_extracted_runs
     assert "extracted concurrently" not in "".join(log.read_text() for log in logs)
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
 
@@ -147,37 +182,24 @@ def _chromium(tmp: Path, url: str, *args: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=90, cwd=tmp)
 
 
-def _visualiser(tmp: Path, url: str, screenshot: Path | None
-                ) -> tuple[dict[str, int], list, dict[str, list[str]]]:
-    """The rendered visualiser: its status counts, the task rows of the first page and the
-    sidebar's folders (folder -> its task families)."""
-    if screenshot is not None:
-        shot = _chromium(tmp, url, f"--screenshot={screenshot}")
-        assert screenshot.is_file() and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
-    dom = _chromium(tmp, url, "--dump-dom").stdout
+def _visualiser(dom: str) -> tuple[dict[str, int], list, dict[str, list[str]]]:
+    """The rendered visualiser (its DOM, as chromium dumped it): its status counts, the task
+    rows of the first page and the sidebar's folders (folder -> its task families)."""
     counts = dict(zip(_BOX_TEXT.findall(dom), map(int, _BOX_NUMBER.findall(dom)), strict=True))
     folders = {name.strip(): _FOLDER_TASK.findall(body) for name, body in _FOLDER.findall(dom)}
     return counts, _ROW.findall(dom), folders
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (make test-deps installs it as root)")
-def test_the_visualiser_shows_our_tasks_during_and_after_a_build(
-        small_store, build_cfg, tmp_path):
-    screenshot = tmp_path / "luigid_screenshot.png"
-    with running_luigid(tmp_path / "luigid") as luigid:
-        page = f"{luigid.url}/static/visualiser/index.html"
-        build = start_luigi(build_cfg, tmp_path / "build.log", "ReproduceAll",
-                            *central_args(luigid, 2))
-        try:
-            deadline = time.monotonic() + 120
-            while not luigid.tasks("RUNNING") and time.monotonic() < deadline:
-                time.sleep(0.2)
-            during, rows_during, _ = _visualiser(tmp_path, page, screenshot)
-        finally:
-            assert finish(build) == 0, (tmp_path / "build.log").read_text()[-3000:]
-        after, rows_after, folders = _visualiser(tmp_path, page, None)
+def test_the_visualiser_shows_our_tasks_during_and_after_a_build(store, luigid_build):
+    tmp_path, screenshot = luigid_build["tmp"], luigid_build["screenshot"]
+    assert luigid_build["rc"] == 0, luigid_build["log"].read_text()[-3000:]
+    assert screenshot.is_file() and screenshot.stat().st_size > 10_000, \
+        luigid_build["screenshot_stderr"][-2000:]
+    during, rows_during, _ = _visualiser(luigid_build["dom_during"])
+    after, rows_after, folders = _visualiser(luigid_build["dom_after"])
 
-    expected = _expected_graph(small_store, tmp_path)
+    expected = _expected_graph(store, tmp_path)
     n = len(expected) + _explained_configurations(tmp_path)
     # During the build luigid may not know the dynamic ShapForConfig tasks yet.
     assert sum(during[k] for k in ("Pending Tasks", "Running Tasks", "Done Tasks")) in \

@@ -1,0 +1,74 @@
+"""A store of three runs (one of them a standard pipeline, so explained), for the tests whose
+subject is not the number of runs; and the same store with a run no registry knows (it fails
+extraction) and its finished build (every output built, AllRunsExtracted failed), made once per
+test run and copied by the tests of failed and periodic builds: they start from the state a
+failed build leaves instead of generating and building it each."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from support.settings import build_settings, plr_settings
+from support.stores import copy_build, copy_store, load_summary, made_once, save_summary
+
+# A level no registry knows: the run fails extraction (and AllRunsExtracted the build).
+UNKNOWN = "CATBOOST_eval-auc__simple1.0__SAITS__BrandNewDetector"
+CONFIGS = [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
+           ("LOF", "SAITS", "CatBoost", "simple1.0"), ("LOF", "CSDI", "XGBoost", "simple1.0")]
+
+
+def generate_three_run_store(folder: Path):
+    """The store of CONFIGS in folder (its synth summary)."""
+    from plr_luigi.synth import generate_store
+    from plr_luigi.synth.design import run_spec
+    from plr_luigi.synth.registry import load_levels
+
+    return generate_store(folder, seed=3, n_bootstrap=20, model_pickle_bytes=1000,
+                          runs=[run_spec(load_levels(), config, seed=3) for config in CONFIGS])
+
+
+def _make(folder: Path) -> None:
+    import luigi
+    from mlflow.tracking import MlflowClient
+
+    from plr_luigi.tasks import ReproduceAll
+
+    store = generate_three_run_store(folder / "store")
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
+    bad = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
+    client.set_terminated(bad.info.run_id, "FINISHED")
+    save_summary(store, folder / "summary.json")
+    with plr_settings(**build_settings(store, folder / "build")):
+        result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
+    assert result.status == luigi.LuigiStatusCode.FAILED, result.summary_text
+
+
+def failed_build_template(shared_dir: Path) -> dict:
+    """The store (its summary) and the folder of its failed build (work), made by the first
+    process that asks."""
+    folder = made_once(shared_dir / "failed_build", _make)
+    return {"store": load_summary(folder / "summary.json"), "work": folder / "build"}
+
+
+@dataclasses.dataclass
+class FailedBuild:
+    """A private copy of the failed build: its store (a synth summary), the MLflow id of the
+    run that fails, and the build's data and outputs folders."""
+
+    store: object
+    bad_run: str
+    data: Path
+    outputs: Path
+
+
+def copy_failed_build(template: dict, dest: Path) -> FailedBuild:
+    from mlflow.tracking import MlflowClient
+
+    store = copy_store(template["store"], dest / "store")
+    copy_build(template["work"], dest, store)
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
+    [bad] = client.search_runs([experiment], f"attributes.run_name = '{UNKNOWN}'")
+    return FailedBuild(store, bad.info.run_id, dest / "data", dest / "outputs")
