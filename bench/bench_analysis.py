@@ -20,7 +20,8 @@ def main(argv=None) -> int:
     common.resolve_args(args)
     if args.smoke:
         args.runs, args.repeat = common.count_runs(args.store), 1
-    build = common.Build(args.store, args.workdir / f"build-{args.runs}")
+    build = common.Build(args.store, args.workdir / f"build-{args.runs}",
+                         common.SMOKE_FIGURE_DPI if args.smoke else 0)
     if not build.db.is_file():
         build.store = common.store_of(args.store, args.runs,
                                       args.workdir / f"subset-{args.runs}")

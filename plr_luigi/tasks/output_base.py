@@ -171,14 +171,19 @@ def write_text(target: luigi.LocalTarget, text: str) -> None:
 FIGURE_EXTENSIONS = ("png", "pdf", "json")
 
 
+def figure_dpi() -> int:
+    """The resolution the PNGs are drawn at: [plr] figure_dpi, else configs/figures.yaml's."""
+    from plr_luigi.study.configs import load_figure_config
+
+    return plr().figure_dpi or load_figure_config()["dpi"]
+
+
 def figure_data(name: str, query: str, provenance: dict[str, str], data, **extra) -> dict:
     """The JSON written beside a figure: what it is (its manuscript item, or extended), where
     its numbers came from, and exactly the data it plots (`data`)."""
-    from plr_luigi.study.configs import load_figure_config
-
     return {"figure": name, **manuscript_fields(name), "query": query,
             "synthetic": is_synthetic(provenance), "provenance": provenance,
-            "dpi": load_figure_config()["dpi"], **extra, "data": data}
+            "dpi": figure_dpi(), **extra, "data": data}
 
 
 class FigureOutput(DatabaseOutput):
@@ -277,11 +282,9 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     """PNG, PDF and the JSON of the plotted data, each written atomically."""
     import matplotlib.pyplot as plt
 
-    from plr_luigi.study.configs import load_figure_config
-
     _refuse_shown_codes(fig, Path(targets["png"].path).stem)
     with atomic_paths({k: Path(t.path) for k, t in targets.items()}) as paths:
-        fig.savefig(paths["png"], dpi=load_figure_config()["dpi"], format="png")
+        fig.savefig(paths["png"], dpi=figure_dpi(), format="png")
         fig.savefig(paths["pdf"], format="pdf")
         Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     plt.close(fig)

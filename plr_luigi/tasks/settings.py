@@ -24,6 +24,11 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
                                 description="subject source database (SQLite); empty: none")
     data_dir = luigi.Parameter(default="data", description="private, interim and public data")
     output_dir = luigi.Parameter(default="outputs", description="figures, tables, numbers")
+    figure_dpi = luigi.IntParameter(
+        default=0, description="resolution of the figures' PNGs (dots per inch); 0: "
+                               "configs/figures.yaml's, the published one. A draft (the tests' "
+                               "builds) draws faster at a lower one; drawn figures stay as they "
+                               "are when it changes")
 
     def interim_dir(self) -> Path:
         return Path(self.data_dir) / "interim"

@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 import luigi
 import pandas as pd
+import pytest
+from support import templates
 from support.settings import plr_settings
-from support.stores import SMALL_STORE, replace_file
+from support.stores import replace_file
 
 from plr_luigi.study import schema
 
@@ -127,20 +129,24 @@ def test_bad_upstream_runs_fail_alone(private_store, tmp_path):
     assert n_mae == N_IMPUTATION_KEPT - 2  # the rest is extracted
 
 
-def test_a_sqlite_store_gives_the_same_upstream_tables(tmp_path, con):
-    from plr_luigi.synth import generate_store
+@pytest.fixture(scope="session")
+def sqlite_build(shared_dir) -> dict:
+    """The small store in a SQLite store, built once per run (tests/store/test_backends.py
+    compares its classification tables)."""
+    return templates.sqlite_small_store_build(shared_dir)
 
-    store = generate_store(tmp_path / "store", tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
-                           **SMALL_STORE)
-    result = _build(store, tmp_path / "work")
-    assert result.scheduling_succeeded, result.summary_text
+
+def test_a_sqlite_store_gives_the_same_upstream_tables(sqlite_build, con):
+    assert sqlite_build["store"].tracking_uri.startswith("sqlite:///")
+    assert {"database.MergeToDuckDB", "database.MergeSignals"} <= set(sqlite_build["ran"])
+    work = sqlite_build["work"]
     query = (f"SELECT run_name, split, metric, round(value, 9) AS v FROM "
              f"{schema.IMPUTATION_METRICS.name} ORDER BY ALL")
-    with duckdb.connect(str(tmp_path / "work/data/public/plr_results.duckdb"),
+    with duckdb.connect(str(work / "data/public/plr_results.duckdb"),
                         read_only=True) as sqlite_con:
         from_sqlite = sqlite_con.execute(query).df()
     pd.testing.assert_frame_equal(from_sqlite, con.execute(query).df())
-    with duckdb.connect(str(tmp_path / "work/data/private/plr_signals.duckdb"),
+    with duckdb.connect(str(work / "data/private/plr_signals.duckdb"),
                         read_only=True) as signals:
         assert signals.execute(f"SELECT count(*) FROM {schema.RECONSTRUCTED_SIGNALS.name}"
                                ).fetchone()[0] == 10 * 248

@@ -76,15 +76,20 @@ def test_a_late_tracking_server_is_waited_for_and_its_missing_artifacts_named(
     without its metrics pickle is the run's missing artifact, not an HTTP 404."""
     from mlflow.tracking import MlflowClient
 
-    from plr_luigi.synth import generate_store
     from plr_luigi.synth.design import run_spec
     from plr_luigi.synth.registry import load_levels
     from plr_luigi.tasks.store_listing import run_decisions
 
+    # A store of one classification run, logged with the MLflow API (what is listed is all
+    # that matters here: a whole synthetic store is no more listable than one run).
+    (tmp_path / "store").mkdir()
     backend = f"sqlite:///{tmp_path}/store/mlflow.db"
     runs = [run_spec(load_levels(), ("LOF", "SAITS", "CatBoost", "simple1.0"), seed=1)]
-    generate_store(tmp_path / "store", tracking_uri=backend, n_bootstrap=5,
-                   model_pickle_bytes=100, runs=runs)
+    store = MlflowClient(tracking_uri=backend)
+    logged = store.create_run(store.create_experiment(
+        "PLR_Classification", artifact_location=(tmp_path / "store" / "artifacts").as_uri()),
+        run_name=runs[0].name)
+    store.set_terminated(logged.info.run_id, status="FINISHED")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     port, url = (port := free_port()), f"http://127.0.0.1:{port}"
     servers = []

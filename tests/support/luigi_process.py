@@ -29,6 +29,13 @@ def write_luigi_cfg(path: Path, tracking_uri: str, source_db: str, data_dir: Pat
     return path
 
 
+def add_plr_options(cfg: Path, **options) -> Path:
+    """A config file of write_luigi_cfg with more [plr] options (figure_dpi=...)."""
+    lines = "".join(f"{key} = {value}\n" for key, value in options.items())
+    cfg.write_text(cfg.read_text().replace("[plr]\n", f"[plr]\n{lines}", 1))
+    return cfg
+
+
 def luigi_env(cfg: Path | None) -> dict[str, str]:
     """This process's environment with LUIGI_CONFIG_PATH set to cfg (or removed)."""
     env = {k: v for k, v in os.environ.items() if k != "LUIGI_CONFIG_PATH"}

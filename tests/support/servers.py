@@ -85,15 +85,16 @@ def running_luigid(tmp: Path) -> Iterator[Luigid]:
         stop(proc)
 
 
-def start_mlflow_server(tmp: Path, port: int, backend: str | None = None) -> subprocess.Popen:
+def start_mlflow_server(tmp: Path, port: int, backend: str | None = None,
+                        artifacts: Path | None = None) -> subprocess.Popen:
     """`mlflow server` on port, with a SQLite backend (tmp/mlflow.db unless given) and served
-    artifacts; its output in tmp/mlflow-server.log."""
+    artifacts (in tmp/artifacts unless given); its output in tmp/mlflow-server.log."""
     tmp.mkdir(parents=True, exist_ok=True)
     with open(tmp / "mlflow-server.log", "w") as out:
         return subprocess.Popen(
             [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
              "--backend-store-uri", backend or f"sqlite:///{tmp / 'mlflow.db'}",
-             "--artifacts-destination", str(tmp / "artifacts"), "--serve-artifacts",
+             "--artifacts-destination", str(artifacts or tmp / "artifacts"), "--serve-artifacts",
              "--workers", "1"],
             cwd=tmp, stdout=out, stderr=subprocess.STDOUT, env=luigi_env(None),
             start_new_session=True)
@@ -107,6 +108,19 @@ def running_mlflow_server(tmp: Path) -> Iterator[str]:
     proc = start_mlflow_server(tmp, port)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", proc, 120, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def mlflow_server_of(tmp: Path, backend: str, artifacts: Path) -> Iterator[str]:
+    """`mlflow server` over an existing SQLite store whose artifacts (in `artifacts`) it serves
+    (stores.serve_artifacts_through_server); yields its URI."""
+    port = free_port()
+    proc = start_mlflow_server(tmp, port, backend, artifacts)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", proc, 120, tmp / "mlflow-server.log")
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)

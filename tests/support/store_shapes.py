@@ -12,7 +12,7 @@ import duckdb
 import luigi
 
 from support.events import task_events
-from support.settings import luigi_config, plr_settings
+from support.settings import DRAFT_FIGURE_DPI, luigi_config, plr_settings
 
 FAILURE_TASKS = {"report.AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
 
@@ -30,7 +30,8 @@ def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
     # A run's failure stays: waiting for AllRunsExtracted's retry would only idle 30 s.
     with luigi_config("worker", keep_alive="false"), \
             plr_settings(tracking_uri=tracking_uri, source_db=source_db,
-                         data_dir=str(work / "data"), output_dir=str(work / "outputs")), \
+                         data_dir=str(work / "data"), output_dir=str(work / "outputs"),
+                         figure_dpi=DRAFT_FIGURE_DPI), \
             task_events(luigi.Event.FAILURE) as failures:
         result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
     failed = {task.task_id: f"{type(error).__name__}: {error}" for task, error in failures}

@@ -76,6 +76,22 @@ def _rewrite_sqlite_store(db: Path, old: Path, new: Path) -> int:
     return changed
 
 
+def serve_artifacts_through_server(db: Path, artifacts: Path) -> int:
+    """A SQLite store's artifact locations under `artifacts` rewritten as the proxied URIs
+    (mlflow-artifacts:/...) that runs logged through `mlflow server --serve-artifacts
+    --artifacts-destination artifacts` get: served by such a server, every artifact is then
+    read over HTTP. Returns how many locations changed."""
+    local = f"{Path(artifacts).resolve().as_uri()}/"
+    with sqlite3.connect(db) as con:
+        changed = 0
+        for table, column in (("runs", "artifact_uri"), ("experiments", "artifact_location")):
+            changed += con.execute(
+                f"UPDATE {table} SET {column} = 'mlflow-artifacts:/' || substr({column}, ?) "
+                f"WHERE {column} LIKE ? || '%'", (len(local) + 1, local)).rowcount
+    con.close()
+    return changed
+
+
 SHARED_ARTIFACT_BYTES = 2**20
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from support.events import BuildRecorder
@@ -47,6 +48,31 @@ def build_template(shared_dir: Path) -> dict:
 
     folder = made_once(shared_dir / "build", make)
     return {"work": folder, "ran": json.loads((folder / "ran.json").read_text())}
+
+
+def sqlite_small_store_build(shared_dir: Path) -> dict:
+    """The small store generated again into a SQLite store (the same seed: the same study) and
+    built to its two databases, once per run: store (its summary), work (the build's folder),
+    merge_seconds (the build of database.MergeToDuckDB, a local store's time) and ran."""
+    from plr_luigi.synth import generate_store
+    from plr_luigi.tasks import MergeSignals, MergeToDuckDB
+
+    def make(folder: Path) -> None:
+        store = generate_store(folder / "store",
+                               tracking_uri=f"sqlite:///{folder / 'store' / 'mlflow.db'}",
+                               **SMALL_STORE)
+        save_summary(store, folder / "summary.json")
+        with plr_settings(**build_settings(store, folder / "work")):
+            started = time.monotonic()
+            ran = BuildRecorder().build([MergeToDuckDB()])
+            seconds = time.monotonic() - started
+            ran += BuildRecorder().build([MergeSignals()])
+        (folder / "build.json").write_text(json.dumps({"seconds": seconds, "ran": ran}))
+
+    folder = made_once(shared_dir / "sqlite_small_store", make)
+    build = json.loads((folder / "build.json").read_text())
+    return {"store": load_summary(folder / "summary.json"), "work": folder / "work",
+            "merge_seconds": build["seconds"], "ran": build["ran"]}
 
 
 if __name__ == "__main__":

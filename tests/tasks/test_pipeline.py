@@ -11,8 +11,8 @@ import luigi
 import numpy as np
 import pytest
 from support.events import task_events
-from support.luigi_process import run_luigi, write_luigi_cfg
-from support.settings import plr_settings
+from support.luigi_process import add_plr_options, run_luigi, write_luigi_cfg
+from support.settings import DRAFT_FIGURE_DPI, plr_settings
 
 from plr_luigi.database import queries
 from plr_luigi.database.privacy_scan import find_leaks_in_files
@@ -213,7 +213,8 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
     (data / "public").mkdir(parents=True)
     shutil.copy(built["db"], data / "public" / "plr_results.duckdb")
     shutil.copy(built["db"].with_name("plr_interpretation.duckdb"), data / "public")
-    cfg = write_luigi_cfg(tmp_path / "plr.cfg", "", "", data, tmp_path / "outputs")
+    cfg = add_plr_options(write_luigi_cfg(tmp_path / "plr.cfg", "", "", data,
+                                          tmp_path / "outputs"), figure_dpi=DRAFT_FIGURE_DPI)
     result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.pdf",

@@ -36,3 +36,26 @@ def test_a_figure_showing_public_codes_is_written_whole(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "traces.json", "traces.pdf", "traces.png"]
     assert json.loads((tmp_path / "traces.json").read_text()) == {"data": [1]}
+
+
+def test_the_png_is_drawn_at_the_configured_resolution_and_its_json_says_which(tmp_path):
+    from PIL import Image
+    from support.settings import plr_settings
+
+    from plr_luigi.study.configs import load_figure_config
+    from plr_luigi.tasks.output_base import figure_data
+
+    def drawn_at(name: str) -> tuple[float, int]:
+        """(PNG pixels per inch of the figure, the JSON's dpi)."""
+        fig = _figure("subject G017")
+        width = fig.get_size_inches()[0]
+        save_figure(fig, figure_data(name, "q", {"synthetic": "true"}, []),
+                    _targets(tmp_path, name))
+        with Image.open(tmp_path / f"{name}.png") as png:
+            return png.size[0] / width, json.loads((tmp_path / f"{name}.json").read_text())["dpi"]
+
+    published = load_figure_config()["dpi"]
+    with plr_settings():  # figure_dpi = 0: configs/figures.yaml's
+        assert drawn_at("published") == (published, published)
+    with plr_settings(figure_dpi=40):
+        assert drawn_at("draft") == (40, 40)
