@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plr_luigi.extraction.run_extraction import extract_run
+from plr_luigi.filesystem.atomic import named_when_disk_full
 from plr_luigi.store.mlflow_store import RunSummary
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
             if run is None:
                 raise BatchExtractionError(f"{name}: the run is no longer in the store listing")
             on_run(run)
-            with guard(name) as progress:
+            with guard(name) as progress, named_when_disk_full([run_dir]):
                 extract_run(run, lookup, run_dir, scratch_dir,
                             progress=_in_batch(progress, done, len(todo)))
         except Exception as err:  # the batch's other runs go on; raised below
