@@ -131,6 +131,7 @@ def test_tracking_server_killed_mid_extraction_runs_retry_and_the_next_build_com
     finally:
         stop(server)
     log1 = (tmp_path / "log1").read_text()
+    print(f"the build during the outage exited {rc1}")
     # Requests in flight met the dead server: MLflow retried them, or the task failed as the
     # store's error and Luigi retried it. Never recorded as the run's bad data: the extraction
     # report (each run's outcome and reason) is the template's.
