@@ -25,25 +25,27 @@ VOLATILE = {schema.PROVENANCE.name: {schema.PROV_CREATED_AT, schema.PROV_CODE_VE
             schema.UPSTREAM_EXTRACTION_REPORT.name: {"seconds", "rss_growth_mb"}}
 
 
-def _frame(con, table: schema.Table):
+def _frame(con, table: schema.Table, ignored_provenance=frozenset()):
     columns = [c for c in table.column_names if c not in VOLATILE.get(table.name, ())]
     frame = con.execute(f"SELECT {', '.join(columns)} FROM {table.name}").df()
     if table is schema.PROVENANCE:
-        frame = frame[~frame["key"].isin(VOLATILE[table.name])]
+        frame = frame[~frame["key"].isin(VOLATILE[table.name] | set(ignored_provenance))]
     keys = [c.name for c in table.columns if c.name in columns and c.sql_type != "DOUBLE"]
     return frame.sort_values(keys + [c for c in columns if c not in keys],
                              ignore_index=True), keys
 
 
-def compare(old_db: Path, new_db: Path) -> list[str]:
-    """Differences found (empty: the databases hold the same values)."""
+def compare(old_db: Path, new_db: Path, ignored_provenance=frozenset()) -> list[str]:
+    """Differences found (empty: the databases hold the same values). ignored_provenance:
+    provenance keys left out besides the volatile ones (the store's description, for the same
+    store read another way)."""
     from plr_luigi.database.results_database import connect_read_only
 
     differences = []
     with connect_read_only(old_db) as old, connect_read_only(new_db) as new:
         for table in schema.ALL_TABLES:
-            a, keys = _frame(old, table)
-            b, _ = _frame(new, table)
+            a, keys = _frame(old, table, ignored_provenance)
+            b, _ = _frame(new, table, ignored_provenance)
             if len(a) != len(b):
                 differences.append(f"{table.name}: {len(a)} rows vs {len(b)}")
                 continue

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from plr_luigi.database.results_database import write_through
 from plr_luigi.study import schema
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,11 @@ def build_interpretation_database(db_path: Path, selection: pd.DataFrame,
                 con.register("incoming", frame[table.column_names])
                 con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
                 con.unregister("incoming")
-            return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
-                    for t in schema.INTERPRETATION_TABLES}
+            counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+                      for t in schema.INTERPRETATION_TABLES}
+            write_through(con)
+            return counts
     except BaseException:
         db_path.unlink(missing_ok=True)
+        Path(f"{db_path}.wal").unlink(missing_ok=True)
         raise

@@ -88,12 +88,22 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
             if problems:
                 raise ValidationError("results database failed validation:\n- "
                                       + "\n- ".join(problems))
-            return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
-                    for t in schema.ALL_TABLES}
+            counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+                      for t in schema.ALL_TABLES}
+            write_through(con)
+            return counts
     except BaseException:
         db_path.unlink(missing_ok=True)
         Path(f"{db_path}.wal").unlink(missing_ok=True)
         raise
+
+
+def write_through(con) -> None:
+    """Write everything into the database file itself before it is closed (and renamed into
+    place). Closing checkpoints too, but a checkpoint that fails there (a full disk) is
+    silent: the file is left partial, its rows in a `.wal` beside it that the rename leaves
+    behind. An explicit CHECKPOINT raises instead."""
+    con.execute("CHECKPOINT")
 
 
 def _insert_run_files(con, table: schema.Table, files: list[Path]) -> None:

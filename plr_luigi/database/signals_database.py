@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from plr_luigi.database.results_database import write_through
 from plr_luigi.study import schema
 
 logger = logging.getLogger(__name__)
@@ -50,10 +51,13 @@ def build_signals_database(db_path: Path, run_dirs: list[Path], inventory: str,
                             "FROM read_parquet(?)", [times[0]])
             con.execute(f"INSERT INTO {schema.PROVENANCE.name} VALUES (?, ?)",
                         [schema.PROV_INVENTORY_DIGEST, inventory])
-            return con.execute(f"SELECT count(*) FROM {schema.RECONSTRUCTED_SIGNALS.name}"
+            rows = con.execute(f"SELECT count(*) FROM {schema.RECONSTRUCTED_SIGNALS.name}"
                                ).fetchone()[0]
+            write_through(con)
+            return rows
     except BaseException:
         db_path.unlink(missing_ok=True)
+        Path(f"{db_path}.wal").unlink(missing_ok=True)
         raise
 
 

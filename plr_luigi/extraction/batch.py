@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from plr_luigi.filesystem.atomic import named_when_disk_full
 from plr_luigi.store.mlflow_store import RunSummary
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
             if run is None:
                 raise BatchExtractionError(f"{name}: the run is no longer in the store listing")
             on_run(run)
-            with guard(name) as progress:
+            with guard(name) as progress, named_when_disk_full([run_dir]):
                 extract(run, run_dir, _in_batch(progress, done, len(todo)))
         except Exception as err:  # the batch's other runs go on; raised below
             if len(todo) == 1:

@@ -1,8 +1,10 @@
 """Extracting one run end to end: metrics pickle, tables, one file of them on disk.
 
-The result is a directory per run holding the file of its tables (run_file.py) and
-`record.json`, built
-under a temporary name and renamed into place, so a directory that exists is complete. A run
+The result is a directory per run holding the file of its tables (run_file.py),
+`record.json` and the manifest of both (plr_luigi.filesystem.manifest: each file's size, time
+and SHA-256), built under a temporary name and renamed into place, so a directory that exists
+was complete when written; one whose files no longer match their manifest (truncated or altered
+on disk) is removed and the run extracted again, never merged (discard_if_damaged). A run
 whose data is bad (missing or corrupt pickle, unknown subject, malformed arrays) still gets a
 directory: its record says `failed` and why, and the merge lists it in the extraction report
 while every other run goes on. Errors of the store itself (unreachable server) are raised, so
@@ -26,7 +28,13 @@ from plr_luigi.extraction.prediction_instability import MalformedPredictionsErro
 from plr_luigi.extraction.run_file import tables_file, write_tables
 from plr_luigi.extraction.run_tables import MalformedRunError, RunIdentity, extract_tables
 from plr_luigi.extraction.subjects import UnknownSubjectError
-from plr_luigi.filesystem.atomic import remove_stale_temporaries
+from plr_luigi.filesystem.atomic import remove_atomically, remove_stale_temporaries
+from plr_luigi.filesystem.manifest import (
+    content_problem,
+    refresh_times,
+    stat_problem,
+    write_manifest,
+)
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,
     RunSummary,
@@ -122,10 +130,11 @@ def fresh_temporary_dir(run_dir: Path) -> Path:
 
 
 def publish_run_dir(tmp_dir: Path, run_dir: Path, record: RunRecord) -> RunRecord:
-    """Write the run's record into tmp_dir and rename it to run_dir: the directory appears
-    complete or not at all. Returns the record that stands (another build's, when it extracted
-    the same run meanwhile)."""
+    """Write the run's record and the manifest of every file into tmp_dir and rename it to
+    run_dir: the directory appears complete or not at all. Returns the record that stands
+    (another build's, when it extracted the same run meanwhile)."""
     (tmp_dir / RECORD_FILE).write_text(json.dumps(record.__dict__, indent=1), encoding="utf-8")
+    write_manifest(tmp_dir)
     try:
         os.replace(tmp_dir, run_dir)
     except OSError:
@@ -134,3 +143,27 @@ def publish_run_dir(tmp_dir: Path, run_dir: Path, record: RunRecord) -> RunRecor
         logger.info("run %s was extracted concurrently; keeping that result", record.run_id)
         return RunRecord.read(run_dir)
     return record
+
+
+def discard_if_damaged(run_dir: Path, what: str, check_content: bool = False) -> bool:
+    """Remove run_dir, atomically, when a file of it is no longer as it was written (logging a
+    warning that names `what`, the run, and the file); returns whether it was removed, so that
+    the run is extracted again.
+
+    check_content: compare every file's SHA-256 (the merge's check: it reads the files anyway).
+    Otherwise sizes and times first (plr_luigi.filesystem.manifest.stat_problem), and only a
+    directory failing those is hashed: one whose content is intact (copied without its times)
+    keeps its files and has their new times recorded."""
+    if not run_dir.is_dir() or (not check_content and stat_problem(run_dir) is None):
+        return False
+    problem = content_problem(run_dir)
+    if problem is None:
+        if stat_problem(run_dir) is not None:
+            refresh_times(run_dir)
+            logger.info("%s: the files of %s have new times but the content they were written "
+                        "with; kept", what, run_dir)
+        return False
+    logger.warning("%s: %s in %s; its directory is removed and the run extracted again",
+                   what, problem, run_dir)
+    remove_atomically(run_dir)
+    return True

@@ -8,9 +8,10 @@ pickle's reconstructed signals, under anonymised codes, rows of `reconstructed_s
 unpickler), its signals are written split by split as Parquet row groups, and it is freed
 before the function returns: memory is one pickle whatever the number of runs.
 
-The directory is built under a temporary name and renamed into place, with `record.json` as in
-run_extraction; bad data (missing, corrupt or malformed pickle, unknown subject) gives a
-`failed` record naming the run, errors of the store itself are raised so that Luigi retries.
+The directory is built under a temporary name and renamed into place, with `record.json` and
+the manifest of its files as in run_extraction; bad data (missing, corrupt or malformed pickle,
+unknown subject) gives a `failed` record naming the run, errors of the store itself are raised
+so that Luigi retries.
 """
 
 from __future__ import annotations

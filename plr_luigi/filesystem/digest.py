@@ -30,3 +30,12 @@ def content_digest(paths: Iterable[Path], root: Path) -> str:
         with contextlib.suppress(FileNotFoundError):
             digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
     return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of one file's content, read in chunks (hashlib.file_digest needs 3.11)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -76,11 +76,31 @@ def guarded(task: luigi.Task, name: str) -> Iterator[Callable[[str, int], None]]
 
     settings = LimitSettings()
     with TaskGuard(name, settings.memory_mb, settings.stall_seconds) as guard:
-        def progress(stage: str, percent: int) -> None:
-            guard.progress(stage)
+        def show(stage: str, percent: int) -> None:
             task.set_status_message(f"{stage}; RSS {process_rss_mb():.0f} MB "
                                     f"(limit {settings.memory_mb:g} MB)")
             task.set_progress_percentage(percent)
 
+        def progress(stage: str, percent: int) -> None:
+            guard.progress(stage)
+            tell_scheduler(task, lambda: show(stage, percent))
+
         yield progress
         progress("done", 100)
+
+
+def tell_scheduler(task: luigi.Task, update: Callable[[], None]) -> None:
+    """update() (the task's status message, progress or tracking URL shown in luigid), unless
+    the scheduler has become unreachable: that is said once, and the task goes on with its work
+    without reporting, instead of failing or waiting for luigid again at every step (each try
+    costs Luigi's [core] rpc_retry_attempts x rpc_retry_wait). Its worker stops when it next
+    asks the scheduler for work; what the task finishes meanwhile is kept. A task run by
+    another (the merge re-extracting a damaged run) has no scheduler to tell."""
+    if task.set_status_message is None or getattr(task, "_scheduler_unreachable", False):
+        return
+    try:
+        update()
+    except luigi.rpc.RPCError as err:
+        task._scheduler_unreachable = True
+        logger.warning("%s: the scheduler is unreachable (%s); going on without reporting "
+                       "progress", task, err)

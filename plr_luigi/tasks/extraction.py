@@ -10,9 +10,10 @@ from typing import ClassVar
 
 import luigi
 
+from plr_luigi.filesystem.manifest import stat_problem
 from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
 from plr_luigi.store.upstream_run_decisions import IMPUTATION_EXPERIMENT, UPSTREAM_PARSERS
-from plr_luigi.tasks.base import RunOnceTask, guarded
+from plr_luigi.tasks.base import RunOnceTask, guarded, tell_scheduler
 from plr_luigi.tasks.settings import ExtractionSettings, plr
 from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
 
@@ -66,7 +67,18 @@ class SubjectLookup(RunOnceTask):
             build_lookup(subjects).to_csv(tmp, index=False)
 
 
-class ExtractRun(RunOnceTask):
+class RunFolderTask(RunOnceTask):
+    """A task whose targets are run directories, each with the manifest of its files
+    (plr_luigi.filesystem.manifest). Complete while every directory exists and each file has
+    the size and time recorded when it was written: a file truncated or rewritten since makes the
+    task incomplete, and its run() removes that directory and extracts the run again
+    (discard_if_damaged). Stat calls only: cheap for every run of a large store."""
+
+    def complete(self):
+        return all(stat_problem(Path(t.path)) is None for t in luigi.task.flatten(self.output()))
+
+
+class ExtractRun(RunFolderTask):
     """Reads one classification run (params and metrics pickle, never the model pickle);
     writes its anonymised rows of every per-run table in one directory.
 
@@ -107,21 +119,24 @@ class ExtractRun(RunOnceTask):
 
     def run(self):
         from plr_luigi.extraction.batch import extract_batch
-        from plr_luigi.extraction.run_extraction import extract_run
+        from plr_luigi.extraction.run_extraction import discard_if_damaged, extract_run
         from plr_luigi.extraction.subjects import read_lookup
         from plr_luigi.store.mlflow_store import run_page_url
 
         config = plr()
+        listed = {d.run.run_id: d.run for d in run_decisions()}
         lookup, scratch_dir = read_lookup(self.input().path), config.scratch_dir()
 
         def show_run_page(run) -> None:
             url = run_page_url(config.tracking_uri, run)
             if url:
-                self.set_tracking_url(url)
+                tell_scheduler(self, lambda: self.set_tracking_url(url))
 
-        extract_batch([(run_id, config.run_dir(run_id, fingerprint))
-                       for run_id, fingerprint in self.runs()],
-                      {d.run.run_id: d.run for d in run_decisions()},
+        todo = [(run_id, config.run_dir(run_id, fingerprint))
+                for run_id, fingerprint in self.runs()]
+        for run_id, run_dir in todo:
+            discard_if_damaged(run_dir, f"{self.task_family} {run_label(listed, run_id)}")
+        extract_batch(todo, listed,
                       lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
                                                                  scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name), task_name=self.task_family,
@@ -133,7 +148,13 @@ def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
     return Path(plr().data_dir) / "private" / "upstream" / experiment / run_id / fingerprint
 
 
-class ExtractUpstreamRun(RunOnceTask):
+def run_label(listed: dict, run_id: str) -> str:
+    """`run <name> (<id>)` of a listed run, `run <id>` of another."""
+    run = listed.get(run_id)
+    return f"run {run.run_name} ({run_id})" if run else f"run {run_id}"
+
+
+class ExtractUpstreamRun(RunFolderTask):
     """Reads one outlier-detection or imputation run (metrics; an imputation run's pickle);
     writes its public quality rows and, for imputation, its anonymised reconstructed signals
     as Parquet files in one private directory.
@@ -175,15 +196,20 @@ class ExtractUpstreamRun(RunOnceTask):
         import pandas as pd
 
         from plr_luigi.extraction.batch import extract_batch
+        from plr_luigi.extraction.run_extraction import discard_if_damaged
         from plr_luigi.extraction.upstream_extraction import extract_upstream_run
 
         config = plr()
         lookup = (pd.read_csv(self.input().path, dtype={"original_code": str})
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
         scratch_dir = config.scratch_dir()
-        extract_batch([(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
-                       for run_id, fingerprint in self.runs()],
-                      {d.run.run_id: d.run for d in upstream_decisions(self.experiment)},
+        listed = {d.run.run_id: d.run for d in upstream_decisions(self.experiment)}
+        todo = [(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
+                for run_id, fingerprint in self.runs()]
+        for run_id, run_dir in todo:
+            discard_if_damaged(run_dir, f"{self.task_family} {self.experiment} "
+                                        f"{run_label(listed, run_id)}")
+        extract_batch(todo, listed,
                       lambda run, run_dir, progress: extract_upstream_run(
                           config.tracking_uri, self.experiment, run.run_id, lookup, run_dir,
                           scratch_dir, progress=progress),

@@ -17,6 +17,7 @@ from plr_luigi.tasks.extraction import (
     ExtractRun,
     ExtractUpstreamRun,
     SubjectLookup,
+    run_label,
     upstream_extractions,
 )
 from plr_luigi.tasks.settings import plr
@@ -26,7 +27,13 @@ from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
 class MergeToDuckDB(RunOnceTask):
     """Reads every ExtractRun directory; writes the validated public DuckDB database with the
     extraction report and provenance. Complete while the database was built from the store's
-    current runs: a new, finished or changed run makes it stale."""
+    current runs: a new, finished or changed run makes it stale.
+
+    Every run directory's files are checked against the SHA-256 recorded when they were written
+    before any is loaded: a directory whose files differ is removed and its extraction run again
+    here, so an altered file is never merged. (Not yielded as a dynamic dependency: Luigi's
+    scheduler ignores, for [scheduler] stable_done_cooldown_secs, a task it has just seen done
+    said to be pending again, and the merge then fails on it.)"""
 
     task_namespace = "database"
 
@@ -63,6 +70,8 @@ class MergeToDuckDB(RunOnceTask):
         config = plr()
         decisions = list(run_decisions())
         tasks, targets = self.requires(), self.input()
+        for task in discard_damaged_extractions(tasks, targets):
+            task.run()
         by_dir = {Path(t.path): RunRecord.read(Path(t.path))
                   for task, t in zip(tasks, targets, strict=True) if isinstance(task, ExtractRun)}
         extracted_ids = {r.run_id for r in by_dir.values() if r.outcome == EXTRACT}
@@ -87,6 +96,19 @@ class MergeToDuckDB(RunOnceTask):
                                    [d.run for d in decisions if d.run.run_id in extracted_ids]),
                                schema.COHORT_SUMMARY.name: cohort_rows(Path(targets[-1].path)),
                                schema.DUPLICATE_RUNS.name: duplicate_run_rows(decisions)})
+
+
+def discard_damaged_extractions(tasks: list, targets: list) -> list:
+    """The extraction tasks among the merge's requirements whose run directory holds a file
+    that differs from its content when written (SHA-256: the merge reads them anyway), each
+    directory removed with a warning naming the run and the file."""
+    from plr_luigi.extraction.run_extraction import discard_if_damaged
+
+    listed = {d.run.run_id: d.run for d in [*run_decisions(), *all_upstream_decisions()]}
+    return [task for task, target in zip(tasks, targets, strict=True)
+            if isinstance(task, (ExtractRun, ExtractUpstreamRun)) and discard_if_damaged(
+                Path(target.path), f"{task.task_family} {run_label(listed, task.run_id)}",
+                check_content=True)]
 
 
 def hyperparameter_rows(runs: list):

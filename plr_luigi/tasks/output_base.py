@@ -164,8 +164,9 @@ def subset_label(subset: dict[str, str]) -> str:
 
 
 def write_text(target: luigi.LocalTarget, text: str) -> None:
-    with target.open("w") as fh:  # LocalTarget writes to a temporary file, renamed on close
-        fh.write(text)
+    """Written atomically (a full disk named: plr_luigi.filesystem.atomic)."""
+    with atomic_paths({"text": Path(target.path)}) as tmp:
+        tmp["text"].write_text(text, encoding="utf-8")
 
 
 FIGURE_EXTENSIONS = ("png", "pdf", "json")

@@ -12,6 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import luigi
+import luigi.interface
+
+# luigi.cfg's [core] rpc_retry_attempts and rpc_retry_wait are read by Luigi's RemoteScheduler
+# straight from the configuration, not through its `core` class, which would warn on every
+# build that it does not consume them.
+luigi.interface.core.ignore_unconsumed = {*luigi.interface.core.ignore_unconsumed,
+                                          "rpc_retry_attempts", "rpc_retry_wait"}
 
 
 class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr] section

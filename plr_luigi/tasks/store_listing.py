@@ -18,6 +18,7 @@ from plr_luigi.store.transient import call_with_backoff
 from plr_luigi.study.configs import standard_pipeline_configurations
 from plr_luigi.study.factors import load_factor_registry
 from plr_luigi.tasks.settings import StoreRetrySettings, plr
+from plr_luigi.tasks.termination import end_build_on_sigterm
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,12 @@ def _decisions(tracking_uri: str, experiment: str, cache: Path,
 
 def hold_this_builds_lock() -> None:
     """Take the data folder's build lock for this build (plr_luigi.filesystem.lock_files), waiting
-    while another build holds it; a no-op outside a build and once held."""
-    hold_build_lock(Path(plr().data_dir), luigi_worker_threads())
+    while another build holds it, and from then on answer SIGTERM by ending the build cleanly
+    (plr_luigi.tasks.termination); a no-op outside a build and once held."""
+    workers = luigi_worker_threads()
+    hold_build_lock(Path(plr().data_dir), workers)
+    if workers:
+        end_build_on_sigterm()
 
 
 def run_decisions() -> tuple[RunDecision, ...]:

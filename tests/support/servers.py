@@ -67,9 +67,10 @@ class Luigid:
 
 
 @contextlib.contextmanager
-def running_luigid(tmp: Path) -> Iterator[Luigid]:
-    """luigid started from the project folder (it reads luigi.cfg: [resources], [scheduler])."""
-    port = free_port()
+def running_luigid(tmp: Path, port: int | None = None) -> Iterator[Luigid]:
+    """luigid started from the project folder (it reads luigi.cfg: [resources], [scheduler]), on
+    port (a free one unless given: a restarted luigid keeps its predecessor's)."""
+    port = port or free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / "luigid.log"
     state = tmp / "luigid-state.pickle"
@@ -90,7 +91,7 @@ def start_mlflow_server(tmp: Path, port: int, backend: str | None = None,
     """`mlflow server` on port, with a SQLite backend (tmp/mlflow.db unless given) and served
     artifacts (in tmp/artifacts unless given); its output in tmp/mlflow-server.log."""
     tmp.mkdir(parents=True, exist_ok=True)
-    with open(tmp / "mlflow-server.log", "w") as out:
+    with open(tmp / "mlflow-server.log", "a") as out:
         return subprocess.Popen(
             [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
              "--backend-store-uri", backend or f"sqlite:///{tmp / 'mlflow.db'}",

@@ -1,0 +1,281 @@
+"""Faults survived (issue 20, docs/operations.md#faults-survived): luigid or the tracking server
+killed mid-extraction, a full disk, SIGTERM to a build, an interim run file damaged on disk.
+Each build stops cleanly or repairs itself, and the next build ends with the database of the
+template build (an uninterrupted build of the same store), nothing lost.
+
+Where the fault is about extraction or the merge, the build is `database.MergeToDuckDB` of the
+small store (not ReproduceAll): the faults hit the part they are about, and each test stays
+under half a minute."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import duckdb
+import luigi
+import pytest
+from support.events import task_events
+from support.faults import (
+    assert_same_database,
+    copy_extractions,
+    fill,
+    run_dirs,
+    runs_extracted,
+    serve_classification_artifacts,
+    small_filesystem,
+    store_description,
+    template_database,
+    temporaries,
+    wait_for,
+    wait_until_gone,
+)
+from support.luigi_process import finish, run_luigi, start_luigi, stop, write_luigi_cfg
+from support.servers import (
+    central_args,
+    free_port,
+    running_luigid,
+    start_mlflow_server,
+    wait_for_http,
+)
+from support.settings import luigi_config, plr_settings
+
+from plr_luigi.filesystem.atomic import NoSpaceLeftError
+from plr_luigi.filesystem.manifest import content_problem, stat_problem
+from plr_luigi.study import schema
+from plr_luigi.tasks import ForestPlot, MergeToDuckDB
+
+pytestmark = pytest.mark.slow
+MERGE = "database.MergeToDuckDB"
+TASK_FAILED, UNHANDLED_EXCEPTION = 30, 40  # luigi.cfg [retcode]
+# Runs left to extract when a fault hits a build (one task each, two at a time).
+MISSING = 12
+
+
+def _cfg(store, work: Path, build_template: dict, tracking_uri: str | None = None) -> Path:
+    """The luigi.cfg of a build of store into work where all but MISSING runs were extracted
+    (support.faults.copy_extractions)."""
+    copy_extractions(build_template["work"], work / "data", MISSING)
+    return write_luigi_cfg(work / "plr.cfg", tracking_uri or store.tracking_uri,
+                           str(store.source_db), work / "data", work / "outputs")
+
+
+def _database(work: Path) -> Path:
+    return work / "data" / "public" / "plr_results.duckdb"
+
+
+def _some_extracted(store, work: Path):
+    """Whether the build has extracted a first run and has runs left to extract."""
+    total = store.n_extracted_runs
+    return lambda: total - MISSING < len(run_dirs(work / "data")) < total
+
+
+def test_luigid_killed_mid_extraction_stops_the_workers_and_the_next_build_completes(
+        small_store, build_template, tmp_path):
+    cfg = _cfg(small_store, tmp_path, build_template)
+    # Each request to luigid is tried 3 times 1 s apart (luigi.cfg: 5 s, ~20 s to stop).
+    cfg.write_text(cfg.read_text().replace("[core]\n", "[core]\nrpc_retry_wait = 1\n"))
+    with running_luigid(tmp_path / "luigid") as luigid:
+        build = start_luigi(cfg, tmp_path / "log1", MERGE, *central_args(luigid, 2))
+        wait_for(_some_extracted(small_store, tmp_path), build, "a first extracted run")
+        os.killpg(luigid.proc.pid, signal.SIGKILL)
+        luigid.proc.wait(10)
+        # The workers give up on luigid after [core] rpc_retry_attempts x rpc_retry_wait, end
+        # their task processes and exit: none is left behind, nothing partial is.
+        seconds = wait_until_gone(build, timeout=60)
+    log1 = (tmp_path / "log1").read_text()
+    assert build.returncode == UNHANDLED_EXCEPTION, log1[-3000:]
+    assert "when connecting to remote scheduler" in log1
+    print(f"the build ended {seconds:.1f} s after luigid")
+    assert seconds < 20, f"the build ended {seconds:.1f} s after luigid"
+    assert temporaries(tmp_path / "data") == [] and not _database(tmp_path).exists()
+    done = len(run_dirs(tmp_path / "data"))
+
+    with running_luigid(tmp_path / "luigid-again", port=luigid.port) as again:
+        rc = finish(start_luigi(cfg, tmp_path / "log2", MERGE, *central_args(again, 2)))
+    log2 = (tmp_path / "log2").read_text()
+    assert rc == 0, log2[-3000:]
+    assert runs_extracted(log2) == small_store.n_extracted_runs - done
+    assert_same_database(_database(tmp_path), template_database(build_template))
+
+
+def test_tracking_server_killed_mid_extraction_runs_retry_and_the_next_build_completes(
+        private_store, build_template, tmp_path):
+    mlruns = Path(private_store.tracking_uri)
+    assert serve_classification_artifacts(mlruns, "PLR_Classification") > 0
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def serve():
+        server = start_mlflow_server(tmp_path / "server", port, str(mlruns), artifacts=mlruns)
+        wait_for_http(f"{url}/health", server, 120, tmp_path / "server" / "mlflow-server.log")
+        return server
+
+    cfg = _cfg(private_store, tmp_path, build_template, tracking_uri=url)
+    server = serve()
+    try:
+        build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
+        wait_for(_some_extracted(private_store, tmp_path), build, "a first extracted run")
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(10)
+        down = time.monotonic()
+        server = serve()
+        print(f"tracking server down for {time.monotonic() - down:.1f} s")
+        rc1 = finish(build)
+        rc2 = run_luigi(cfg, MERGE, "--local-scheduler").returncode
+    finally:
+        stop(server)
+    log1 = (tmp_path / "log1").read_text()
+    print(f"the build during the outage exited {rc1}")
+    # Requests in flight met the dead server: MLflow retried them, or the task failed as the
+    # store's error and Luigi retried it. Never recorded as the run's bad data: the extraction
+    # report (each run's outcome and reason) is the template's.
+    assert rc1 in (0, TASK_FAILED), log1[-3000:]
+    assert rc2 == 0
+    db = _database(tmp_path)
+    assert store_description(db) == url
+    assert_same_database(db, template_database(build_template), schema.PROV_STORE)
+
+
+def _make_stale(db: Path) -> None:
+    """Give db another inventory digest (as if built from an earlier store): a build rebuilds
+    it."""
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"UPDATE {schema.PROVENANCE.name} SET value = 'earlier' WHERE key = ?",
+                    [schema.PROV_INVENTORY_DIGEST])
+
+
+def _failures_of(tasks: list, settings: dict) -> list:
+    """Build tasks in process, once (no retry: the fault would only repeat); the (task,
+    exception) of each failure."""
+    with plr_settings(**settings), luigi_config("worker", keep_alive="false"), \
+            task_events(luigi.Event.FAILURE) as failures:
+        luigi.build(tasks, local_scheduler=True)
+    return failures
+
+
+# Room for the previous database and part of a new one: DuckDB runs out of space while it
+# writes the rows (into its write-ahead log), or while the final checkpoint writes them into the
+# file. A failed checkpoint on close is silent: the database was renamed into place without
+# its tables (their rows in a `.wal` left beside it) until results_database.write_through.
+@pytest.mark.parametrize(("room", "where"), [(1 / 3, ".wal"), (1.1, "checkpoint")])
+def test_a_full_disk_keeps_the_previous_database_and_names_it(built_copy, tmp_path, room, where):
+    db = built_copy["db"]
+    aside = tmp_path / "public-aside"
+    shutil.move(db.parent, aside)
+    _make_stale(aside / db.name)
+    previous = (aside / db.name).read_bytes()
+    with small_filesystem(db.parent, int(len(previous) * (1 + room))):
+        shutil.copy2(aside / db.name, db)
+        failures = _failures_of([MergeToDuckDB()], built_copy["settings"])
+        assert [type(error) for _, error in failures] == [NoSpaceLeftError]
+        assert where in str(failures[0][1].__cause__)
+        message = str(failures[0][1])
+        assert f"no space left on the device of {db}" in message
+        assert "MB free of" in message
+        assert db.read_bytes() == previous
+        assert os.listdir(db.parent) == [db.name]  # no partial database
+
+
+def test_a_full_disk_keeps_the_previous_figure_and_names_it(built_copy, tmp_path):
+    figures = built_copy["outputs"] / "figures"
+    task = ForestPlot(factor="outlier_method")
+    with plr_settings(**built_copy["settings"]):
+        files = {ext: Path(t.path) for ext, t in task.output().items()}
+        task.stamp_path().unlink()  # stale: rebuilt
+    aside = tmp_path / "figures-aside"
+    shutil.move(figures, aside)
+    previous = {ext: (aside / path.name).read_bytes() for ext, path in files.items()}
+    with small_filesystem(figures, 4 * sum(map(len, previous.values()))):
+        for path in files.values():
+            shutil.copy2(aside / path.name, path)
+        fill(figures, leave_bytes=len(previous["png"]) // 2)
+        failures = _failures_of([task], built_copy["settings"])
+        assert [type(error) for _, error in failures] == [NoSpaceLeftError]
+        assert f"no space left on the device of {files['png']}" in str(failures[0][1])
+        assert {ext: path.read_bytes() for ext, path in files.items()} == previous
+        assert temporaries(figures) == []
+    with plr_settings(**built_copy["settings"]):
+        assert not task.stamp_path().exists()  # stale still: the next build draws it
+
+
+def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
+        small_store, build_template, tmp_path):
+    cfg = _cfg(small_store, tmp_path, build_template)
+    build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
+    wait_for(_some_extracted(small_store, tmp_path), build, "a first extracted run")
+    os.kill(build.pid, signal.SIGTERM)  # `kill PID`: the luigi process only
+    seconds = wait_until_gone(build, timeout=30)
+    log1 = (tmp_path / "log1").read_text()
+    assert build.returncode == -signal.SIGTERM, log1[-3000:]
+    print(f"the build and its task processes ended {seconds:.1f} s after SIGTERM")
+    assert seconds < 10, f"the build and its task processes took {seconds:.1f} s to end"
+    assert "SIGTERM: stopping the build" in log1
+    # Every task process it forked ended with it, each removing its temporaries.
+    done = len(run_dirs(tmp_path / "data"))
+    assert small_store.n_extracted_runs - MISSING < done < small_store.n_extracted_runs
+    assert temporaries(tmp_path / "data") == [] and not _database(tmp_path).exists()
+
+    resumed = run_luigi(cfg, MERGE, "--local-scheduler", "--workers", "2")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert runs_extracted(resumed.stdout + resumed.stderr) == \
+        small_store.n_extracted_runs - done
+    assert_same_database(_database(tmp_path), template_database(build_template))
+
+
+def _rewrite_keeping_size_and_time(path: Path) -> None:
+    """Halve the Brier score of an Arrow run file in place, as a disk or a hand could: same
+    size, same modification time, still a valid file of valid values (the merge's validation
+    would pass it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    status = path.stat()
+    table = pa.ipc.open_file(pa.BufferReader(path.read_bytes())).read_all()
+    essential = table.column(schema.ESSENTIAL.name).combine_chunks()
+    rows = essential.flatten()
+    changed = pc.multiply(rows.field("brier"), 0.5)
+    rows = pa.StructArray.from_arrays(
+        [changed if name == "brier" else rows.field(name) for name in rows.type.names],
+        names=rows.type.names)
+    column = pa.ListArray.from_arrays(essential.offsets, rows)
+    table = table.set_column(table.schema.get_field_index(schema.ESSENTIAL.name),
+                             table.schema.field(schema.ESSENTIAL.name), column)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    assert path.stat().st_size == status.st_size
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+def test_a_damaged_interim_run_file_is_extracted_again_never_merged(
+        built_copy, build_template, recorder, caplog):
+    data = built_copy["work"] / "data"
+    extracted = sorted(d for d in run_dirs(data)
+                       if json.loads((d / "record.json").read_text())["outcome"] == "extract")
+    truncated, altered = extracted[0] / "tables.arrow", extracted[1] / "tables.arrow"
+    half = truncated.stat().st_size // 2
+    with open(truncated, "r+b") as fh:
+        fh.truncate(half)
+    _rewrite_keeping_size_and_time(altered)
+    # The cheap check of complete() sees the truncation; only the digest sees the other.
+    assert stat_problem(truncated.parent) is not None
+    assert stat_problem(altered.parent) is None and content_problem(altered.parent) is not None
+    built_copy["db"].unlink()
+
+    with plr_settings(**built_copy["settings"]), caplog.at_level(logging.WARNING):
+        ran = recorder.build([MergeToDuckDB()])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    for path, problem in ((truncated, f"has {half} bytes"), (altered, "differs from its content")):
+        run_id = path.parent.parent.name
+        assert [w for w in warnings if run_id in w and f"tables.arrow {problem}" in w], warnings
+        assert content_problem(path.parent) is None  # extracted again
+    # The truncated run's extraction was scheduled (complete() was False); the altered one was
+    # extracted again by the merge, before it loaded anything.
+    assert ran == ["database.MergeToDuckDB", "extraction.ExtractRun"]
+    assert temporaries(data) == []
+    assert_same_database(built_copy["db"], template_database(build_template))
