@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from plr_luigi.extraction.run_extraction import discard_if_damaged
 from plr_luigi.filesystem.atomic import named_when_disk_full
 from plr_luigi.store.mlflow_store import RunSummary
 
@@ -32,7 +33,8 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                   guard: Callable[[str], contextlib.AbstractContextManager[Progress]],
                   task_name: str, on_run: Callable[[RunSummary], None] = lambda run: None
                   ) -> None:
-    """Extract each (run id, run directory) of todo whose directory does not exist yet, by
+    """Extract each (run id, run directory) of todo whose directory does not exist yet, or
+    whose files differ from what was written into it (removed first: discard_if_damaged), by
     extract(run, run directory, progress), which writes the directory atomically.
 
     guard(name) runs one run's extraction under the task's limits and yields its progress
@@ -42,10 +44,11 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
     BatchExtractionError names every run that failed."""
     failures = []
     for done, (run_id, run_dir) in enumerate(todo):
-        if run_dir.is_dir():
-            continue  # extracted by an earlier attempt of this batch
         run = listed.get(run_id)
         name = f"{task_name} {run.run_name if run else run_id}"
+        discard_if_damaged(run_dir, name)
+        if run_dir.is_dir():
+            continue  # extracted by an earlier attempt of this batch
         try:
             if run is None:
                 raise BatchExtractionError(f"{name}: the run is no longer in the store listing")

@@ -28,7 +28,7 @@ def content_digest(paths: Iterable[Path], root: Path) -> str:
     for path in sorted(paths):
         digest.update(f"{Path(path).absolute().relative_to(Path(root).absolute())}\n".encode())
         with contextlib.suppress(FileNotFoundError):
-            digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
+            digest.update(bytes.fromhex(file_sha256(Path(path))))
     return digest.hexdigest()
 
 

@@ -119,7 +119,7 @@ class ExtractRun(RunFolderTask):
 
     def run(self):
         from plr_luigi.extraction.batch import extract_batch
-        from plr_luigi.extraction.run_extraction import discard_if_damaged, extract_run
+        from plr_luigi.extraction.run_extraction import extract_run
         from plr_luigi.extraction.subjects import read_lookup
         from plr_luigi.store.mlflow_store import run_page_url
 
@@ -132,11 +132,8 @@ class ExtractRun(RunFolderTask):
             if url:
                 tell_scheduler(self, lambda: self.set_tracking_url(url))
 
-        todo = [(run_id, config.run_dir(run_id, fingerprint))
-                for run_id, fingerprint in self.runs()]
-        for run_id, run_dir in todo:
-            discard_if_damaged(run_dir, f"{self.task_family} {run_label(listed, run_id)}")
-        extract_batch(todo, listed,
+        extract_batch([(run_id, config.run_dir(run_id, fingerprint))
+                       for run_id, fingerprint in self.runs()], listed,
                       lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
                                                                  scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name), task_name=self.task_family,
@@ -196,7 +193,6 @@ class ExtractUpstreamRun(RunFolderTask):
         import pandas as pd
 
         from plr_luigi.extraction.batch import extract_batch
-        from plr_luigi.extraction.run_extraction import discard_if_damaged
         from plr_luigi.extraction.upstream_extraction import extract_upstream_run
 
         config = plr()
@@ -204,12 +200,8 @@ class ExtractUpstreamRun(RunFolderTask):
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
         scratch_dir = config.scratch_dir()
         listed = {d.run.run_id: d.run for d in upstream_decisions(self.experiment)}
-        todo = [(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
-                for run_id, fingerprint in self.runs()]
-        for run_id, run_dir in todo:
-            discard_if_damaged(run_dir, f"{self.task_family} {self.experiment} "
-                                        f"{run_label(listed, run_id)}")
-        extract_batch(todo, listed,
+        extract_batch([(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
+                       for run_id, fingerprint in self.runs()], listed,
                       lambda run, run_dir, progress: extract_upstream_run(
                           config.tracking_uri, self.experiment, run.run_id, lookup, run_dir,
                           scratch_dir, progress=progress),
