@@ -13,7 +13,7 @@ the settings.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import logging
 
 logger = logging.getLogger(__name__)
@@ -29,15 +29,13 @@ TRIM_THRESHOLD = 256 * 2**20
 TOP_PAD = 64 * 2**20
 
 
+@functools.cache  # once per process: it is asked for every extraction task discovered
 def reuse_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds for this process (and its future forks);
-    False where the C library is not glibc."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        logger.debug("no mallopt in %s: freed memory is returned as the C library does", name)
+    False where the C library has no mallopt (not glibc)."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the process's own C library
+    if mallopt is None:
+        logger.debug("no mallopt: freed memory is returned as the C library does")
         return False
     return all(mallopt(param, value) == 1 for param, value in (
         (M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD),
