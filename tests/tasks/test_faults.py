@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -75,14 +76,34 @@ def _some_extracted(store, work: Path):
     return lambda: total - MISSING < len(run_dirs(work / "data")) < total
 
 
+def _hold_one_run(store, build_template: dict) -> Callable[[], None]:
+    """The metrics pickle of one run the build has left to extract (a private store's) replaced
+    by a FIFO, as on a hung mount: that run's extraction blocks in open() until the fault hits,
+    so the fault lands mid-extraction however fast the machine extracts the others (without
+    it, a loaded machine could finish them all between the poll and the fault). Returns what
+    puts the pickle back, for the next build."""
+    run_id = sorted(build_template["work"].glob("data/interim/runs/*/*"))[0].parent.name
+    [pickle] = Path(store.tracking_uri).glob(f"*/{run_id}/artifacts/metrics/metrics_*.pickle")
+    original = pickle.read_bytes()
+    pickle.unlink()  # a hard link shared with the template store: that copy is untouched
+    os.mkfifo(pickle)
+
+    def release() -> None:
+        pickle.unlink()
+        pickle.write_bytes(original)
+
+    return release
+
+
 def test_luigid_killed_mid_extraction_stops_the_workers_and_the_next_build_completes(
-        small_store, build_template, tmp_path):
-    cfg = _cfg(small_store, tmp_path, build_template)
+        private_store, build_template, tmp_path):
+    cfg = _cfg(private_store, tmp_path, build_template)
+    release = _hold_one_run(private_store, build_template)
     # Each request to luigid is tried 3 times 1 s apart (luigi.cfg: 5 s, ~20 s to stop).
     cfg.write_text(cfg.read_text().replace("[core]\n", "[core]\nrpc_retry_wait = 1\n"))
     with running_luigid(tmp_path / "luigid") as luigid:
         build = start_luigi(cfg, tmp_path / "log1", MERGE, *central_args(luigid, 2))
-        wait_for(_some_extracted(small_store, tmp_path), build, "a first extracted run")
+        wait_for(_some_extracted(private_store, tmp_path), build, "a first extracted run")
         os.killpg(luigid.proc.pid, signal.SIGKILL)
         luigid.proc.wait(10)
         # The workers give up on luigid after [core] rpc_retry_attempts x rpc_retry_wait, end
@@ -96,11 +117,12 @@ def test_luigid_killed_mid_extraction_stops_the_workers_and_the_next_build_compl
     assert temporaries(tmp_path / "data") == [] and not _database(tmp_path).exists()
     done = len(run_dirs(tmp_path / "data"))
 
+    release()
     with running_luigid(tmp_path / "luigid-again", port=luigid.port) as again:
         rc = finish(start_luigi(cfg, tmp_path / "log2", MERGE, *central_args(again, 2)))
     log2 = (tmp_path / "log2").read_text()
     assert rc == 0, log2[-3000:]
-    assert runs_extracted(log2) == small_store.n_extracted_runs - done
+    assert runs_extracted(log2) == private_store.n_extracted_runs - done
     assert_same_database(_database(tmp_path), template_database(build_template))
 
 
@@ -205,10 +227,11 @@ def test_a_full_disk_keeps_the_previous_figure_and_names_it(built_copy, tmp_path
 
 
 def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
-        small_store, build_template, tmp_path):
-    cfg = _cfg(small_store, tmp_path, build_template)
+        private_store, build_template, tmp_path):
+    cfg = _cfg(private_store, tmp_path, build_template)
+    release = _hold_one_run(private_store, build_template)
     build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
-    wait_for(_some_extracted(small_store, tmp_path), build, "a first extracted run")
+    wait_for(_some_extracted(private_store, tmp_path), build, "a first extracted run")
     os.kill(build.pid, signal.SIGTERM)  # `kill PID`: the luigi process only
     seconds = wait_until_gone(build, timeout=30)
     log1 = (tmp_path / "log1").read_text()
@@ -218,13 +241,14 @@ def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
     assert "SIGTERM: stopping the build" in log1
     # Every task process it forked ended with it, each removing its temporaries.
     done = len(run_dirs(tmp_path / "data"))
-    assert small_store.n_extracted_runs - MISSING < done < small_store.n_extracted_runs
+    assert private_store.n_extracted_runs - MISSING < done < private_store.n_extracted_runs
     assert temporaries(tmp_path / "data") == [] and not _database(tmp_path).exists()
 
+    release()
     resumed = run_luigi(cfg, MERGE, "--local-scheduler", "--workers", "2")
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert runs_extracted(resumed.stdout + resumed.stderr) == \
-        small_store.n_extracted_runs - done
+        private_store.n_extracted_runs - done
     assert_same_database(_database(tmp_path), template_database(build_template))
 
 
