@@ -24,6 +24,8 @@ from plr_luigi.database.interpretation_queries import ALIAS
 from plr_luigi.study import schema
 from plr_luigi.study.configs import CONFIGS_DIR, load_standard_pipelines
 
+# The module-scoped fixture is made once: the module's tests on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("manuscript_numbers")
 E = schema.ESSENTIAL
 N_TEST, N_TEST_EVENTS = 20, 6  # test split of every configuration
 N_TRAIN, N_TRAIN_EVENTS = 30, 8

@@ -27,6 +27,9 @@ from plr_luigi.synth.upstream_design import (
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
+# The module-scoped fixture is made once: the module's tests on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("upstream_synth")
+
 
 def _artifact(run, path: str):
     root = Path(unquote(urlparse(run.info.artifact_uri).path))
