@@ -13,6 +13,7 @@ holder dies, so a killed build never leaves a stale lock.
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import threading
@@ -49,7 +50,7 @@ def hold_build_lock(data_dir: Path, until_ended: list[threading.Thread]) -> None
     (a completeness check from a shell or a test): nothing is locked."""
     if not until_ended:
         return
-    path = (Path(data_dir) / ".build.lock").resolve()
+    path = _lock_path(str(data_dir))
     if path in _held:
         return
     fd, holder = try_lock_file(path)
@@ -62,6 +63,12 @@ def hold_build_lock(data_dir: Path, until_ended: list[threading.Thread]) -> None
     _held[path] = fd
     threading.Thread(target=_release_after, args=(path, until_ended), daemon=True,
                      name="plr-build-lock").start()
+
+
+@functools.lru_cache(maxsize=32)
+def _lock_path(data_dir: str) -> Path:
+    # resolved once: every task's completeness check asks for the lock (a no-op once held)
+    return (Path(data_dir) / ".build.lock").resolve()
 
 
 def _release_after(path: Path, threads: list[threading.Thread]) -> None:

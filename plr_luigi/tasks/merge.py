@@ -58,7 +58,7 @@ class MergeToDuckDB(RunOnceTask):
         if not plr().tracking_uri:
             return True  # no store configured: the database is the source (a checkpoint)
         recorded = read_provenance_of(db).get(schema.PROV_INVENTORY_DIGEST)
-        return recorded == inventory_digest([*run_decisions(), *all_upstream_decisions()])
+        return recorded == store_inventory_digest()
 
     def run(self):
         from plr_luigi.database.provenance import build_provenance
@@ -83,7 +83,7 @@ class MergeToDuckDB(RunOnceTask):
             config.tracking_uri, config.experiment,
             synthetic=any(d.run.synthetic for d in decisions), n_runs_seen=len(decisions),
             n_configurations=len(compared), source_db_used=bool(config.source_db),
-            inventory=inventory_digest([*decisions, *all_upstream_decisions()]))
+            inventory=store_inventory_digest())
         report = extraction_report(decisions, {r.run_id: r for r in by_dir.values()})
         with guarded(self, self.task_family) as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:
@@ -149,6 +149,24 @@ def cohort_rows(lookup_path: Path):
 
 def all_upstream_decisions() -> list:
     return [d for e in UPSTREAM_EXPERIMENTS for d in upstream_decisions(e)]
+
+
+# The last listings digested and their digest (store_inventory_digest).
+_last_digest: tuple[tuple, str] = ((), "")
+
+
+def store_inventory_digest() -> str:
+    """inventory_digest of the store's runs as listed (classification and upstream): what a
+    results database built now records. Digested once per listing (run_decisions and
+    upstream_decisions return the same tuples until the store is listed again): Luigi asks
+    MergeToDuckDB.complete() for every output that requires it, ~260 times a build."""
+    global _last_digest
+    listings = (run_decisions(), *(upstream_decisions(e) for e in UPSTREAM_EXPERIMENTS))
+    digested, digest = _last_digest
+    if [id(listing) for listing in digested] != [id(listing) for listing in listings]:
+        digest = inventory_digest([d for listing in listings for d in listing])
+        _last_digest = (listings, digest)
+    return digest
 
 
 def upstream_report(records: dict):

@@ -9,10 +9,13 @@ section's name (`[stage.plr]`)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import luigi
+import luigi.configuration
 import luigi.interface
+from luigi.cmdline_parser import CmdlineParser
 
 # luigi.cfg's [core] rpc_retry_attempts and rpc_retry_wait are read by Luigi's RemoteScheduler
 # straight from the configuration, not through its `core` class, which would warn on every
@@ -21,7 +24,55 @@ luigi.interface.core.ignore_unconsumed = {*luigi.interface.core.ignore_unconsume
                                           "rpc_retry_attempts", "rpc_retry_wait"}
 
 
-class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr] section
+class SectionSettings(luigi.Config):
+    """A section of luigi.cfg, its values read once per state of the configuration; a class of
+    another name than its section's sets `section_name` (Luigi takes the section's name from
+    the task family).
+
+    Luigi makes a Config by reading each of its parameters from the command line and luigi.cfg
+    (with interpolation) every time one is asked for: ~0.6 ms for [plr], and a build asks
+    thousands of times (every target's path derives from it), which was most of what a build
+    with nothing to do cost (~5,000 asks, 3.2 s of CPU on the small test store). The values are
+    read again whenever the section's text, [DEFAULT] or the command line changes (a test
+    overriding a setting, `luigi --plr-data-dir ...`)."""
+
+    section_name = ""
+
+    @classmethod
+    def get_task_family(cls):
+        return cls.section_name or super().get_task_family()
+
+    @classmethod
+    def get_params(cls):
+        return list(_params_of(cls))
+
+    @classmethod
+    def get_param_values(cls, params, args, kwargs):
+        if args or kwargs:
+            return super().get_param_values(params, args, kwargs)
+        config = luigi.configuration.get_config()
+        sections = getattr(config, "_sections", None)  # configparser's raw text of a section
+        if sections is None:  # another parser (TOML): read as Luigi does
+            return super().get_param_values(params, args, kwargs)
+        section = cls.get_task_family()
+        return list(_values_of(cls, CmdlineParser.get_instance(), repr(sections.get(section)),
+                               repr(config.defaults())))
+
+
+@functools.cache
+def _params_of(cls: type[luigi.Config]) -> tuple:
+    return tuple(luigi.Config.get_params.__func__(cls))
+
+
+@functools.lru_cache(maxsize=64)
+def _values_of(cls: type[luigi.Config], command_line: CmdlineParser | None,
+               section_text: str, defaults_text: str) -> tuple:
+    """Luigi's own reading of cls's values; the arguments after cls are what they are read
+    from (the section's raw text and [DEFAULT]'s: what its interpolation can refer to)."""
+    return tuple(luigi.Config.get_param_values.__func__(cls, cls.get_params(), (), {}))
+
+
+class plr(SectionSettings):  # noqa: N801 -- Luigi maps the class name to the [plr] section
     tracking_uri = luigi.Parameter(
         description="MLflow store: a file-store path, sqlite:///path.db or http(s)://host:port; "
                     "empty: no store, the existing results database is used as it is")
@@ -73,17 +124,6 @@ class plr(luigi.Config):  # noqa: N801 -- Luigi maps the class name to the [plr]
 
     def output_path(self, *parts: str) -> Path:
         return Path(self.output_dir).joinpath(*parts)
-
-
-class SectionSettings(luigi.Config):
-    """A luigi.cfg section read by a class of another name (Luigi takes the section's name from
-    the task family)."""
-
-    section_name = ""
-
-    @classmethod
-    def get_task_family(cls):
-        return cls.section_name or super().get_task_family()
 
 
 class HeartbeatSettings(SectionSettings):
