@@ -13,8 +13,24 @@ import luigi
 
 from support.events import task_events
 from support.settings import DRAFT_FIGURE_DPI, luigi_config, plr_settings
+from support.stores import copy_store, load_summary, made_once, save_summary
 
 FAILURE_TASKS = {"report.AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
+
+
+def store_of_runs(shared_dir: Path, dest: Path, runs: list, seed: int, **kw):
+    """A store of these classification runs (synth RunSpec) in dest, generate_store's `kw`:
+    generated onto a copy of the upstream experiments and subjects database of this seed, which
+    are the same whatever the runs and are made once per test run (a copy shares their large
+    artifacts, support.stores.copy_store). Returns the store's synth summary."""
+    from plr_luigi.synth import generate_store
+
+    def make(folder: Path) -> None:
+        save_summary(generate_store(folder / "store", seed=seed, runs=[]), folder / "summary.json")
+
+    upstream = load_summary(made_once(shared_dir / f"upstream_seed{seed}", make) / "summary.json")
+    copy_store(upstream, dest)
+    return generate_store(dest, seed=seed, runs=runs, onto_upstream=True, **kw)
 
 
 @dataclass
