@@ -39,11 +39,12 @@ from plr_luigi.synth.pupil_traces import write_source_db
 from plr_luigi.synth.registry import load_levels
 from plr_luigi.synth.sizes import SIZES
 from plr_luigi.synth.upstream_design import SHARED_IMPUTATION_PICKLES
-from plr_luigi.synth.upstream_runs import log_upstream
+from plr_luigi.synth.upstream_runs import UpstreamLinks, log_upstream
 
 logger = logging.getLogger(__name__)
 
 SOURCE_DB_NAME = "subjects.sqlite"
+UPSTREAM_LINKS_NAME = "upstream_links.json"
 MAX_WORKERS = 2
 
 
@@ -109,15 +110,33 @@ def _artifact_root(out_dir: Path, tracking_uri: str) -> Path | None:
     return out_dir / "mlartifacts" if tracking_uri.startswith("sqlite:") else None
 
 
+def _log_upstream_experiments(client, artifact_root: Path | None, cohort: Cohort, seed: int,
+                              size: str, scratch: Path, levels) -> UpstreamLinks:
+    """PLR_OutlierDetection, PLR_Imputation and PLR_Featurization, with their runs."""
+    upstream_scratch = scratch / "upstream"
+    upstream_scratch.mkdir()
+    links = log_upstream(client, artifact_root, cohort, seed, size, upstream_scratch,
+                         SHARED_IMPUTATION_PICKLES.get(size))
+    writer.log_upstream_experiments(client, artifact_root, {
+        "featurization_method": levels.featurization_valid})
+    return links
+
+
 def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
                    tracking_uri: str | None = None, n_runs: int | None = None,
                    n_bootstrap: int | None = None,
                    model_pickle_bytes: int | None = None,
                    runs: list[RunSpec] | None = None,
-                   model_iterations: int | None = None) -> SynthSummary:
+                   model_iterations: int | None = None,
+                   onto_upstream: bool = False) -> SynthSummary:
     """Write the synthetic store (out_dir/mlruns, or `tracking_uri`) and out_dir/subjects.sqlite.
     `runs` (design.run_spec) replaces the standard run list: a store of any shape, for tests.
-    `model_iterations`: trees per CatBoost model (default configs/models.yaml's, small)."""
+    `model_iterations`: trees per CatBoost model (default configs/models.yaml's, small).
+    out_dir/upstream_links.json records the upstream runs the classification runs link to.
+    `onto_upstream`: out_dir already holds a store generated with runs=[] at the same size and
+    seed (a copy of one): its upstream experiments and subjects database are kept and only the
+    classification runs are generated, into its empty classification experiment. Tests that
+    generate many small stores share their upstream experiments (~600 MB at demo size) so."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {sorted(SIZES)}")
     spec = SIZES[size]
@@ -129,7 +148,8 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
     if tracking_uri is None:
         tracking_uri = str(out_dir / "mlruns")
         # checked before anything is written; other stores are checked per experiment
-        if Path(tracking_uri).exists() and any(Path(tracking_uri).iterdir()):
+        if (not onto_upstream and Path(tracking_uri).exists()
+                and any(Path(tracking_uri).iterdir())):
             raise ValueError(f"experiment store {tracking_uri} already exists; "
                              "generate into an empty folder")
     started = time.perf_counter()
@@ -137,6 +157,8 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
     levels = load_levels()
     runs = build_run_list(levels, n_runs, seed) if runs is None else runs
     cohort = make_cohort(seed, spec.n_subjects)
+    kept_links = UpstreamLinks.from_json((out_dir / UPSTREAM_LINKS_NAME).read_text(
+        encoding="utf-8"), size, seed) if onto_upstream else None
 
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir))
     in_bag = in_bag_mask(seed, len(cohort.train_codes), n_boot)
@@ -156,18 +178,22 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
 
     try:
         # written by a worker while this process logs runs
-        source_db_future = executor.submit(write_source_db, cohort, out_dir / SOURCE_DB_NAME, seed)
+        source_db_future = None if kept_links is not None else executor.submit(
+            write_source_db, cohort, out_dir / SOURCE_DB_NAME, seed)
         for _ in range(2 * workers):
             submit_next()
         client = writer.open_client(tracking_uri)
         artifact_root = _artifact_root(out_dir, tracking_uri)
-        upstream_scratch = scratch / "upstream"
-        upstream_scratch.mkdir()
-        links = log_upstream(client, artifact_root, cohort, seed, size, upstream_scratch,
-                             SHARED_IMPUTATION_PICKLES.get(size))
-        writer.log_upstream_experiments(client, artifact_root, {
-            "featurization_method": levels.featurization_valid})
-        exp_id = writer.create_experiment(client, writer.CLASSIFICATION_EXPERIMENT, artifact_root)
+        if kept_links is not None:
+            links = kept_links
+            exp_id = writer.empty_experiment(client, writer.CLASSIFICATION_EXPERIMENT)
+        else:
+            links = _log_upstream_experiments(client, artifact_root, cohort, seed, size,
+                                              scratch, levels)
+            (out_dir / UPSTREAM_LINKS_NAME).write_text(links.to_json(size, seed),
+                                                       encoding="utf-8")
+            exp_id = writer.create_experiment(client, writer.CLASSIFICATION_EXPERIMENT,
+                                              artifact_root)
         for run in runs:
             params, metrics, files = pending.popleft().result()
             submit_next()
@@ -176,7 +202,8 @@ def generate_store(out_dir: Path, size: str = "demo", seed: int = 42,
                                           run.status, run.deleted)
             for local, _ in files:
                 local.unlink()
-        source_db = source_db_future.result()
+        source_db = (source_db_future.result() if source_db_future is not None
+                     else out_dir / SOURCE_DB_NAME)
     finally:
         executor.shutdown(cancel_futures=True)
         shutil.rmtree(scratch, ignore_errors=True)

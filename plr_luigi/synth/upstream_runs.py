@@ -10,6 +10,7 @@ real store; only a local artifact store can hold symlinks, elsewhere every file 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -66,6 +67,27 @@ class UpstreamLinks:
             params["mlflow_run_imputation"] = match[0]
             params["Imputation_mae"] = f"{match[1]['test/mae']:.6g}"
         return params
+
+    def to_json(self, size: str, seed: int) -> str:
+        """The links of the upstream experiments generated at this size and seed."""
+        return json.dumps({"size": size, "seed": seed, "outlier": self.outlier,
+                           "imputation": [[imputation, outlier, run_id, metrics] for
+                                          (imputation, outlier), (run_id, metrics)
+                                          in self.imputation.items()]}, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, size: str, seed: int) -> UpstreamLinks:
+        """Links saved by to_json; refused when generated at another size or seed (the
+        classification runs' quality params would not be those of their upstream runs)."""
+        saved = json.loads(text)
+        if (saved["size"], saved["seed"]) != (size, seed):
+            raise ValueError(f"upstream experiments generated at size {saved['size']!r}, seed "
+                             f"{saved['seed']}, not size {size!r}, seed {seed}")
+        return cls({method: tuple(link) for method, link in saved["outlier"].items()},
+                   {(imputation, outlier): (run_id, metrics)
+                    for imputation, outlier, run_id, metrics in saved["imputation"]},
+                   {OUTLIER_EXPERIMENT: outlier_runs(size),
+                    IMPUTATION_EXPERIMENT: imputation_runs(size)})
 
 
 def _local_artifact_dir(client, run_id: str) -> Path | None:

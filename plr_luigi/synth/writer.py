@@ -37,6 +37,20 @@ def create_experiment(client, name: str, artifact_root: Path | None) -> str:
     return client.create_experiment(name, artifact_location=location, tags={SYNTHETIC_TAG: "true"})
 
 
+def empty_experiment(client, name: str) -> str:
+    """The id of an existing experiment that holds no run yet (generate_store's onto_upstream);
+    refuses one with runs, which would mix two generations into one experiment."""
+    from mlflow.entities import ViewType
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        raise ValueError(f"experiment {name!r} does not exist in {client.tracking_uri}")
+    if client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL, max_results=1):
+        raise ValueError(f"experiment {name!r} in {client.tracking_uri} already holds runs; "
+                         "generate into an empty one")
+    return experiment.experiment_id
+
+
 def _log_params_and_metrics(client, run_id: str, params: dict[str, str],
                             metrics: dict[str, float]) -> None:
     from mlflow.entities import Metric, Param

@@ -4,6 +4,7 @@ degenerate-store tests (tests/tasks/test_store_shapes.py) and the property-based
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,24 @@ import luigi
 
 from support.events import task_events
 from support.settings import DRAFT_FIGURE_DPI, luigi_config, plr_settings
+from support.stores import copy_store, load_summary, made_once, save_summary
 
 FAILURE_TASKS = {"report.AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
+
+
+def store_of_runs(shared_dir: Path, dest: Path, runs: list, seed: int, **kw):
+    """A store of these classification runs (synth RunSpec) in dest, generate_store's `kw`:
+    generated onto a copy of the upstream experiments and subjects database of this seed, which
+    are the same whatever the runs and are made once per test run (a copy shares their large
+    artifacts, support.stores.copy_store). Returns the store's synth summary."""
+    from plr_luigi.synth import generate_store
+
+    def make(folder: Path) -> None:
+        save_summary(generate_store(folder / "store", seed=seed, runs=[]), folder / "summary.json")
+
+    upstream = load_summary(made_once(shared_dir / f"upstream_seed{seed}", make) / "summary.json")
+    copy_store(upstream, dest)
+    return generate_store(dest, seed=seed, runs=runs, onto_upstream=True, **kw)
 
 
 @dataclass
@@ -64,6 +81,9 @@ def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, st
         message = next(iter(outcome.failed.values()))
         assert all(name in message for name in failed_runs), message
     unavailable: dict[str, str] = {}
+    # Nothing changes while this checks, so each task's completeness is asked once (it costs
+    # ~10 ms: each output asks the database and its requirements in turn).
+    complete = functools.cache(lambda task: task.complete())
     with plr_settings(**settings):
         for task in manuscript_outputs():
             files = task.published_files()
@@ -81,13 +101,13 @@ def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, st
                     # Its JSON twin gives the same reason, for readers that never parse LaTeX.
                     reason = json.loads(path.with_suffix(".json").read_text())["unavailable"]
                     assert " ".join(reason.split()) in unavailable[path.name], reason
-            assert task.complete(), task
+            assert complete(task), task
         # The audit ran over every public file, the report page and the numbers too.
         audit = json.loads(Path(PrivacyAudit().output().path).read_text(encoding="utf-8"))
         outputs = Path(settings["output_dir"])
         public = {str(p.relative_to(outputs)) for p in outputs.rglob("*") if p.is_file()}
         assert public - {"privacy_audit.json"} <= set(audit["clean"])
-        assert PrivacyAudit().complete()
-        assert all(t.complete() for t in luigi.task.flatten(ReproduceAll().requires())
+        assert complete(PrivacyAudit())
+        assert all(complete(t) for t in luigi.task.flatten(ReproduceAll().requires())
                    if t.task_family not in FAILURE_TASKS)
     return unavailable

@@ -298,6 +298,39 @@ def test_same_seed_same_values(runs, tmp_path):
     assert values(runs_again) == values(runs)
 
 
+@pytest.mark.slow
+def test_runs_generated_onto_a_copy_of_upstream_experiments_are_those_of_the_whole_store(
+        summary, client, runs, tmp_path):
+    """What tests generating many stores do (support.store_shapes.store_of_runs): the upstream
+    experiments generated once, copied, and classification runs added to each copy."""
+    from mlflow.tracking import MlflowClient
+    from support.stores import copy_store
+
+    upstream = generate_store(tmp_path / "upstream", size="demo", seed=42, runs=[])
+    copy_store(upstream, tmp_path / "onto")
+    picked = build_run_list(load_levels(), N_RUNS, seed=42)[:5]  # the standard pipelines
+    onto = _generate(tmp_path / "onto", runs=picked, onto_upstream=True)
+    onto_client = MlflowClient(tracking_uri=onto.tracking_uri)
+    onto_runs = _all_runs(onto_client, onto.experiment_name)
+    assert sorted(r.info.run_name for r in onto_runs) == sorted(r.name for r in picked)
+    assert onto.upstream_runs == summary.upstream_runs
+    for run in onto_runs:
+        (whole,) = _by_name(runs, run.info.run_name)
+        assert run.data.metrics == whole.data.metrics
+        links = {k for k in run.data.params if k.startswith("mlflow_run_")}
+        assert {k: v for k, v in run.data.params.items() if k not in links} == \
+            {k: v for k, v in whole.data.params.items() if k not in links}, run.info.run_name
+        # each link names the copy's run of the same upstream run
+        assert links == {k for k in whole.data.params if k.startswith("mlflow_run_")}
+        for key in links:
+            assert onto_client.get_run(run.data.params[key]).info.run_name == \
+                client.get_run(whole.data.params[key]).info.run_name
+    with pytest.raises(ValueError, match="already holds runs"):
+        _generate(tmp_path / "onto", runs=picked, onto_upstream=True)
+    with pytest.raises(ValueError, match="seed 42, not size 'demo', seed 43"):
+        generate_store(tmp_path / "onto", seed=43, runs=picked, onto_upstream=True)
+
+
 def test_run_list_sizes():
     levels = load_levels()
     for n in (13, 50, 200, 410, 800):

@@ -4,7 +4,10 @@ AllRunsExtracted's, the audit ran, every output built or marked unavailable with
 database valid and holding exactly the runs that should be extracted.
 
 Examples per run: the `ci` profile (default, a few, ~2 min of `make test`); set
-PLR_HYPOTHESIS_PROFILE=nightly for many more.
+PLR_HYPOTHESIS_PROFILE=nightly for many more. The examples are dealt to two halves of the test
+(by a digest of the shape, so no shape is built twice), which pytest-xdist runs side by side;
+a profile's max_examples is per half. Every store shares the upstream experiments and subjects
+database of its seed, which no shape changes (store_shapes.store_of_runs).
 """
 
 from __future__ import annotations
@@ -13,19 +16,22 @@ import dataclasses
 import itertools
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support.store_shapes import build_store, check_build
+from support.store_shapes import build_store, check_build, store_of_runs
 
 pytestmark = pytest.mark.slow
 
-settings.register_profile("ci", max_examples=6, deadline=None, derandomize=True,
+HALVES = (0, 1)
+# max_examples per half: 2 x 3 = 6 stores built per run in `ci`, 2 x 50 in `nightly`.
+settings.register_profile("ci", max_examples=3, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow], database=None)
-settings.register_profile("nightly", max_examples=100, deadline=None,
+settings.register_profile("nightly", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("PLR_HYPOTHESIS_PROFILE", "ci"))
 
@@ -93,16 +99,22 @@ def _corrupt(tracking_uri: str, run_name: str) -> None:
     pickle.write_bytes(b"\x80\x05 truncated by a full disk")
 
 
+def _half(shape: StoreShape) -> int:
+    """The half of the test that builds this shape (a digest of it: the same in every run)."""
+    return zlib.crc32(repr(shape).encode()) % len(HALVES)
+
+
+@pytest.mark.parametrize("half", HALVES)
 @given(shape=store_shapes())
-def test_every_build_of_a_store_of_any_shape_ends_in_a_known_state(shape):
-    from plr_luigi.synth import generate_store
+def test_every_build_of_a_store_of_any_shape_ends_in_a_known_state(half, shape, shared_dir):
     from plr_luigi.synth.design import count_valid_configurations
     from plr_luigi.synth.registry import load_levels
 
-    with tempfile.TemporaryDirectory(prefix="plr-shape-") as folder:
+    assume(_half(shape) == half)
+    with tempfile.TemporaryDirectory(prefix="plr-shape-", dir=shared_dir) as folder:
         work = Path(folder)
-        store = generate_store(work / "store", seed=7, n_bootstrap=12, model_pickle_bytes=500,
-                               runs=shape.runs)
+        store = store_of_runs(shared_dir, work / "store", shape.runs, seed=7, n_bootstrap=12,
+                              model_pickle_bytes=500)
         for name in shape.bad_pickles:
             _corrupt(store.tracking_uri, name)
         source_db = str(store.source_db) if shape.source_db else ""

@@ -4,20 +4,19 @@ with its reason, the audit runs, the build fails only where runs failed (issue 1
 from __future__ import annotations
 
 import pytest
-from support.store_shapes import build_store, check_build
+from support.store_shapes import build_store, check_build, store_of_runs
 
 pytestmark = pytest.mark.slow
 GT = ("pupil-gt", "pupil-gt")
 
 
-def _store(tmp_path, configs, **kw):
-    from plr_luigi.synth import generate_store
+def _store(shared_dir, tmp_path, configs):
     from plr_luigi.synth.design import run_spec
     from plr_luigi.synth.registry import load_levels
 
     runs = [run_spec(load_levels(), config, seed=5) for config in configs]
-    return generate_store(tmp_path / "store", seed=5, n_bootstrap=20, model_pickle_bytes=1000,
-                          runs=runs, **kw)
+    return store_of_runs(shared_dir, tmp_path / "store", runs, seed=5, n_bootstrap=20,
+                         model_pickle_bytes=1000)
 
 
 def _settings(tmp_path, store, source_db=True) -> dict[str, str]:
@@ -26,9 +25,9 @@ def _settings(tmp_path, store, source_db=True) -> dict[str, str]:
             "data_dir": str(tmp_path / "data"), "output_dir": str(tmp_path / "outputs")}
 
 
-def test_two_configurations_of_one_classifier_build_what_they_can(tmp_path):
-    store = _store(tmp_path, [(*GT, "CatBoost", "simple1.0"), ("pupil-gt", "SAITS", "CatBoost",
-                                                               "simple1.0")])
+def test_two_configurations_of_one_classifier_build_what_they_can(shared_dir, tmp_path):
+    store = _store(shared_dir, tmp_path, [(*GT, "CatBoost", "simple1.0"),
+                                          ("pupil-gt", "SAITS", "CatBoost", "simple1.0")])
     settings = _settings(tmp_path, store)
     outcome = build_store(settings["tracking_uri"], settings["source_db"], tmp_path)
     unavailable = check_build(outcome, settings)
@@ -56,8 +55,8 @@ def test_two_configurations_of_one_classifier_build_what_they_can(tmp_path):
     assert "cannot separate" in table.split("</section>")[0]
 
 
-def test_a_store_without_the_compared_subset_or_any_standard_pipeline(tmp_path):
-    store = _store(tmp_path, [(o, i, "LogisticRegression", "MOMENT-embedding")
+def test_a_store_without_the_compared_subset_or_any_standard_pipeline(shared_dir, tmp_path):
+    store = _store(shared_dir, tmp_path, [(o, i, "LogisticRegression", "MOMENT-embedding")
                               for o, i in (("LOF", "SAITS"), ("LOF", "CSDI"), ("SubPCA", "SAITS"),
                                            ("SubPCA", "CSDI"), ("PROPHET", "CSDI"))])
     settings = _settings(tmp_path, store, source_db=False)
@@ -83,10 +82,11 @@ def _corrupt_metrics_pickle(store, run_name: str) -> None:
     pickle.write_bytes(b"\x80\x05 truncated")
 
 
-def test_a_run_failing_extraction_still_gets_every_output_audited_and_reported(tmp_path):
+def test_a_run_failing_extraction_still_gets_every_output_audited_and_reported(shared_dir,
+                                                                                tmp_path):
     configs = [(*GT, "CatBoost", "simple1.0"), ("LOF", "SAITS", "CatBoost", "simple1.0"),
                ("LOF", "CSDI", "XGBoost", "simple1.0")]
-    store = _store(tmp_path, configs)
+    store = _store(shared_dir, tmp_path, configs)
     broken = "XGBOOST_eval-auc__simple1.0__CSDI__LOF"
     _corrupt_metrics_pickle(store, broken)
     settings = _settings(tmp_path, store)
