@@ -27,7 +27,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.smoke:
         common.resolve_args(args)
-        build = common.Build(args.store, args.workdir / "reproduce-smoke", common.SMOKE_FIGURE_DPI)
+        build = common.Build(args.store, args.workdir / common.SMOKE_REPRODUCE_BUILD,
+                             common.SMOKE_FIGURE_DPI)
         env = {"LUIGI_CONFIG_PATH": str(build.config()), "MAKEFLAGS": ""}
         args.repeat = 1
 

@@ -1,15 +1,15 @@
 """Every benchmark script runs in --smoke mode on a tiny store and writes the figures the
-summary table reads: the benchmarks cannot rot unnoticed. Scripts that share no folder run
-side by side to keep this under ~30 s."""
+summary table reads: the benchmarks cannot rot unnoticed. One test per chain of scripts that
+read each other's builds, so that pytest-xdist's workers run the chains side by side."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from support.stores import made_once
 
 from bench import common, summary
 
@@ -30,29 +30,37 @@ POSITIVE = {
     "analysis": ["analysis_s"], "reproduce": ["cold_s", "warm_s"],
     "imputation": ["build_peak_rss_max_mb", "extraction_over_floor"],
 }
-# memory leaves the build that merge, analysis and orchestration read; orchestration's
-# nothing-to-do build follows analysis, which completes it.
-WAVES = (("memory", "speed", "reproduce"), ("merge", "analysis"), ("orchestration", "imputation"))
+# In order, in one workdir: merge and analysis read the database memory's build leaves;
+# orchestration's nothing-to-do build is timed on reproduce's complete build.
+CHAINS = {"memory": ("memory", "merge", "analysis"), "reproduce": ("reproduce", "orchestration"),
+          "speed": ("speed",), "imputation": ("imputation",)}
+
+
+@pytest.fixture(scope="session")
+def smoke_store(shared_dir):
+    """The benchmarks' tiny store (common.SMOKE_STORE), generated once per test run."""
+    return made_once(shared_dir / "bench_smoke_store",
+                     lambda folder: common.ensure_store(folder / "store", common.SMOKE_STORE)
+                     ) / "store"
+
+
+def test_every_benchmark_is_in_one_chain():
+    assert sorted(n for chain in CHAINS.values() for n in chain) == sorted(EXPECTED)
 
 
 @pytest.mark.slow
-def test_bench_scripts_smoke(tmp_path):
-    store = common.ensure_store(tmp_path / "store", common.SMOKE_STORE)
+@pytest.mark.parametrize("chain", CHAINS.values(), ids=CHAINS.keys())
+def test_bench_scripts_smoke(chain, smoke_store, tmp_path):
     work, results = tmp_path / "work", tmp_path / "results"
-
-    def run(name: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", f"bench.bench_{name}", "--smoke",
-                               "--store", str(store), "--workdir", str(work),
+    for name in chain:
+        done = subprocess.run([sys.executable, "-m", f"bench.bench_{name}", "--smoke",
+                               "--store", str(smoke_store), "--workdir", str(work),
                                "--results", str(results)],
                               cwd=common.REPO, capture_output=True, text=True)
-
-    for wave in WAVES:
-        with ThreadPoolExecutor(len(wave)) as pool:
-            for name, done in zip(wave, pool.map(run, wave), strict=True):
-                assert done.returncode == 0, f"{name}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
-    for name, keys in EXPECTED.items():
+        assert done.returncode == 0, f"{name}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    for name in chain:
         figures = json.loads((results / f"{name}.smoke.json").read_text())["figures"]
-        assert set(keys) <= set(figures), name
+        assert set(EXPECTED[name]) <= set(figures), name
         for key in POSITIVE[name]:
             assert figures[key] > 0, (name, key)
 
