@@ -9,8 +9,6 @@ import html
 import json
 import pickle
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -74,18 +72,22 @@ def _add_runs(tracking_uri: str, tmp) -> tuple[str, str]:
     return better, broken
 
 
-def _diff(settings: dict) -> str:
+def _diff(settings: dict, capsys) -> str:
+    """`plr-luigi diff` with the build's settings given on its command line, run in this
+    process (its entry point, as tests/tasks/test_graph_commands.py runs `status`)."""
+    from plr_luigi.cli import main as cli
+
     overrides = [arg for key, value in settings.items()
                  for arg in (f"--plr-{key.replace('_', '-')}", value)]
-    done = subprocess.run([sys.executable, "-m", "plr_luigi.cli.main", "diff", *overrides],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    capsys.readouterr()
+    with plr_settings(**settings):  # the overrides the command applies are undone after it
+        assert cli.main(["diff", *overrides]) == 0
+    return capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(
-        built_copy_of_private_store, tmp_path, recorder):
+        built_copy_of_private_store, tmp_path, recorder, capsys):
     from plr_luigi.tasks import ReportPage
     from plr_luigi.tasks.store_listing import clear_run_decisions_cache
 
@@ -97,7 +99,7 @@ def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(
         first = page_path.read_text()
         before = _numbers((work / "outputs" / "numbers.json").read_text())
         assert "No earlier build is recorded" in first
-        assert "No earlier build is recorded" in _diff(settings)
+        assert "No earlier build is recorded" in _diff(settings, capsys)
         better, broken = _add_runs(store.tracking_uri, tmp_path)
         clear_run_decisions_cache()
         recorder.build([ReportPage()])
@@ -117,7 +119,7 @@ def test_a_rebuild_lists_what_moved_on_the_page_and_in_plr_luigi_diff(
                      r": .*not a readable pickle", changes)
     assert "Figures whose data changed" in changes and "specification_curve" in changes
 
-    printed = _diff(settings)
+    printed = _diff(settings, capsys)
     for macro, (old, new) in moved.items():
         assert f"\\{macro}: {old or '(absent)'} -> {new or '(absent)'}" in printed, macro
     assert "runs added (2):" in printed and better in printed

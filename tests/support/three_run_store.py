@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from support.settings import build_settings, plr_settings
+from support.settings import DRAFT_FIGURE_DPI, build_settings, plr_settings
 from support.stores import copy_build, copy_store, load_summary, made_once, save_summary
 
 # A level no registry knows: the run fails extraction (and AllRunsExtracted the build).
@@ -18,13 +18,15 @@ CONFIGS = [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
            ("LOF", "SAITS", "CatBoost", "simple1.0"), ("LOF", "CSDI", "XGBoost", "simple1.0")]
 
 
-def generate_three_run_store(folder: Path):
-    """The store of CONFIGS in folder (its synth summary)."""
+def generate_three_run_store(folder: Path, tracking_uri: str | None = None):
+    """The store of CONFIGS in folder (its synth summary); a file store unless tracking_uri
+    names another (sqlite:///...)."""
     from plr_luigi.synth import generate_store
     from plr_luigi.synth.design import run_spec
     from plr_luigi.synth.registry import load_levels
 
     return generate_store(folder, seed=3, n_bootstrap=20, model_pickle_bytes=1000,
+                          tracking_uri=tracking_uri,
                           runs=[run_spec(load_levels(), config, seed=3) for config in CONFIGS])
 
 
@@ -40,7 +42,9 @@ def _make(folder: Path) -> None:
     bad = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
     client.set_terminated(bad.info.run_id, "FINISHED")
     save_summary(store, folder / "summary.json")
-    with plr_settings(**build_settings(store, folder / "build")):
+    # Figures at the draft resolution: the tests copying this build rebuild, check and report
+    # what it built, never its pixels.
+    with plr_settings(**build_settings(store, folder / "build"), figure_dpi=DRAFT_FIGURE_DPI):
         result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
     assert result.status == luigi.LuigiStatusCode.FAILED, result.summary_text
 

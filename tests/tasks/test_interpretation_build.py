@@ -18,6 +18,8 @@ from support.settings import plr_settings
 
 from plr_luigi.study import schema
 
+# One worker: its tests share the module's build (made once, not once per worker).
+pytestmark = pytest.mark.xdist_group("interpretation_build")
 STORE = {"size": "demo", "seed": 5, "n_runs": 16, "n_bootstrap": 20, "model_pickle_bytes": 1000}
 POISONED = "CATBOOST_eval-auc__simple1.0__SAITS__LOF"  # the `traditional` standard pipeline
 GROUND_TRUTH = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"

@@ -12,6 +12,7 @@ import luigi
 import pytest
 from support.events import task_events
 from support.settings import luigi_config, plr_settings
+from support.three_run_store import generate_three_run_store
 
 from plr_luigi.store.run_decisions import run_fingerprint
 from plr_luigi.tasks import ExtractRun
@@ -24,14 +25,12 @@ STALLED = "TABM_eval-auc__MOMENT-embedding__CSDI__LOF"
 
 @pytest.fixture(scope="module")
 def sqlite_store(tmp_path_factory):
-    """A SQLite store with one extra run whose metrics pickle is a FIFO: reading it blocks."""
+    """A SQLite store of three runs (what these tests check is one run's extraction) with one
+    extra run whose metrics pickle is a FIFO: reading it blocks."""
     from mlflow.tracking import MlflowClient
 
-    from plr_luigi.synth import generate_store
-
     out = tmp_path_factory.mktemp("sqlite_store")
-    store = generate_store(out, size="demo", seed=5, n_runs=24, n_bootstrap=30,
-                           tracking_uri=f"sqlite:///{out}/mlflow.db", model_pickle_bytes=10_000)
+    store = generate_three_run_store(out, tracking_uri=f"sqlite:///{out}/mlflow.db")
     client = MlflowClient(tracking_uri=store.tracking_uri)
     experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
     run = client.create_run(experiment, run_name=STALLED, tags={"plr.synthetic": "true"})

@@ -10,7 +10,8 @@ import pytest
 from support.settings import plr_settings
 
 from plr_luigi.study.factors import load_factor_registry
-from plr_luigi.tasks import MergeToDuckDB, ReproduceAll
+from plr_luigi.task_graph.status import walk_graph, would_run
+from plr_luigi.tasks import ForestPlot, MergeToDuckDB, NumbersTex, ReproduceAll
 from plr_luigi.tasks import output_base as output_tasks
 
 pytestmark = pytest.mark.slow
@@ -19,6 +20,13 @@ UPSTREAM = {"extraction.SubjectLookup", "extraction.ExtractRun", "extraction.Ext
             "extraction.OutlierDifficultySubjects", "database.MergeToDuckDB",
             "database.MergeSignals", "interpretation.ShapForConfig",
             "database.MergeInterpretation"}
+
+
+def _due() -> list[str]:
+    """The families of the tasks a build of ReproduceAll would run now (as Luigi schedules it:
+    every incomplete task reached from the root, plr-luigi status's count), sorted."""
+    graph = walk_graph(ReproduceAll())
+    return sorted(graph.family(task_id) for task_id in would_run(graph))
 
 
 def _unused_configuration_name(client, experiment_id) -> str:
@@ -68,15 +76,22 @@ def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, reco
     gt = "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt"
     _log_run_like(store.tracking_uri, gt, "FINISHED", tmp)
     with plr_settings():  # the store changed: a new listing is due
-        ran = recorder.build([ReproduceAll()])
+        due = _due()
+        # The database and one output built for real: the interpretation's ShapForConfig tasks
+        # are dynamic dependencies, which only a build shows (every other output is rebuilt
+        # from the database alike, for the same answer: test_editing_the_figure_config...).
+        ran = recorder.build([NumbersTex()])
     # One extraction, the merge, the new ground-truth run explained (a standard pipeline) and
     # merged, and every output again (they are built from the database).
     outputs = [f for f in first if f not in UPSTREAM]
+    assert sorted([*due, "interpretation.ShapForConfig"]) == sorted(
+        ["extraction.ExtractRun", "database.MergeToDuckDB", "interpretation.ShapForConfig",
+         "database.MergeInterpretation", *outputs])
     assert ran == sorted(["extraction.ExtractRun", "database.MergeToDuckDB",
                           "interpretation.ShapForConfig", "database.MergeInterpretation",
-                          *outputs])
+                          "numbers.NumbersTex"])
     with plr_settings():
-        assert recorder.build([ReproduceAll()]) == []
+        assert recorder.build([NumbersTex()]) == []
 
 
 @pytest.fixture
@@ -119,9 +134,13 @@ def test_editing_the_figure_config_makes_outputs_stale_not_the_database(
                                                        "reference_auroc: 0.95"))
         output_tasks.configs_digest.cache_clear()
         with plr_settings():
-            ran = recorder.build([ReproduceAll()])
-        # Every stamped output is rebuilt; the database and extraction are untouched, and so is
+            due = _due()
+            ran = recorder.build([ForestPlot(factor="outlier_method")])
+        # Every stamped output is due; the database and extraction are untouched, and so is
         # AllRunsExtracted, whose completeness is the database's extraction report.
-        assert ran == sorted(f for f in first if f not in UPSTREAM | {"report.AllRunsExtracted"})
+        assert due == sorted(f for f in first if f not in UPSTREAM | {"report.AllRunsExtracted"})
+        # A real build of one of them rebuilds it alone (the whole graph would draw every
+        # figure again for the same answer).
+        assert ran == ["figures.ForestPlot"]
     finally:
         output_tasks.configs_digest.cache_clear()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.luigi_process import ROOT, finish, start_luigi, write_luigi_cfg
+from support.luigi_process import ROOT, add_plr_options, finish, start_luigi, write_luigi_cfg
 from support.servers import (
     Luigid,
     assert_each_task_did_its_work_once,
@@ -22,15 +22,20 @@ from support.servers import (
     running_luigid,
     tasks_run,
 )
-from support.settings import plr_settings
+from support.settings import DRAFT_FIGURE_DPI, plr_settings
 from support.stages import ROOT_TASK, STAGES
 from support.three_run_store import generate_three_run_store
 
 from plr_luigi.task_graph.status import walk_graph, would_run
-from plr_luigi.tasks import ReproduceAll
+from plr_luigi.tasks import NumbersTex, ReproduceAll
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("luigid_build")]
 ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
+# What the two worker processes build: the extractions, the merge, the interpretation (whose
+# ShapForConfig tasks are dynamic dependencies) and an output of the stages above them. The rest
+# of ReproduceAll's graph is more outputs, scheduled alike (test_a_build_with_several_workers
+# builds it all); each process blocks on the other's tasks here as it would there.
+TWO_PROCESS_ROOT = NumbersTex
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +46,17 @@ def store(tmp_path_factory):
     return generate_three_run_store(tmp_path_factory.mktemp("three_runs") / "store")
 
 
+def _build_cfg(store, tmp: Path) -> Path:
+    """The build of store into tmp/data and tmp/outputs, its figures drawn at the draft
+    resolution (support.settings): what is scheduled and run is the same."""
+    return add_plr_options(write_luigi_cfg(tmp / "plr.cfg", store.tracking_uri,
+                                           str(store.source_db), tmp / "data", tmp / "outputs"),
+                           figure_dpi=DRAFT_FIGURE_DPI)
+
+
 @pytest.fixture
 def build_cfg(store, tmp_path) -> Path:
-    return write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri, str(store.source_db),
-                           tmp_path / "data", tmp_path / "outputs")
+    return _build_cfg(store, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +66,7 @@ def luigid_build(store, tmp_path_factory) -> dict:
     only look at one share. tmp (its folder), log, rc, luigid's tasks (done, everything),
     and the visualiser's screenshot and DOMs (dom_during, dom_after)."""
     tmp = tmp_path_factory.mktemp("luigid_build")
-    cfg = write_luigi_cfg(tmp / "plr.cfg", store.tracking_uri, str(store.source_db),
-                          tmp / "data", tmp / "outputs")
+    cfg = _build_cfg(store, tmp)
     seen = {"tmp": tmp, "log": tmp / "build.log", "screenshot": tmp / "luigid_screenshot.png"}
     with running_luigid(tmp / "luigid") as luigid:
         page = f"{luigid.url}/static/visualiser/index.html"
@@ -65,9 +76,9 @@ def luigid_build(store, tmp_path_factory) -> dict:
                 deadline = time.monotonic() + 120
                 while not luigid.tasks("RUNNING") and time.monotonic() < deadline:
                     time.sleep(0.2)
-                shot = _chromium(tmp, page, f"--screenshot={seen['screenshot']}")
-                seen["screenshot_stderr"] = shot.stderr
-                seen["dom_during"] = _chromium(tmp, page, "--dump-dom").stdout
+                # One chromium both draws the page and prints its DOM, at the same moment.
+                during = _chromium(tmp, page, f"--screenshot={seen['screenshot']}", "--dump-dom")
+                seen["screenshot_stderr"], seen["dom_during"] = during.stderr, during.stdout
         finally:
             seen["rc"] = finish(build)
         if CHROMIUM is not None:
@@ -76,12 +87,12 @@ def luigid_build(store, tmp_path_factory) -> dict:
     return seen
 
 
-def _expected_graph(store, tmp_path) -> dict[str, str]:
-    """task_id -> family of every task a build of ReproduceAll schedules, walked from the same
+def _expected_graph(store, tmp_path, root=ReproduceAll) -> dict[str, str]:
+    """task_id -> family of every task a build of root schedules, walked from the same
     settings as the build (before it runs: the walk lists the store, it builds nothing)."""
     with plr_settings(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
                       data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs")):
-        graph = walk_graph(ReproduceAll())
+        graph = walk_graph(root())
     return {task_id: graph.family(task_id) for task_id in graph.tasks}
 
 
@@ -135,8 +146,8 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
         store, build_cfg, tmp_path):
     with running_luigid(tmp_path / "luigid") as luigid:
         logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
-        procs = [start_luigi(build_cfg, log, "ReproduceAll", *central_args(luigid, 2))
-                 for log in logs]
+        procs = [start_luigi(build_cfg, log, TWO_PROCESS_ROOT.get_task_family(),
+                             *central_args(luigid, 2)) for log in logs]
         codes = [finish(proc) for proc in procs]
         done = luigid.tasks("DONE")
 
@@ -146,9 +157,9 @@ def test_two_worker_processes_share_one_luigid_and_run_each_task_once(
     assert set(codes) <= {0, ALREADY_RUNNING, NOT_RUN}, [log.read_text()[-2000:] for log in logs]
     with plr_settings(tracking_uri=store.tracking_uri, source_db=str(store.source_db),
                       data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "outputs")):
-        assert would_run(walk_graph(ReproduceAll())) == []
+        assert would_run(walk_graph(TWO_PROCESS_ROOT())) == []
 
-    assert len(done) == (len(_expected_graph(store, tmp_path))
+    assert len(done) == (len(_expected_graph(store, tmp_path, TWO_PROCESS_ROOT))
                          + _explained_configurations(tmp_path))
     assert_each_task_did_its_work_once(tasks_run(*logs), done)
     # Which process does which task depends on timing (the data folder's build lock can hold
