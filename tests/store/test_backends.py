@@ -19,7 +19,7 @@ import pytest
 from support import templates
 from support.servers import mlflow_server_of
 from support.settings import plr_settings
-from support.stores import copy_store, serve_artifacts_through_server, store_root
+from support.stores import copy_store, serve_artifacts_through_server
 
 from plr_luigi.tasks import MergeToDuckDB
 
@@ -89,9 +89,7 @@ def test_a_sqlite_store_gives_the_same_database(sqlite_build, file_store_metrics
 def test_a_tracking_server_gives_the_same_database_and_leaves_no_downloads(
         sqlite_build, file_store_metrics, tmp_path, recorder, monkeypatch):
     store = copy_store(sqlite_build["store"], tmp_path / "store")
-    artifacts = store_root(store) / "mlartifacts"
-    assert serve_artifacts_through_server(
-        Path(store.tracking_uri.removeprefix("sqlite:///")), artifacts) > 0
+    artifacts = serve_artifacts_through_server(store)
     started = time.monotonic()
     with mlflow_server_of(tmp_path / "server", store.tracking_uri, artifacts) as url:
         up = time.monotonic()

@@ -1,6 +1,6 @@
 """What the fault tests (tests/tasks/test_faults.py) share: a small filesystem to fill, waiting for
 a build to reach the moment of a fault, what a build left on disk, the database compared with
-the template build's, a store whose artifacts only a tracking server serves."""
+the template build's."""
 
 from __future__ import annotations
 
@@ -114,24 +114,6 @@ def assert_same_database(db: Path, reference: Path, *ignored_provenance: str) ->
 
 def template_database(build_template: dict) -> Path:
     return build_template["work"] / "data" / "public" / "plr_results.duckdb"
-
-
-def serve_classification_artifacts(mlruns: Path, experiment: str) -> int:
-    """Make a copied file store's classification runs name their artifacts as a tracking
-    server serving mlruns/ does (`mlflow-artifacts:/<experiment id>/<run id>/artifacts`), so
-    that their pickles are read through the server; returns how many runs were changed."""
-    changed = 0
-    for meta in mlruns.glob("*/meta.yaml"):
-        if f"name: {experiment}\n" not in meta.read_text(encoding="utf-8"):
-            continue
-        for run_meta in meta.parent.glob("*/meta.yaml"):
-            text = run_meta.read_text(encoding="utf-8")
-            uri = f"mlflow-artifacts:/{meta.parent.name}/{run_meta.parent.name}/artifacts"
-            moved = re.sub(r"^artifact_uri: .*$", f"artifact_uri: {uri}", text, flags=re.M)
-            if moved != text:
-                run_meta.write_text(moved, encoding="utf-8")
-                changed += 1
-    return changed
 
 
 def store_description(db: Path) -> str:

@@ -42,12 +42,13 @@ def store_root(summary: SynthSummary) -> Path:
     return Path(summary.source_db).parent
 
 
-def _rewrite_file_store(mlruns: Path, old: Path, new: Path) -> int:
-    """Every meta.yaml naming the old folder names the new one; returns how many changed."""
+def _rewrite_file_store(mlruns: Path, move: Callable[[str], str]) -> int:
+    """Every meta.yaml rewritten by move (its text in, its new text out); returns how many
+    changed."""
     changed = 0
     for meta in mlruns.rglob("meta.yaml"):
         text = meta.read_text(encoding="utf-8")
-        moved = _replace_root(text, old, new)
+        moved = move(text)
         if moved != text:
             meta.write_text(moved, encoding="utf-8")
             changed += 1
@@ -61,13 +62,15 @@ def _replace_root(text: str, old: Path, new: Path) -> str:
     return text
 
 
-def _rewrite_sqlite_store(db: Path, old: Path, new: Path) -> int:
+def _rewrite_sqlite_store(db: Path, move: Callable[[str], str]) -> int:
+    """Every run's and experiment's artifact location rewritten by move; returns how many
+    changed."""
     with sqlite3.connect(db) as con:
         changed = 0
         for table, column, key in (("runs", "artifact_uri", "run_uuid"),
                                    ("experiments", "artifact_location", "experiment_id")):
             for row_key, value in con.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
-                moved = _replace_root(value or "", old, new)
+                moved = move(value or "")
                 if moved != (value or ""):
                     con.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
                                 (moved, row_key))
@@ -76,20 +79,38 @@ def _rewrite_sqlite_store(db: Path, old: Path, new: Path) -> int:
     return changed
 
 
-def serve_artifacts_through_server(db: Path, artifacts: Path) -> int:
-    """A SQLite store's artifact locations under `artifacts` rewritten as the proxied URIs
-    (mlflow-artifacts:/...) that runs logged through `mlflow server --serve-artifacts
-    --artifacts-destination artifacts` get: served by such a server, every artifact is then
-    read over HTTP. Returns how many locations changed."""
-    local = f"{Path(artifacts).resolve().as_uri()}/"
-    with sqlite3.connect(db) as con:
-        changed = 0
-        for table, column in (("runs", "artifact_uri"), ("experiments", "artifact_location")):
-            changed += con.execute(
-                f"UPDATE {table} SET {column} = 'mlflow-artifacts:/' || substr({column}, ?) "
-                f"WHERE {column} LIKE ? || '%'", (len(local) + 1, local)).rowcount
-    con.close()
-    return changed
+def _rewrite_store(tracking_uri: str, move: Callable[[str], str]) -> int:
+    if tracking_uri.startswith(SQLITE_PREFIX):
+        return _rewrite_sqlite_store(Path(tracking_uri.removeprefix(SQLITE_PREFIX)), move)
+    return _rewrite_file_store(Path(tracking_uri), move)
+
+
+def served_artifacts_folder(summary: SynthSummary) -> Path:
+    """Where a generated store keeps its artifacts: a SQLite store's mlartifacts/, a file
+    store's mlruns/ (synth.generate)."""
+    uri = summary.tracking_uri
+    if uri.startswith(SQLITE_PREFIX):
+        return store_root(summary) / "mlartifacts"
+    return Path(uri)
+
+
+def serve_artifacts_through_server(summary: SynthSummary) -> Path:
+    """A copied store's artifact locations (each run's and experiment's) rewritten as the
+    proxied URIs (mlflow-artifacts:/...) that runs logged through `mlflow server
+    --serve-artifacts --artifacts-destination FOLDER` get, FOLDER being the store's artifact
+    folder (returned): served by such a server (servers.mlflow_server_of), every artifact is
+    then read over HTTP. A SQLite store or a file store alike."""
+    folder = served_artifacts_folder(summary).resolve()
+
+    def served(text: str) -> str:
+        # The file:// URI first: its path part would otherwise be replaced inside it.
+        for local in (f"{folder.as_uri()}/", f"{folder}/"):
+            text = text.replace(local, "mlflow-artifacts:/")
+        return text
+
+    if _rewrite_store(summary.tracking_uri, served) == 0:
+        raise AssertionError(f"no artifact location under {folder} found to rewrite")
+    return folder
 
 
 SHARED_ARTIFACT_BYTES = 2**20
@@ -144,14 +165,10 @@ def copy_store(summary: SynthSummary, dest: Path) -> SynthSummary:
     uri = summary.tracking_uri
     if uri.startswith(SQLITE_PREFIX):
         db = Path(uri.removeprefix(SQLITE_PREFIX))
-        copied_db = new / db.resolve().relative_to(old)
-        changed = _rewrite_sqlite_store(copied_db, old, new)
-        uri = f"{SQLITE_PREFIX}{copied_db}"
+        uri = f"{SQLITE_PREFIX}{new / db.resolve().relative_to(old)}"
     else:
-        mlruns = new / Path(uri).resolve().relative_to(old)
-        changed = _rewrite_file_store(mlruns, old, new)
-        uri = str(mlruns)
-    if changed == 0:
+        uri = str(new / Path(uri).resolve().relative_to(old))
+    if _rewrite_store(uri, lambda text: _replace_root(text, old, new)) == 0:
         raise AssertionError(f"no artifact location of {old} found to rewrite: "
                              "has MLflow changed where it records them?")
     return dataclasses.replace(summary, tracking_uri=uri,

@@ -28,7 +28,6 @@ from support.faults import (
     fill,
     run_dirs,
     runs_extracted,
-    serve_classification_artifacts,
     small_filesystem,
     store_description,
     template_database,
@@ -45,6 +44,7 @@ from support.servers import (
     wait_for_http,
 )
 from support.settings import luigi_config, plr_settings
+from support.stores import serve_artifacts_through_server
 
 from plr_luigi.filesystem.atomic import NoSpaceLeftError
 from plr_luigi.filesystem.manifest import content_problem, stat_problem
@@ -128,13 +128,13 @@ def test_luigid_killed_mid_extraction_stops_the_workers_and_the_next_build_compl
 
 def test_tracking_server_killed_mid_extraction_runs_retry_and_the_next_build_completes(
         private_store, build_template, tmp_path):
-    mlruns = Path(private_store.tracking_uri)
-    assert serve_classification_artifacts(mlruns, "PLR_Classification") > 0
+    artifacts = serve_artifacts_through_server(private_store)  # each pickle read over HTTP
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
     def serve():
-        server = start_mlflow_server(tmp_path / "server", port, str(mlruns), artifacts=mlruns)
+        server = start_mlflow_server(tmp_path / "server", port, private_store.tracking_uri,
+                                     artifacts=artifacts)
         wait_for_http(f"{url}/health", server, 120, tmp_path / "server" / "mlflow-server.log")
         return server
 

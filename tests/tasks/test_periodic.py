@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from support.luigi_process import BIN, ROOT, write_luigi_cfg
+from support.luigi_process import BIN, ROOT, add_plr_options, write_luigi_cfg
+from support.settings import DRAFT_FIGURE_DPI
 from support.three_run_store import CONFIGS, UNKNOWN
 
 from plr_luigi.cli.periodic import ALERT_STATE_NAME, try_periodic_lock
@@ -90,8 +91,11 @@ def test_the_cron_and_systemd_recipes(failed_build, tmp_path, smtp_server):
     store, bad_run = failed_build.store, failed_build.bad_run
     client = MlflowClient(tracking_uri=store.tracking_uri)
     data, outputs = failed_build.data, failed_build.outputs
-    cfg = write_luigi_cfg(tmp_path / "real.cfg", store.tracking_uri, str(store.source_db),
-                          data, outputs)
+    # The operator's settings; the rebuilds' PNGs at the draft resolution (what is checked is
+    # the recipes' exit codes, log and alerts, never the pixels).
+    cfg = add_plr_options(write_luigi_cfg(tmp_path / "real.cfg", store.tracking_uri,
+                                          str(store.source_db), data, outputs),
+                          figure_dpi=DRAFT_FIGURE_DPI)
     with open(cfg, "a") as fh:
         fh.write(f"\n[email]\nreceiver = plr-team@example.org\nsender = plr@example.org\n"
                  f"method = smtp\n[smtp]\nhost = 127.0.0.1\nport = {port}\n")
