@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import templates
 
 from plr_luigi.synth import SIZES, generate_store
 from plr_luigi.synth.design import build_run_list
@@ -382,12 +383,15 @@ def test_existing_store_is_refused(summary):
 
 
 @pytest.mark.slow
-def test_sqlite_tracking_uri(tmp_path):
+def test_sqlite_tracking_uri(shared_dir):
     from mlflow.tracking import MlflowClient
 
-    summary = _generate(tmp_path, tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    # the small store generated into SQLite once per test run (the backends' tests read it)
+    summary = templates.sqlite_small_store_build(shared_dir)["store"]
     client = MlflowClient(tracking_uri=summary.tracking_uri)
     experiment = client.get_experiment_by_name("PLR_Classification")
     runs = client.search_runs([experiment.experiment_id], max_results=1000)
-    assert len(runs) == N_RUNS - 1  # the deleted run is hidden from the default view
-    assert str(tmp_path) in runs[0].info.artifact_uri
+    deleted = summary.quirks["deleted"]
+    assert deleted  # hidden from the default view
+    assert len(runs) == summary.n_runs_logged - len(deleted)
+    assert str(summary.source_db.parent) in runs[0].info.artifact_uri
