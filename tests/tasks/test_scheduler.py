@@ -36,6 +36,8 @@ ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
 # of ReproduceAll's graph is more outputs, scheduled alike (test_a_build_with_several_workers
 # builds it all); each process blocks on the other's tasks here as it would there.
 TWO_PROCESS_ROOT = NumbersTex
+# The workers of the shared build (luigid_build).
+BUILD_WORKERS = 3
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,8 @@ def luigid_build(store, tmp_path_factory) -> dict:
     seen = {"tmp": tmp, "log": tmp / "build.log", "screenshot": tmp / "luigid_screenshot.png"}
     with running_luigid(tmp / "luigid") as luigid:
         page = f"{luigid.url}/static/visualiser/index.html"
-        build = start_luigi(cfg, seen["log"], "ReproduceAll", *central_args(luigid, 3))
+        build = start_luigi(cfg, seen["log"], "ReproduceAll",
+                            *central_args(luigid, BUILD_WORKERS))
         try:
             if CHROMIUM is not None:
                 deadline = time.monotonic() + 120
@@ -212,9 +215,13 @@ def test_the_visualiser_shows_our_tasks_during_and_after_a_build(store, luigid_b
 
     expected = _expected_graph(store, tmp_path)
     n = len(expected) + _explained_configurations(tmp_path)
-    # During the build luigid may not know the dynamic ShapForConfig tasks yet.
-    assert sum(during[k] for k in ("Pending Tasks", "Running Tasks", "Done Tasks")) in \
-        (len(expected), n), during
+    # During the build luigid may not know the dynamic ShapForConfig tasks yet, and the page
+    # asks luigid for each status's tasks in turn (luigi.js: one task_list request per status):
+    # a worker's task that moves on between two of those requests (done, and its next one
+    # started) is counted twice or not at all, by up to two moves per worker.
+    moved = 2 * BUILD_WORKERS
+    shown = sum(during[k] for k in ("Pending Tasks", "Running Tasks", "Done Tasks"))
+    assert len(expected) - moved <= shown <= n + moved, (during, len(expected), n)
     assert rows_during and {family for _, family in rows_during} <= {*expected.values(),
                                                                      "interpretation.ShapForConfig"}
     assert {status for status, _ in rows_during} <= {"PENDING", "RUNNING", "DONE"}
