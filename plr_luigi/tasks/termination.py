@@ -10,6 +10,13 @@ waited for them. Raised as KeyboardInterrupt instead, SIGTERM unwinds the runnin
 ends its worker by terminating its task processes (with SIGTERM: each does the same), and the
 process then ends as terminated by SIGTERM (exit status 143 in a shell). A second SIGTERM kills
 at once.
+
+Python runs a signal handler at the next bytecode of the main thread, wherever that is. Where
+it is a callback whose exceptions Python ignores (logging's at-fork callback while Luigi forks a
+task process, a `__del__`, a weakref callback), BuildTerminated was printed as "Exception
+ignored" and lost, and the build went on as if no SIGTERM had come. Python hands every ignored
+exception to `sys.unraisablehook`: there, a lost BuildTerminated is delivered again, by the same
+signal, until it unwinds the build.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ import threading
 
 logger = logging.getLogger(__name__)
 
+_RESEND_SECONDS = 0.05
+
 
 class BuildTerminated(KeyboardInterrupt):
     """The build received SIGTERM."""
@@ -35,15 +44,52 @@ def end_build_on_sigterm() -> None:
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
+        sys.unraisablehook = _delivering_lost_sigterm(sys.unraisablehook)
+
+
+class _Termination:
+    """This process's answer to SIGTERM so far (a forked process starts afresh)."""
+    stopping = False  # the first SIGTERM came
+    redelivering = False  # the signal is being sent again because its exception was lost
 
 
 def _terminate(_signum, _frame) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    logger.warning("pid %d: SIGTERM: stopping the build; running tasks end and remove their "
-                   "temporaries", os.getpid())
-    atexit.register(_end_as_terminated)
-    sys.excepthook = _without_traceback(sys.excepthook)
+    if _Termination.stopping and not _Termination.redelivering:  # a second SIGTERM
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    if not _Termination.stopping:
+        _Termination.stopping = True
+        logger.warning("pid %d: SIGTERM: stopping the build; running tasks end and remove "
+                       "their temporaries", os.getpid())
+        atexit.register(_end_as_terminated)
+        sys.excepthook = _without_traceback(sys.excepthook)
+    _Termination.redelivering = False
     raise BuildTerminated("SIGTERM")
+
+
+def _delivering_lost_sigterm(unraisablehook):
+    """An unraisable-exception hook that sends SIGTERM again when the exception lost is the
+    build's BuildTerminated. It is sent from another thread a moment later: sent from here, the
+    handler would raise inside this hook, whose exceptions are ignored too. Lost again (the
+    main thread still in such a callback), it is sent again."""
+    def hook(unraisable):
+        if not isinstance(unraisable.exc_value, BuildTerminated):
+            unraisablehook(unraisable)
+            return
+        _Termination.redelivering = True
+        resend = threading.Timer(_RESEND_SECONDS, os.kill, (os.getpid(), signal.SIGTERM))
+        resend.daemon = True
+        resend.start()
+
+    return hook
+
+
+def _reset_after_fork() -> None:
+    _Termination.stopping = _Termination.redelivering = False
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _without_traceback(excepthook):

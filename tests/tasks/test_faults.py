@@ -232,9 +232,8 @@ def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
     release = _hold_one_run(private_store, build_template)
     build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
     # Every run extracted but the held one, whose task is blocked: the fault lands while a task
-    # runs and the scheduling process forks no more. (A SIGTERM that lands while it forks is
-    # lost: Python ignores an exception raised in an at-fork handler, where the SIGTERM handler
-    # then runs. An open defect of plr_luigi.tasks.termination, not this test's subject.)
+    # runs, at a moment the test knows. (A SIGTERM landing while the scheduling process forks
+    # is test_termination's: its exception is raised inside an at-fork callback.)
     total = private_store.n_extracted_runs
     wait_for(lambda: len(run_dirs(tmp_path / "data")) == total - 1, build,
              "every run extracted but the held one")
