@@ -12,11 +12,13 @@ holder dies, so a killed build never leaves a stale lock.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -75,3 +77,17 @@ def _release_after(path: Path, threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.join()
     os.close(_held.pop(path))  # closing the descriptor drops the lock
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """An exclusive `flock` on path for the block, waiting for another process's. A fresh
+    descriptor: processes forked from one another (Luigi's task processes) exclude each other,
+    which the build lock, inherited by them all, cannot do."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -23,6 +23,9 @@ from plr_luigi.tasks.extraction import (
 from plr_luigi.tasks.settings import plr
 from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
 
+# data/<this>: held while a merge checks and repairs the run directories it reads.
+REPAIR_LOCK_NAME = ".repair.lock"
+
 
 class MergeToDuckDB(RunOnceTask):
     """Reads every ExtractRun directory; writes the validated public DuckDB database with the
@@ -70,8 +73,7 @@ class MergeToDuckDB(RunOnceTask):
         config = plr()
         decisions = list(run_decisions())
         tasks, targets = self.requires(), self.input()
-        for task in discard_damaged_extractions(tasks, targets):
-            task.run()
+        repair_damaged_extractions(tasks, targets)
         by_dir = {Path(t.path): RunRecord.read(Path(t.path))
                   for task, t in zip(tasks, targets, strict=True) if isinstance(task, ExtractRun)}
         extracted_ids = {r.run_id for r in by_dir.values() if r.outcome == EXTRACT}
@@ -98,17 +100,24 @@ class MergeToDuckDB(RunOnceTask):
                                schema.DUPLICATE_RUNS.name: duplicate_run_rows(decisions)})
 
 
-def discard_damaged_extractions(tasks: list, targets: list) -> list:
-    """The extraction tasks among the merge's requirements whose run directory holds a file
-    that differs from its content when written (SHA-256: the merge reads them anyway), each
-    directory removed with a warning naming the run and the file."""
+def repair_damaged_extractions(tasks: list, targets: list) -> None:
+    """Every run directory among a merge's requirements whose files differ from their content
+    when written (SHA-256: the merge reads them anyway) removed, with a warning naming the run
+    and the file, and extracted again, before the merge loads anything.
+
+    Both merges read the imputation runs' directories, and with several workers they run at
+    once: the data folder's repair lock keeps the second from removing a directory while the
+    first extracts it again (it then finds it intact)."""
     from plr_luigi.extraction.run_extraction import discard_if_damaged
+    from plr_luigi.filesystem.lock_files import exclusive_lock
 
     listed = {d.run.run_id: d.run for d in [*run_decisions(), *all_upstream_decisions()]}
-    return [task for task, target in zip(tasks, targets, strict=True)
+    with exclusive_lock(Path(plr().data_dir) / REPAIR_LOCK_NAME):
+        for task, target in zip(tasks, targets, strict=True):
             if isinstance(task, (ExtractRun, ExtractUpstreamRun)) and discard_if_damaged(
-                Path(target.path), f"{task.task_family} {run_label(listed, task.run_id)}",
-                check_content=True)]
+                    Path(target.path), f"{task.task_family} {run_label(listed, task.run_id)}",
+                    check_content=True):
+                task.run()
 
 
 def hyperparameter_rows(runs: list):
@@ -199,7 +208,8 @@ def upstream_merge_inputs(tasks: list, targets: list) -> tuple[dict, dict[str, l
 
 class MergeSignals(RunOnceTask):
     """Reads every imputation run's signal files; writes the PRIVATE signals database
-    (data/private/plr_signals.duckdb: reconstructed_signals, signal_time)."""
+    (data/private/plr_signals.duckdb: reconstructed_signals, signal_time). The files are
+    checked against their SHA-256 first, as MergeToDuckDB checks its inputs."""
 
     task_namespace = "database"
 
@@ -224,7 +234,9 @@ class MergeSignals(RunOnceTask):
         from plr_luigi.database.signals_database import build_signals_database
         from plr_luigi.filesystem.atomic import atomic_paths
 
-        run_dirs = [Path(t.path) for t in self.input()]
+        tasks, targets = self.requires(), self.input()
+        repair_damaged_extractions(tasks, targets)
+        run_dirs = [Path(t.path) for t in targets]
         with guarded(self, self.task_family) as progress, \
                 atomic_paths({"db": Path(self.output().path)}) as tmp:
             build_signals_database(tmp["db"], run_dirs, self.inventory(), progress=progress)

@@ -49,7 +49,7 @@ from support.stores import serve_artifacts_through_server
 from plr_luigi.filesystem.atomic import NoSpaceLeftError
 from plr_luigi.filesystem.manifest import content_problem, stat_problem
 from plr_luigi.study import schema
-from plr_luigi.tasks import ForestPlot, MergeToDuckDB
+from plr_luigi.tasks import ForestPlot, MergeSignals, MergeToDuckDB
 
 pytestmark = pytest.mark.slow
 MERGE = "database.MergeToDuckDB"
@@ -308,3 +308,46 @@ def test_a_damaged_interim_run_file_is_extracted_again_never_merged(
     assert ran == ["database.MergeToDuckDB", "extraction.ExtractRun"]
     assert temporaries(data) == []
     assert_same_database(built_copy["db"], template_database(build_template))
+
+
+def _flip_a_byte_keeping_size_and_time(path: Path) -> None:
+    """One byte of the file changed in place, as a failing disk could: same size, same time."""
+    status = path.stat()
+    with open(path, "r+b") as fh:
+        fh.seek(status.st_size // 2)
+        byte = fh.read(1)
+        fh.seek(status.st_size // 2)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+def _signal_rows(db: Path) -> dict[str, list]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {table.name: con.execute(f"SELECT * FROM {table.name} ORDER BY ALL").fetchall()
+                for table in schema.SIGNAL_TABLES}
+
+
+def test_a_damaged_signal_file_is_extracted_again_never_merged_into_the_signals(
+        built_copy, build_template, recorder, caplog):
+    """The private signals database's merge checks the imputation runs' files as the results
+    database's does: a signal file altered on disk (its size and time kept) is found by its
+    digest, its run extracted again, and the database built from the intact file."""
+    data = built_copy["work"] / "data"
+    signals_db = data / "private" / "plr_signals.duckdb"
+    [damaged, *_] = sorted((data / "private" / "upstream").glob(
+        "PLR_Imputation/*/*/reconstructed_signals.parquet"))
+    _flip_a_byte_keeping_size_and_time(damaged)
+    assert stat_problem(damaged.parent) is None and content_problem(damaged.parent) is not None
+    signals_db.unlink()
+
+    with plr_settings(**built_copy["settings"]), caplog.at_level(logging.WARNING):
+        ran = recorder.build([MergeSignals()])
+    assert ran == ["database.MergeSignals"]
+    run_id = damaged.parent.parent.name
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w for w in warnings if run_id in w and "reconstructed_signals.parquet differs" in w
+            ], warnings
+    assert content_problem(damaged.parent) is None  # extracted again
+    assert temporaries(data) == []
+    assert _signal_rows(signals_db) == _signal_rows(
+        build_template["work"] / "data" / "private" / "plr_signals.duckdb")
