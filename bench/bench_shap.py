@@ -50,6 +50,8 @@ def make_store(folder: Path, n_bootstrap: int, iterations: int) -> Path:
 def floor(store: Path, part: int = 0, parts: int = 1) -> int:
     """The plain loop over every `parts`-th model pickle from `part` (run in its own process
     by the benchmark)."""
+    from catboost import Pool
+
     from plr_luigi.extraction.interpretation import member_shap
     from plr_luigi.store.safe_pickle import load_model_pickle, load_pickle
     from plr_luigi.study.configs import load_model_config
@@ -58,9 +60,10 @@ def floor(store: Path, part: int = 0, parts: int = 1) -> int:
     for path in sorted(store.glob("mlruns/*/*/artifacts/model/model_*.pickle"))[part::parts]:
         name = path.name.removeprefix("model_").removesuffix(".pickle")
         arrays = load_pickle(path.parent.parent / "dict_arrays" / f"dictArrays_{name}.pickle")
+        test_pool = Pool(arrays["x_test"])
         for model in load_model_pickle(path, study_class):
             for member in model.ensemble:
-                member_shap(member, arrays["x_test"])
+                member_shap(member, test_pool)
     return 0
 
 

@@ -92,26 +92,23 @@ def _ged(signals: np.ndarray) -> np.ndarray:
     return top / np.linalg.norm(top, axis=1, keepdims=True)
 
 
-def fit_waveforms(method: str, signals: np.ndarray, templates: np.ndarray) -> np.ndarray:
-    """(3, bins) component waveforms of one method fitted on (n, bins) signals; the template
-    fit's are the (binned) light templates themselves."""
-    if method == "template":
-        return templates
-    if method == "ged":
-        return _ged(signals)
+def fit_waveforms(signals: np.ndarray, templates: np.ndarray) -> dict[str, np.ndarray]:
+    """method -> (3, bins) component waveforms fitted on (n, bins) signals, for every method of
+    METHODS; the template fit's are the (binned) light templates themselves. One PCA serves
+    PCA and Promax (the rotation starts from its loadings)."""
+    from factor_analyzer.rotator import Rotator
     from sklearn.decomposition import PCA, SparsePCA
 
-    if method == "sparse_pca":
-        return SparsePCA(N_COMPONENTS, alpha=SPARSE_ALPHA, random_state=0).fit(signals).components_
     pca = PCA(N_COMPONENTS, random_state=0).fit(signals)
-    if method == "pca":
-        return pca.components_
-    if method == "promax":
-        from factor_analyzer.rotator import Rotator
-
-        loadings = pca.components_.T * np.sqrt(pca.explained_variance_)
-        return Rotator(method="promax").fit_transform(loadings).T
-    raise ValueError(f"unknown decomposition method {method!r}")
+    loadings = pca.components_.T * np.sqrt(pca.explained_variance_)
+    waveforms = {
+        "template": templates,
+        "pca": pca.components_,
+        "promax": Rotator(method="promax").fit_transform(loadings).T,
+        "sparse_pca": SparsePCA(N_COMPONENTS, alpha=SPARSE_ALPHA,
+                                random_state=0).fit(signals).components_,
+        "ged": _ged(signals)}
+    return {method: waveforms[method] for method in METHODS}
 
 
 def component_summary(signals: np.ndarray, waveforms: np.ndarray,
@@ -139,8 +136,7 @@ def decompose_category(signals: np.ndarray, time: np.ndarray, light: np.ndarray,
     fit_rows = (binned if len(binned) <= MAX_FIT_SIGNALS
                 else binned[rng.choice(len(binned), MAX_FIT_SIGNALS, replace=False)])
     result: dict = {"time": t}
-    for method in METHODS:
-        waveforms = fit_waveforms(method, fit_rows, templates)
+    for method, waveforms in fit_waveforms(fit_rows, templates).items():
         result[method] = component_summary(binned, waveforms, rng)
     return result
 

@@ -83,10 +83,9 @@ def levels_where(levels: dict[str, str], alias: str = "") -> str:
 
 def population_levels(name: str) -> dict[str, str]:
     """The factor levels of a population of configs/manuscript.yaml (handcrafted, ...)."""
-    from plr_luigi.study.configs import load_yaml
-    from plr_luigi.study.manuscript import MANUSCRIPT_CONFIG_PATH
+    from plr_luigi.study.manuscript import load_population
 
-    return dict(load_yaml(MANUSCRIPT_CONFIG_PATH)["populations"][name])
+    return load_population(name)
 
 
 def population_text(name: str) -> str:

@@ -97,20 +97,35 @@ def decision_curve(y: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
             "net_benefit_treat_none": np.zeros(len(thresholds))}
 
 
+def roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """fpr, tpr of the ROC's corners of 0/1 labels y (both present) and scores p: the values
+    sklearn.metrics.roc_curve returns (drop_intermediate), without its input checks, which
+    were ~1 ms of each of the band's 200 calls per pipeline. Its steps: scores descending, a
+    point where the score changes and at the end (true and false positives so far), the
+    points collinear with both neighbours dropped, (0, 0) first."""
+    order = np.argsort(p, kind="stable")[::-1]
+    ends = np.r_[np.flatnonzero(np.diff(p[order])), len(p) - 1]
+    tps = np.cumsum(y[order], dtype=float)[ends]
+    fps = 1 + ends - tps
+    if len(fps) > 2:
+        corner = np.r_[True, np.diff(fps, 2).astype(bool) | np.diff(tps, 2).astype(bool), True]
+        fps, tps = fps[corner], tps[corner]
+    fps, tps = np.r_[0.0, fps], np.r_[0.0, tps]
+    return fps / fps[-1], tps / tps[-1]
+
+
 def roc_with_band(y: np.ndarray, p: np.ndarray) -> dict[str, object]:
     """ROC of the predictions on a 101-point FPR grid, and its 95 % band from 200 subject
     resamples (seeded; a resample of one class is left out, as the study does)."""
-    from sklearn.metrics import roc_curve
-
     y, p = np.asarray(y, int), np.asarray(p, float)
-    fpr, tpr, _ = roc_curve(y, p)
+    fpr, tpr = roc_points(y, p)
     rng = np.random.default_rng(BAND_SEED)
     curves = []
     for _ in range(N_BAND_BOOTSTRAP):
         idx = rng.integers(0, len(y), len(y))
         if len(np.unique(y[idx])) < 2:
             continue
-        f, t, _ = roc_curve(y[idx], p[idx])
+        f, t = roc_points(y[idx], p[idx])
         curves.append(np.interp(ROC_GRID, f, t))
     lo, hi = np.percentile(np.array(curves), [2.5, 97.5], axis=0)
     return {"fpr": ROC_GRID, "tpr": np.interp(ROC_GRID, fpr, tpr), "tpr_ci_lo": lo,

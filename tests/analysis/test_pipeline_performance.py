@@ -114,6 +114,22 @@ def test_roc_band_is_seeded_and_the_auroc_is_of_the_mean_predictions():
     assert (first["tpr_ci_lo"] <= first["tpr_ci_hi"]).all()
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_roc_points_are_the_values_of_sklearns_roc_curve(seed):
+    from sklearn.metrics import roc_curve
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 80))
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    # rounded scores: ties within and across the classes
+    p = rng.uniform(0, 1, n).round(int(rng.integers(1, 4)))
+    fpr, tpr = perf.roc_points(y, p)
+    expected_fpr, expected_tpr, _ = roc_curve(y, p)
+    assert fpr.tobytes() == expected_fpr.tobytes()
+    assert tpr.tobytes() == expected_tpr.tobytes()
+
+
 def test_discrimination_slope_is_the_difference_of_the_class_means():
     densities = perf.class_densities(Y, P)
     assert densities["discrimination_slope"] == pytest.approx(P[Y == 1].mean() - P[Y == 0].mean())
