@@ -43,12 +43,17 @@ PHASIC_TAU_S, SUSTAINED_TAU_S, PIPR_TAU_S = 0.5, 1.0, 10.0
 
 def bin_signals(signals: np.ndarray, *axes: np.ndarray) -> list[np.ndarray]:
     """Mean over consecutive bins of BIN_SAMPLES samples (the incomplete last bin dropped) of
-    the (n, samples) signals and of each 1-D axis (time, light)."""
+    the (n, samples) signals and of each 1-D axis (time, light), in float64 whatever their type.
+
+    The signals database keeps float32 samples; fitted in float32, the components' 4th decimal
+    (the figure's JSON keeps 4) depended on how many threads OpenBLAS split a product over, so
+    on the machine's cores. In float64 it does not (tests/analysis/test_decomposition.py)."""
     n_bins = signals.shape[1] // BIN_SAMPLES
     cut = n_bins * BIN_SAMPLES
 
     def binned(values: np.ndarray) -> np.ndarray:
-        return values[..., :cut].reshape(*values.shape[:-1], n_bins, BIN_SAMPLES).mean(axis=-1)
+        return values[..., :cut].reshape(*values.shape[:-1], n_bins, BIN_SAMPLES).mean(
+            axis=-1, dtype=np.float64)
 
     return [binned(signals), *(binned(a) for a in axes)]
 

@@ -48,6 +48,24 @@ def test_every_method_gives_three_waveforms_in_the_light_response():
         assert (residual ** 2).sum() < 0.1 * (binned ** 2).sum(), method
 
 
+def test_the_components_do_not_depend_on_the_number_of_blas_threads():
+    """The signals database's float32 samples, decomposed with OpenBLAS on one thread and on
+    two: the same values to the decimals the figure's JSON keeps (in float32 some differed)."""
+    from threadpoolctl import threadpool_limits
+
+    signals = _signals(1500, seed=2)[0].astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            result = decomposition.decompose_category(signals, TIME, LIGHT)
+        results.append({(method, part): np.round(values, 4)
+                        for method in decomposition.METHODS
+                        for part, values in result[method].items()})
+    one, two = results
+    assert one.keys() == two.keys()
+    assert all(np.array_equal(one[key], two[key]) for key in one)
+
+
 def test_the_grid_of_the_demo_store(built):
     from plr_luigi.study.upstream_names import preprocessing_categories
 
