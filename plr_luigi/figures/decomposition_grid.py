@@ -3,7 +3,7 @@ components of each with their bootstrap 95% CIs."""
 
 from __future__ import annotations
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
 
@@ -20,7 +20,7 @@ def plot_decomposition_grid(grid: dict, methods: tuple[str, ...], method_labels:
         for row, method in enumerate(methods):
             ax = axes[row][col]
             if row == 0:
-                ax.set_title(category, fontsize=10)
+                panel_title(ax, category, fontsize=10)
             if col == 0:
                 ax.set_ylabel(method_labels[method], fontsize=9)
             if result is None:

@@ -14,7 +14,7 @@ from plr_luigi.figures.pipeline_style import (
     population_sentence,
     title_with_missing,
 )
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study import schema
 from plr_luigi.study.display import pipeline_colour
 from plr_luigi.study.unavailable import DataUnavailableError
@@ -77,9 +77,9 @@ def plot_prediction_instability(rows: pd.DataFrame, samples: dict[str, dict[str,
             ax.scatter(subjects[I.p_mean], subjects[I.p_mean], s=10, color=colour, zorder=3,
                        label=f"{CLASS_NAMES[label]} (mean prediction)")
         n_per_subject = max((len(v) for v in by_subject.values()), default=0)
-        ax.set_title(f"{pipelines[name]['label']}\nmean 95 % width {widths[name]:.3f} "
-                     f"({len(part)} subjects, {n_per_subject} sampled models)", fontsize=9,
-                     color=pipeline_colour(name))
+        panel_title(ax, f"{pipelines[name]['label']}\nmean 95 % width {widths[name]:.3f} "
+                        f"({len(part)} subjects, {n_per_subject} sampled models)", fontsize=9,
+                        color=pipeline_colour(name))
         ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
         ax.grid(alpha=0.3)
     xlabel = "Predicted risk, mean of the bootstrap models"
