@@ -6,6 +6,9 @@ diagonal. Each panel's title gives the mean width of the 95 % band over its subj
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pandas as pd
 
 from plr_luigi.figures.pipeline_style import (
@@ -67,9 +70,10 @@ def plot_prediction_instability(rows: pd.DataFrame, samples: dict[str, dict[str,
                         alpha=0.18, linewidth=0,
                         label="95 % of all bootstrap predictions")
         by_subject = samples.get(name, {})
-        xs = [m for code, m in zip(part[I.subject_code], part[I.p_mean], strict=True)
-              for _ in by_subject.get(code, [])]
-        ys = [p for code in part[I.subject_code] for p in by_subject.get(code, [])]
+        # Arrays, not lists: scatter converts a list of 20,000 floats element by element.
+        sampled = [by_subject.get(code, []) for code in part[I.subject_code]]
+        xs = np.repeat(part[I.p_mean].to_numpy(float), [len(p) for p in sampled])
+        ys = np.fromiter(itertools.chain.from_iterable(sampled), float, len(xs))
         ax.scatter(xs, ys, s=2.5, color=SAMPLE_COLOUR, alpha=0.15, linewidths=0,
                    label=SAMPLED)
         for label, colour in CLASS_COLOURS.items():
