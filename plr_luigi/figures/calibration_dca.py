@@ -9,7 +9,7 @@ and treat-none, markers at 5/10/15/20 %, a vertical line at the test prevalence.
 from __future__ import annotations
 
 from plr_luigi.figures.pipeline_style import population_sentence, title_with_missing
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.display import pipeline_colour
 
 
@@ -54,7 +54,7 @@ def plot_calibration_dca(data: dict, pipelines: dict[str, dict], missing: list[s
                        "edgecolor": "#999999"})
     cal.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="Predicted probability (bin "
             "midpoint; point area: subjects in the bin)", ylabel="Observed proportion")
-    cal.set_title("A  Calibration (LOESS of the bins, 95 % band)", loc="left", fontsize=10)
+    panel_title(cal, "A  Calibration (LOESS of the bins, 95 % band)", loc="left", fontsize=10)
     cal.grid(alpha=0.3)
 
     first = next(iter(data.values()))["decision_curve"]
@@ -77,7 +77,7 @@ def plot_calibration_dca(data: dict, pipelines: dict[str, dict], missing: list[s
             xlabel="Threshold probability (markers at " +
                    ", ".join(f"{m:.0%}" for m in markers) + ")", ylabel="Net benefit")
     dca.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-    dca.set_title("B  Decision curves", loc="left", fontsize=10)
+    panel_title(dca, "B  Decision curves", loc="left", fontsize=10)
     dca.grid(alpha=0.3)
     handles, labels = cal.get_legend_handles_labels()
     extra_h, extra_l = dca.get_legend_handles_labels()

@@ -3,7 +3,7 @@ components of each with their bootstrap 95% CIs."""
 
 from __future__ import annotations
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
 
@@ -15,12 +15,16 @@ def plot_decomposition_grid(grid: dict, methods: tuple[str, ...], method_labels:
 
     fig, axes = plt.subplots(len(methods), len(categories), figsize=(15, 11), sharex=True,
                              layout="constrained", squeeze=False)
+    # The panels share x: each band (fill_between, a collection) would otherwise rescale the x
+    # of all of them as it is added; the shared x is scaled once, from every panel's data, below.
+    for ax in axes.flat:
+        ax.set_autoscalex_on(False)
     for col, category in enumerate(categories):
         result = grid.get(category)
         for row, method in enumerate(methods):
             ax = axes[row][col]
             if row == 0:
-                ax.set_title(category, fontsize=10)
+                panel_title(ax, category, fontsize=10)
             if col == 0:
                 ax.set_ylabel(method_labels[method], fontsize=9)
             if result is None:
@@ -34,6 +38,8 @@ def plot_decomposition_grid(grid: dict, methods: tuple[str, ...], method_labels:
                 ax.plot(time, summary["mean"][k], color=colour, linewidth=1,
                         label=f"component {k + 1}")
             ax.grid(alpha=0.3)
+    for ax in axes.flat:
+        ax.autoscale(axis="x")
     for ax in axes[-1]:
         ax.set_xlabel("time (s)")
     axes[0][0].legend(fontsize=7, loc="lower left")

@@ -10,7 +10,7 @@ import pandas as pd
 from plr_luigi.extraction.demo_subjects import OUTLIER_SHARE, SELECTION
 from plr_luigi.extraction.subjects import CLASS_LABEL, PUBLIC_CODE
 from plr_luigi.figures.pipeline_style import CLASS_COLOURS, CLASS_NAMES
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 LIGHT_COLOURS = {"Red": "#d73027", "Blue": "#4575b4"}
 
@@ -53,9 +53,9 @@ def plot_demo_traces(subjects: pd.DataFrame, traces: pd.DataFrame, light: pd.Dat
                     label="Ground truth")
             ax.plot(trace["time"][flagged], trace["pupil_orig"][flagged], ".", markersize=2,
                     color="#e08214", label="Outlier (annotated)")
-            ax.set_title(f"{code} ({CLASS_NAMES[label].lower()}, {getattr(subject, SELECTION)}"
-                         f" outlier share): {100 * getattr(subject, OUTLIER_SHARE):.1f} % "
-                         "outliers", fontsize=8, loc="left", color=CLASS_COLOURS[label])
+            panel_title(ax, f"{code} ({CLASS_NAMES[label].lower()}, {getattr(subject, SELECTION)}"
+                            f" outlier share): {100 * getattr(subject, OUTLIER_SHARE):.1f} % "
+                            "outliers", fontsize=8, loc="left", color=CLASS_COLOURS[label])
             ax.grid(alpha=0.3)
             if column == 0:
                 ax.set_ylabel("Pupil size")

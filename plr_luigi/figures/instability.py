@@ -6,6 +6,9 @@ diagonal. Each panel's title gives the mean width of the 95 % band over its subj
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pandas as pd
 
 from plr_luigi.figures.pipeline_style import (
@@ -14,7 +17,7 @@ from plr_luigi.figures.pipeline_style import (
     population_sentence,
     title_with_missing,
 )
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study import schema
 from plr_luigi.study.display import pipeline_colour
 from plr_luigi.study.unavailable import DataUnavailableError
@@ -67,9 +70,10 @@ def plot_prediction_instability(rows: pd.DataFrame, samples: dict[str, dict[str,
                         alpha=0.18, linewidth=0,
                         label="95 % of all bootstrap predictions")
         by_subject = samples.get(name, {})
-        xs = [m for code, m in zip(part[I.subject_code], part[I.p_mean], strict=True)
-              for _ in by_subject.get(code, [])]
-        ys = [p for code in part[I.subject_code] for p in by_subject.get(code, [])]
+        # Arrays, not lists: scatter converts a list of 20,000 floats element by element.
+        sampled = [by_subject.get(code, []) for code in part[I.subject_code]]
+        xs = np.repeat(part[I.p_mean].to_numpy(float), [len(p) for p in sampled])
+        ys = np.fromiter(itertools.chain.from_iterable(sampled), float, len(xs))
         ax.scatter(xs, ys, s=2.5, color=SAMPLE_COLOUR, alpha=0.15, linewidths=0,
                    label=SAMPLED)
         for label, colour in CLASS_COLOURS.items():
@@ -77,9 +81,9 @@ def plot_prediction_instability(rows: pd.DataFrame, samples: dict[str, dict[str,
             ax.scatter(subjects[I.p_mean], subjects[I.p_mean], s=10, color=colour, zorder=3,
                        label=f"{CLASS_NAMES[label]} (mean prediction)")
         n_per_subject = max((len(v) for v in by_subject.values()), default=0)
-        ax.set_title(f"{pipelines[name]['label']}\nmean 95 % width {widths[name]:.3f} "
-                     f"({len(part)} subjects, {n_per_subject} sampled models)", fontsize=9,
-                     color=pipeline_colour(name))
+        panel_title(ax, f"{pipelines[name]['label']}\nmean 95 % width {widths[name]:.3f} "
+                        f"({len(part)} subjects, {n_per_subject} sampled models)", fontsize=9,
+                        color=pipeline_colour(name))
         ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
         ax.grid(alpha=0.3)
     xlabel = "Predicted risk, mean of the bootstrap models"

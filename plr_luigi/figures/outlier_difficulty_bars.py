@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 
 def plot_outlier_difficulty(shares: pd.DataFrame, synthetic: bool):
@@ -21,7 +21,7 @@ def plot_outlier_difficulty(shares: pd.DataFrame, synthetic: bool):
         ax.text(share, y, f" {share:.1%}", va="center", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of annotated outlier samples")
-    ax.set_title("Outlier difficulty by class", fontsize=10, loc="left")
+    panel_title(ax, "Outlier difficulty by class", fontsize=10, loc="left")
     ax.legend(fontsize=8, loc="lower right")
     ax.invert_yaxis()
     if synthetic:

@@ -6,7 +6,7 @@ import textwrap
 
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 FAMILY_MARKERS = {"plain": "o", "thresholded": "s", "point-adjusted": "^", "ground truth": "*"}
 
@@ -29,7 +29,7 @@ def plot_preprocessing_quality(f1: pd.DataFrame, mae: pd.DataFrame, stats: dict,
         s = stats[panel]
         text = (s["unavailable"] if "unavailable" in s else
                 f"r = {s['r']:.2f}, n = {s['n']}, p = {s['p']:.3g}")
-        ax.set_title(text, fontsize=10, loc="left")
+        panel_title(ax, text, fontsize=10, loc="left")
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     left.set_ylabel(f"AUROC ({subset_label})")

@@ -10,7 +10,7 @@ from plr_luigi.figures.pipeline_style import (
     population_sentence,
     title_with_missing,
 )
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.display import pipeline_colour
 
 
@@ -50,16 +50,16 @@ def plot_probability_distributions(data: dict, pipelines: dict[str, dict], panel
         ax.text((d["mean_0"] + d["mean_1"]) / 2, 0.93 * top,
                 f"Discrimination slope: {d['discrimination_slope']:.3f}", ha="center",
                 fontsize=8)
-        ax.set_title(f"A  {pipelines[panel_a]['label']} (dashed: class means)", loc="left",
-                     fontsize=10)
+        panel_title(ax, f"A  {pipelines[panel_a]['label']} (dashed: class means)", loc="left",
+                        fontsize=10)
     else:
-        ax.set_title("A  the ground truth is not in the database", loc="left", fontsize=10)
+        panel_title(ax, "A  the ground truth is not in the database", loc="left", fontsize=10)
     ax.set(xlabel="Predicted probability of glaucoma", ylabel="Density")
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     axes = right.subplots(2, 2, sharex=True, squeeze=False)
     for ax, name in zip(axes.flat, panel_b, strict=False):
         _densities(ax, data[name], rug=True, means=False)
-        ax.set_title(pipelines[name]["label"], fontsize=9, color=pipeline_colour(name))
+        panel_title(ax, pipelines[name]["label"], fontsize=9, color=pipeline_colour(name))
     for ax in axes.flat[len(panel_b):]:
         ax.set_visible(False)
     for ax in axes[-1]:

@@ -5,7 +5,7 @@ resamples (AUROC in the legend), and risk-coverage curves (most confident subjec
 from __future__ import annotations
 
 from plr_luigi.figures.pipeline_style import population_sentence, title_with_missing
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.display import pipeline_colour
 
 
@@ -27,11 +27,11 @@ def plot_roc_risk_coverage(data: dict, pipelines: dict[str, dict], missing: list
                 color=colour, label=f"{label} (AURC {d['aurc']:.3f})")
     roc.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal", xlabel="False positive rate",
             ylabel="True positive rate")
-    roc.set_title("A  ROC of the mean predictions (95 % band: 200 subject resamples)",
-                  loc="left", fontsize=10)
+    panel_title(roc, "A  ROC of the mean predictions (95 % band: 200 subject resamples)",
+                     loc="left", fontsize=10)
     rc.set(xlim=(0, 1.0), ylim=(0, None), xlabel="Coverage (fraction of subjects kept, most "
            "confident |p - 0.5| first)", ylabel="Risk (error rate at threshold 0.5)")
-    rc.set_title("B  Risk-coverage", loc="left", fontsize=10)
+    panel_title(rc, "B  Risk-coverage", loc="left", fontsize=10)
     for ax in (roc, rc):
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right" if ax is roc else "upper left", fontsize=7.5,

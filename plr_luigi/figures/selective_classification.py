@@ -11,7 +11,7 @@ from plr_luigi.figures.pipeline_style import (
     population_sentence,
     title_with_missing,
 )
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study import schema
 from plr_luigi.study.display import pipeline_colour
 
@@ -32,7 +32,7 @@ def plot_selective_classification(rows: pd.DataFrame, pipelines: dict[str, dict]
             part = rows[rows["pipeline"] == name]
             ax.plot(part[RET.retained_fraction], part[column], marker="o", markersize=2.5,
                     color=pipeline_colour(name), label=pipelines[name]["label"])
-        ax.set_title(title, fontsize=9)
+        panel_title(ax, title, fontsize=9)
         ax.set_xlabel("Retained fraction (most confident first)")
         ax.set_xlim(1.02, 0)  # as the study: from all subjects kept to few
         ax.grid(alpha=0.3)

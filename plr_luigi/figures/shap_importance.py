@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 STIMULUS_COLOURS = {"Blue": "#1f5fbf", "Red": "#c62828", "other": "#7f7f7f"}
 STUDY_RULE = "member0"
@@ -36,7 +36,7 @@ def _panel(ax, rows: pd.DataFrame, title: str, high_vif: set[str], vif_threshold
     ax.set_yticks(list(y))
     ax.set_yticklabels([f"{f} *" if f in high_vif else f for f in study["feature"]], fontsize=8)
     n = int(study["n_models"].max()) if len(study) else 0
-    ax.set_title(f"{title}\n({n} bootstrap models)", fontsize=8, loc="left")
+    panel_title(ax, f"{title}\n({n} bootstrap models)", fontsize=8, loc="left")
     ax.set_xlabel("mean |SHAP| (log-odds), 95% bootstrap interval", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     if high_vif:
@@ -92,8 +92,8 @@ def plot_vif(frame: pd.DataFrame, vif_threshold: float, synthetic: bool):
     ax.set_yticks(range(len(features)))
     ax.set_yticklabels(features, fontsize=8)
     ax.set_xlabel(f"variance inflation factor in x_train (log scale); dashed: {vif_threshold:g}")
-    ax.set_title(f"Collinearity of the handcrafted features, {n_configs} "
-                 "explained configurations (one point each)", fontsize=9, loc="left")
+    panel_title(ax, f"Collinearity of the handcrafted features, {n_configs} "
+                    "explained configurations (one point each)", fontsize=9, loc="left")
     ax.grid(axis="x", alpha=0.3)
     if synthetic:
         mark_synthetic(fig)
