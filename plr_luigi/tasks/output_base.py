@@ -279,14 +279,48 @@ def _refuse_shown_codes(fig, name: str) -> None:
                          "figures name subjects by their public codes only")
 
 
+@contextlib.contextmanager
+def _laid_out_for(fig, canvas_class, dpi: float):
+    """The figure laid out once by its layout engine, with the text metrics of the canvas that
+    saves the format (Agg hints glyphs at the PNG's dpi, the PDF backend measures unhinted at
+    72 dpi: the two layouts differ), the engine off meanwhile.
+
+    savefig on its own draws a figure with a layout engine twice: a draw with rendering disabled
+    that lays it out, then the drawing; laying out here, savefig draws once. The positions are
+    exactly savefig's own (the same engine, renderer and dpi)."""
+    engine, canvas, own_dpi = fig.get_layout_engine(), fig.canvas, fig.dpi
+    if engine is None:
+        yield
+        return
+    if not isinstance(canvas, canvas_class):
+        canvas_class(fig)  # attaches itself: the layout asks the figure's canvas for a renderer
+    try:
+        fig.set_dpi(dpi)
+        engine.execute(fig)
+        fig.set_layout_engine(None)
+        fig.set_canvas(canvas)
+        fig.set_dpi(own_dpi)
+        yield
+    finally:
+        fig.set_canvas(canvas)
+        fig.set_dpi(own_dpi)
+        fig.set_layout_engine(engine)
+
+
 def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
-    """PNG, PDF and the JSON of the plotted data, each written atomically."""
+    """PNG, PDF and the JSON of the plotted data, each written atomically; each format laid out
+    once (_laid_out_for)."""
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
 
     _refuse_shown_codes(fig, Path(targets["png"].path).stem)
+    png_dpi = figure_dpi()
     with atomic_paths({k: Path(t.path) for k, t in targets.items()}) as paths:
-        fig.savefig(paths["png"], dpi=figure_dpi(), format="png")
-        fig.savefig(paths["pdf"], format="pdf")
+        with _laid_out_for(fig, FigureCanvasAgg, png_dpi):
+            fig.savefig(paths["png"], dpi=png_dpi, format="png")
+        with _laid_out_for(fig, FigureCanvasPdf, 72):  # PDF: 72 points to the inch
+            fig.savefig(paths["pdf"], format="pdf")
         Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     plt.close(fig)
     stem = Path(targets["json"].path)
