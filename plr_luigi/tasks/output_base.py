@@ -297,13 +297,13 @@ def _laid_out_for(fig, canvas_class, dpi: float):
     try:
         fig.set_dpi(dpi)
         engine.execute(fig)
-        fig.set_layout_engine(None)
-        fig.set_canvas(canvas)
-        fig.set_dpi(own_dpi)
-        yield
     finally:
         fig.set_canvas(canvas)
         fig.set_dpi(own_dpi)
+    fig.set_layout_engine(None)
+    try:
+        yield
+    finally:
         fig.set_layout_engine(engine)
 
 
