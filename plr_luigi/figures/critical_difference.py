@@ -3,7 +3,7 @@ whose ranks differ by less than the Nemenyi critical difference."""
 
 from __future__ import annotations
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 
 AXIS_WIDTH_IN = 4.5  # width of the rank axis
 CHAR_WIDTH_IN = 0.058  # a generous mean glyph width at 8 pt, to reserve room for the labels
@@ -59,10 +59,10 @@ def plot_critical_difference(result: dict, labels: dict[str, str], colours: dict
     ax.axis("off")
     p = result["p_value"]
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-    ax.set_title(f"{title}\nFriedman chi2 = {result['statistic']:.1f}, {p_text}; "
-                 f"{result['n_blocks']} {blocks} as blocks;\nNemenyi alpha = "
-                 f"{result['alpha']}; average rank in brackets (1 = best)", fontsize=9,
-                 loc="left")
+    panel_title(ax, f"{title}\nFriedman chi2 = {result['statistic']:.1f}, {p_text}; "
+                f"{result['n_blocks']} {blocks} as blocks;\nNemenyi alpha = "
+                f"{result['alpha']}; average rank in brackets (1 = best)", fontsize=9,
+                loc="left")
     if synthetic:
         mark_synthetic(fig)
     return fig

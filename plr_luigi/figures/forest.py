@@ -7,7 +7,7 @@ import textwrap
 
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.configs import load_figure_config
 from plr_luigi.study.display import display_name, level_colour
 
@@ -41,8 +41,8 @@ def plot_forest(frame: pd.DataFrame, factor: str, subset_label: str, reference: 
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel("\n".join(["AUROC: mean of the level's configurations",
                               *textwrap.wrap(ENVELOPE_NOTE, 80)]), fontsize=8)
-    ax.set_title(f"AUROC by {config['factor_labels'][factor].lower()}\n{subset_label}",
-                 fontsize=10, loc="left")
+    panel_title(ax, f"AUROC by {config['factor_labels'][factor].lower()}\n{subset_label}",
+                fontsize=10, loc="left")
     ax.grid(axis="x", alpha=0.3)
     if synthetic:
         mark_synthetic(fig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.display import display_name, factor_label
 
 
@@ -38,8 +38,8 @@ def plot_heatmap(cells: pd.DataFrame, rows: str, columns: str, subset_label: str
     ax.set_xlabel(factor_label(columns))
     ax.set_ylabel(factor_label(rows))
     fig.colorbar(image, ax=ax, label="Mean AUROC", shrink=0.8)
-    ax.set_title(f"Mean AUROC, {factor_label(rows).lower()} x {factor_label(columns).lower()}"
-                 f"\n{subset_label}; hatched: not run", fontsize=10, loc="left")
+    panel_title(ax, f"Mean AUROC, {factor_label(rows).lower()} x {factor_label(columns).lower()}"
+                f"\n{subset_label}; hatched: not run", fontsize=10, loc="left")
     if synthetic:
         mark_synthetic(fig)
     return fig

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.categories import category_colour, category_label
 from plr_luigi.study.display import display_name, factor_label, level_colour
 from plr_luigi.study.factors import FACTORS
@@ -105,7 +105,7 @@ def plot_metric_raincloud(frame: pd.DataFrame, metrics: dict[str, dict], synthet
     for ax, spec in zip(axes[-1], metrics.values(), strict=True):
         ax.set_xlabel(spec["label"])
     for ax, spec in zip(axes[0], metrics.values(), strict=True):
-        ax.set_title(spec["label"], fontsize=9)
+        panel_title(ax, spec["label"], fontsize=9)
     fig.suptitle(f"Extended: metrics over all {len(frame)} configurations, by factor level "
                  "(half-violin: density; box: quartiles; points: configurations)",
                  fontsize=10, x=0.01, ha="left")
@@ -133,7 +133,7 @@ def plot_pipeline_type_raincloud(frame: pd.DataFrame, metrics: dict[str, dict],
                colour_of=category_colour)
         ax.set_yticklabels([f"{category_label(t)} (n={counts.get(t, 0)})" for t in types],
                            fontsize=8)
-        ax.set_title(spec["label"], fontsize=9, loc="left")
+        panel_title(ax, spec["label"], fontsize=9, loc="left")
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_axis_off()
     fig.suptitle(f"{len(frame)} configurations ({subset_label}) by pipeline type "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.categories import (
     UncategorisedLevelError,
     category_colour,
@@ -58,8 +58,8 @@ def plot_specification_curve(configs: pd.DataFrame, title: str, reference: float
     top.set_ylabel("AUROC (95% bootstrap CI)")
     top.grid(alpha=0.3)
     top.legend(loc="lower left", fontsize=7, frameon=False, ncols=2)
-    top.set_title(f"Specification curve: {len(x)} configurations ({title}) ranked by AUROC",
-                  fontsize=10, loc="left")
+    panel_title(top, f"Specification curve: {len(x)} configurations ({title}) ranked by AUROC",
+                fontsize=10, loc="left")
     for y, (factor, level) in enumerate(level_rows):
         used = x[(ranked[factor] == level).to_numpy()]
         bottom.plot(used, [y] * len(used), "|", markersize=6, markeredgewidth=1.5,

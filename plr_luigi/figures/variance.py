@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from plr_luigi.analysis.statistics import RESIDUAL
-from plr_luigi.figures.style import mark_synthetic
+from plr_luigi.figures.style import mark_synthetic, panel_title
 from plr_luigi.study.display import factor_label
 
 
@@ -34,8 +34,8 @@ def plot_variance_decomposition(panels: dict[str, dict], synthetic: bool):
         ax.set_xlim(0, 1.1)
         ax.set_xlabel("Eta squared (share of AUROC variance)")
         formula = " + ".join(factor_label(f).lower() for f in panel["factors"])
-        ax.set_title(f"{name}  {panel['title']}, n = {panel['n_configurations']}\n"
-                     f"AUROC ~ {formula}", fontsize=9, loc="left")
+        panel_title(ax, f"{name}  {panel['title']}, n = {panel['n_configurations']}\n"
+                    f"AUROC ~ {formula}", fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.suptitle("AUROC variance by factor: eta squared from sequential (type I) sums of "
