@@ -72,11 +72,9 @@ def model_artifact_path(run_name: str) -> str:
 def member_shap(model, test_pool) -> np.ndarray:
     """(n_subjects, n_features) exact TreeSHAP values of one CatBoost model on test_pool (a
     catboost.Pool of the test subjects), in log-odds."""
-    # One thread (CatBoost's default is every core): a call on a test set is milliseconds, too
-    # short for its thread pool to pay for itself (-15 to -35 % CPU on the tests' stores and
-    # on 630 subjects), and a build runs tasks in parallel through its workers instead. Each
-    # subject's values are computed alone, so they are the same.
-    values = model.get_feature_importance(test_pool, type="ShapValues", thread_count=1)
+    # CatBoost's own threads (every core): one thread costs 10-20 % less CPU but makes a
+    # 1-worker build's SHAP up to 1.5x slower (BENCHMARKS.md §8).
+    values = model.get_feature_importance(test_pool, type="ShapValues")
     return values[:, :-1]  # the last column is the expected value
 
 
