@@ -28,12 +28,12 @@ from plr_luigi.analysis.number_macros import (
     camel_case,
     configured_number,
     levels_where,
-    population_levels,
     population_text,
     quoted,
 )
 from plr_luigi.study import schema
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.manuscript import load_population
 from plr_luigi.study.unavailable import DataUnavailableError
 
 E = schema.ESSENTIAL
@@ -108,7 +108,7 @@ def featurization_gap(frame: pd.DataFrame) -> dict:
     per_run = pd.Series({key: auroc(rows[P.y_true].to_numpy(), rows[P.y_prob].to_numpy())
                          for key, rows in frame.groupby([E.featurization, P.config_id])})
     means = per_run.groupby(level=0).mean()
-    handcrafted = population_levels(STUDY_POPULATION)["featurization"]
+    handcrafted = load_population(STUDY_POPULATION)["featurization"]
     missing = {handcrafted, EMBEDDING_FEATURIZATION} - set(means.index)
     if missing:
         raise DataUnavailableError(f"no CatBoost predictions of {sorted(missing)}")
@@ -163,7 +163,7 @@ def study_specs(benchmark_ci_lower: float) -> list[NumberSpec]:
     """The study's macro names with its definitions, over its population (handcrafted)."""
     from plr_luigi.study.display import display_name
 
-    where = levels_where(population_levels(STUDY_POPULATION))
+    where = levels_where(load_population(STUDY_POPULATION))
     words = population_text(STUDY_POPULATION)
     rated = f"{where} AND {E.auroc} IS NOT NULL"
 
@@ -207,7 +207,7 @@ def study_specs(benchmark_ci_lower: float) -> list[NumberSpec]:
                   f"{E.classifier}")),
         spec("nPredictions", "subject-level test predictions (rows of the predictions table)",
              f"SELECT count(*) FROM {P.name} p JOIN {E.name} e USING ({E.config_id}) "
-             f"WHERE {levels_where(population_levels(STUDY_POPULATION), 'e.')}"),
+             f"WHERE {levels_where(load_population(STUDY_POPULATION), 'e.')}"),
         spec("bestOutlierName", "outlier method of the best configuration (display name)",
              best(E.outlier_method), derive=display(E.outlier_method)),
         spec("bestImputationName", "imputation method of the best configuration (display "
@@ -291,7 +291,7 @@ def labelled_counts_sql() -> str:
     """A one-row subquery (subjects, events): the labelled subjects and glaucoma cases of the
     train and test splits of one configuration of the study's population (every
     configuration has the same split)."""
-    where = levels_where(population_levels(STUDY_POPULATION), "e.")
+    where = levels_where(load_population(STUDY_POPULATION), "e.")
     splits = ", ".join(quoted(s) for s in LABELLED_SPLITS)
     return (f"(SELECT sum(c.{COHORT.n_subjects}) AS subjects, sum(c.{COHORT.n_events}) AS "
             f"events FROM {COHORT.name} c JOIN {E.name} e USING ({E.config_id}) WHERE {where} "
@@ -324,7 +324,7 @@ def cohort_specs() -> list[NumberSpec]:
 
 def spread_specs() -> list[NumberSpec]:
     """The CatBoost specification curve's median and range, and the featurization gap."""
-    catboost = population_levels(CATBOOST_POPULATION)
+    catboost = load_population(CATBOOST_POPULATION)
     where = levels_where(catboost)
     words = population_text(CATBOOST_POPULATION)
 
@@ -333,7 +333,7 @@ def spread_specs() -> list[NumberSpec]:
 
     classifier_only = levels_where({E.classifier: catboost[E.classifier]}, "e.")
     featurizations = ", ".join(quoted(f) for f in (
-        population_levels(STUDY_POPULATION)["featurization"], EMBEDDING_FEATURIZATION))
+        load_population(STUDY_POPULATION)["featurization"], EMBEDDING_FEATURIZATION))
     gap_sql = (f"SELECT e.{E.featurization}, p.{P.config_id}, p.{P.y_true}, p.{P.y_prob} "
                f"FROM {P.name} p JOIN {E.name} e USING ({E.config_id}) WHERE {classifier_only} "
                f"AND e.{E.featurization} IN ({featurizations}) "
@@ -373,7 +373,7 @@ def eta_squared_specs() -> list[NumberSpec]:
     specs = []
     for model, (population, factors) in models.items():
         sql = (f"SELECT {', '.join(factors)}, {E.auroc} FROM {E.name} WHERE "
-               f"{levels_where(population_levels(population))} ORDER BY {E.config_id}")
+               f"{levels_where(load_population(population))} ORDER BY {E.config_id}")
         formula = f"auroc ~ {' + '.join(factors)}"
 
         def percent(function, factors: list[str] = factors):
@@ -449,7 +449,7 @@ def events_per_variable_specs() -> list[NumberSpec]:
     from plr_luigi.database.interpretation_queries import ALIAS
 
     words = population_text(STUDY_POPULATION)
-    where = levels_where(population_levels(STUDY_POPULATION), "e.")
+    where = levels_where(load_population(STUDY_POPULATION), "e.")
     events = f"SELECT events FROM {labelled_counts_sql()}"
     features = (f"SELECT count(DISTINCT v.{schema.VIF.feature}) FROM {ALIAS}.{schema.VIF.name} "
                 f"v JOIN {E.name} e USING ({E.config_id}) WHERE {where}")

@@ -19,6 +19,7 @@ from plr_luigi.analysis.statistics import RESIDUAL, SHARED
 from plr_luigi.study import schema
 from plr_luigi.study.configs import load_standard_pipelines
 from plr_luigi.study.factors import FACTORS
+from plr_luigi.study.manuscript import load_population
 from plr_luigi.study.unavailable import DataUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -81,16 +82,9 @@ def levels_where(levels: dict[str, str], alias: str = "") -> str:
                         for factor, level in levels.items()) or "TRUE"
 
 
-def population_levels(name: str) -> dict[str, str]:
-    """The factor levels of a population of configs/manuscript.yaml (handcrafted, ...)."""
-    from plr_luigi.study.manuscript import load_population
-
-    return load_population(name)
-
-
 def population_text(name: str) -> str:
     """A population in words: "handcrafted (featurization = simple1.0)"."""
-    levels = population_levels(name)
+    levels = load_population(name)
     return f"{name} ({', '.join(f'{f} = {v}' for f, v in levels.items()) or 'all'})"
 
 
@@ -158,7 +152,7 @@ def number_specs(classifiers: list[str], top_n: int, alpha: float) -> list[Numbe
     and AUROC range over every configuration; the best configuration over the study's
     population (handcrafted features), as \\bestAUROC and \\bestClassifier are."""
     three = "{:.3f}"
-    study = population_levels(STUDY_POPULATION)
+    study = load_population(STUDY_POPULATION)
     in_study, study_words = levels_where(study), population_text(STUDY_POPULATION)
 
     def best(description: str, column: str, fmt: str = "{}") -> dict:
