@@ -268,8 +268,9 @@ class TexTableOutput(DatabaseOutput):
 
 
 def _refuse_shown_codes(fig, name: str) -> None:
-    """A figure whose titles, labels or annotations show an original subject code is never
-    saved: in a PNG that text is pixels, which the privacy audit cannot read back."""
+    """A figure whose titles, labels, tick labels or annotations show an original subject code
+    is never saved: in a PNG that text is pixels, which the privacy audit cannot read back.
+    Asked once the figure is drawn: a tick label's text is set by its formatter only then."""
     from matplotlib.text import Text
 
     from plr_luigi.study.subject_codes import ORIGINAL_CODE
@@ -314,11 +315,11 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.backends.backend_pdf import FigureCanvasPdf
 
-    _refuse_shown_codes(fig, Path(targets["png"].path).stem)
     png_dpi = figure_dpi()
     with atomic_paths({k: Path(t.path) for k, t in targets.items()}) as paths:
         with _laid_out_for(fig, FigureCanvasAgg, png_dpi):
             fig.savefig(paths["png"], dpi=png_dpi, format="png")
+        _refuse_shown_codes(fig, Path(targets["png"].path).stem)  # nothing renamed in place yet
         with _laid_out_for(fig, FigureCanvasPdf, 72):  # PDF: 72 points to the inch
             fig.savefig(paths["pdf"], format="pdf")
         Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")

@@ -31,6 +31,16 @@ def test_a_figure_showing_an_original_code_is_refused_and_nothing_is_written(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_code_shown_as_a_tick_label_is_refused_too(tmp_path):
+    # A categorical axis's tick labels get their text from the formatter when drawn, so a
+    # check of the figure's texts before drawing it saw none of them.
+    fig = _figure("subject G017")
+    fig.axes[0].bar(["G017", "PLR1042"], [1, 2])
+    with pytest.raises(ValueError, match="figure bars shows an original subject code"):
+        save_figure(fig, {"data": []}, _targets(tmp_path, "bars"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_figure_showing_public_codes_is_written_whole(tmp_path):
     save_figure(_figure("subject G017"), {"data": [1]}, _targets(tmp_path, "traces"))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
