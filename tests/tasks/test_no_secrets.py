@@ -11,7 +11,7 @@ import duckdb
 import luigi
 import pytest
 from support.servers import running_mlflow_server
-from support.settings import plr_settings
+from support.settings import DRAFT_FIGURE_DPI, plr_settings
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,10 @@ def test_a_build_with_credentials_in_the_uri_publishes_none_and_the_audit_finds_
         store = generate_store(tmp_path / "store", seed=3, n_bootstrap=20,
                                model_pickle_bytes=1000, runs=runs, tracking_uri=secret_uri)
         data, outputs = tmp_path / "data", tmp_path / "outputs"
+        # PNGs at the draft resolution: what is checked is their bytes' text, not their pixels.
         with plr_settings(tracking_uri=secret_uri, source_db=str(store.source_db),
-                          data_dir=str(data), output_dir=str(outputs)):
+                          data_dir=str(data), output_dir=str(outputs),
+                          figure_dpi=DRAFT_FIGURE_DPI):
             result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
             assert result.status == luigi.LuigiStatusCode.SUCCESS, result.summary_text
 
