@@ -65,6 +65,17 @@ def build_provenance(tracking_uri: str, experiment: str, synthetic: bool, n_runs
     }
 
 
+# What a provenance says of the store and the code, not of the classification runs the
+# database holds: what the outputs of data those runs do not change record (a new run makes a
+# new database with a new inventory digest, time and counts; these stay).
+STORE_LEVEL_KEYS = (schema.PROV_STORE, schema.PROV_EXPERIMENT, schema.PROV_CODE_VERSION,
+                    schema.PROV_SYNTHETIC, schema.PROV_SOURCE_DB)
+
+
+def store_level(provenance: dict[str, str]) -> dict[str, str]:
+    return {key: provenance[key] for key in STORE_LEVEL_KEYS if key in provenance}
+
+
 def provenance_line(provenance: dict[str, str]) -> str:
     synthetic = "SYNTHETIC data" if is_synthetic(provenance) else "study data"
     return (f"{synthetic}; {provenance[schema.PROV_N_CONFIGURATIONS]} configurations from "

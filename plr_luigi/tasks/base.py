@@ -61,7 +61,8 @@ def _skip_when_complete(run):
     @functools.wraps(run)
     def run_unless_complete(self):
         if self.complete():
-            logger.info("%r was completed by another worker meanwhile", self)
+            # another worker made it meanwhile, or what it reads is what it was made from
+            logger.info("%r is complete: not run", self)
             return None
         return run(self)
 

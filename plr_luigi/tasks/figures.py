@@ -8,19 +8,22 @@ never loads them.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import luigi
 
-from plr_luigi.database.provenance import is_synthetic
+from plr_luigi.database.provenance import is_synthetic, store_level
 from plr_luigi.database.results_database import read_provenance_of
+from plr_luigi.study import schema
 from plr_luigi.study.factors import FACTORS
 from plr_luigi.study.unavailable import DataUnavailableError, require_rows
 from plr_luigi.tasks.extraction import OutlierDifficultySubjects, SubjectLookup
 from plr_luigi.tasks.merge import MergeSignals, MergeToDuckDB
 from plr_luigi.tasks.output_base import (
     FigureOutput,
+    configs_digest,
     figure_data,
     save_figure,
     subset_for,
@@ -454,6 +457,33 @@ class LevelRaincloud(FigureOutput):
                                      metrics=metrics), self.output())
 
 
+class FigureOfUnchangingData(FigureOutput):
+    """A figure of data the classification runs do not change (the upstream experiments'
+    signals, the source database): from the results database it takes only the store-level
+    part of the provenance (provenance.store_level). Stamped with a digest of what it reads
+    instead of the database's inventory, so a new classification run, which makes a new
+    database, leaves it current: a periodic build redraws only what the run changed."""
+
+    def inputs_digest(self) -> str:
+        """A digest of the data it reads ("" where it reads none: it is then unavailable)."""
+        raise NotImplementedError
+
+    def published_provenance(self) -> dict[str, str]:
+        return {**store_level(read_provenance_of(self.database_path())),
+                "inputs_digest": self.inputs_digest()}
+
+    def current_stamp(self) -> dict[str, str]:
+        provenance = self.published_provenance()
+        provenance.pop(schema.PROV_CODE_VERSION, None)  # as the other outputs: data and configs
+        return {"data": json.dumps(provenance, sort_keys=True), "configs": configs_digest()}
+
+
+def _file_digest(path: str) -> str:
+    from plr_luigi.filesystem.digest import file_sha256
+
+    return file_sha256(Path(path))[:16]
+
+
 class PreprocessingQuality(FigureOutput):
     """Reads the upstream quality tables and essential metrics; writes outlier F1 and
     imputation MAE against the AUROC of the pipelines using each method (Pearson r, n, p)."""
@@ -487,7 +517,7 @@ class PreprocessingQuality(FigureOutput):
             data, subset=subset, pearson=stats, note=F1_FAMILY_NOTE), self.output())
 
 
-class DemoTraces(FigureOutput):
+class DemoTraces(FigureOfUnchangingData):
     """Reads the PRIVATE source database and subject lookup, and the results database's
     provenance; writes the light protocol and the demo subjects' traces under public codes.
     Unavailable without a source database: nothing stands in for the missing traces."""
@@ -499,6 +529,10 @@ class DemoTraces(FigureOutput):
         if not plr().source_db:  # the lookup would need the MLflow store, which need not exist
             return {"database": MergeToDuckDB()}
         return {"database": MergeToDuckDB(), "lookup": SubjectLookup()}
+
+    def inputs_digest(self) -> str:
+        # the source database is read as configured, as the results database's cohort is
+        return _file_digest(self.input()["lookup"].path) if plr().source_db else ""
 
     def run(self):
         if not plr().source_db:
@@ -514,7 +548,7 @@ class DemoTraces(FigureOutput):
         subjects, traces, light = demo_subjects.load_demo_subjects(
             Path(plr().source_db), pd.read_csv(self.input()["lookup"].path),
             rule["lowest"], rule["average"], rule["highest"])
-        provenance = read_provenance_of(self.database_path())
+        provenance = self.published_provenance()
         fig = plot_demo_traces(subjects, traces, light, is_synthetic(provenance))
         data = {"subjects": subjects.to_dict(orient="records"), "light": light.to_dict("list"),
                 "light_windows": light_windows(light),
@@ -533,7 +567,7 @@ class DemoTraces(FigureOutput):
                                      caption=caption), self.output())
 
 
-class OutlierDifficulty(FigureOutput):
+class OutlierDifficulty(FigureOfUnchangingData):
     """Reads the private per-subject outlier difficulty and the results database's provenance;
     writes the shares of easy and hard outliers by class (public). Unavailable without a
     source database."""
@@ -546,6 +580,9 @@ class OutlierDifficulty(FigureOutput):
             return {"database": MergeToDuckDB()}
         return {"database": MergeToDuckDB(), "subjects": OutlierDifficultySubjects()}
 
+    def inputs_digest(self) -> str:
+        return _file_digest(self.input()["subjects"].path) if plr().source_db else ""
+
     def run(self):
         if not plr().source_db:
             raise DataUnavailableError(NO_SOURCE_DB)
@@ -556,7 +593,7 @@ class OutlierDifficulty(FigureOutput):
         from plr_luigi.figures.outlier_difficulty_bars import plot_outlier_difficulty
 
         shares = difficulty_shares(pd.read_csv(self.input()["subjects"].path))
-        provenance = read_provenance_of(self.database_path())
+        provenance = self.published_provenance()
         fig = plot_outlier_difficulty(shares, is_synthetic(provenance))
         save_figure(fig, figure_data(self.figure_name(), "outlier_difficulty.difficulty_shares "
                                      "of the private per-subject counts (source database)",
@@ -565,7 +602,7 @@ class OutlierDifficulty(FigureOutput):
                                           "subject's pupil_gt"), self.output())
 
 
-class DecompositionGrid(FigureOutput):
+class DecompositionGrid(FigureOfUnchangingData):
     """Reads the PRIVATE signals database (and the results database's provenance); writes the
     5 methods x 5 categories decomposition grid (public component waveforms). Unavailable
     without an MLflow store: there are no signals."""
@@ -577,6 +614,16 @@ class DecompositionGrid(FigureOutput):
         if not plr().tracking_uri:
             return {"database": MergeToDuckDB()}
         return {"database": MergeToDuckDB(), "signals": MergeSignals()}
+
+    def inputs_digest(self) -> str:
+        from plr_luigi.database.signals_database import signals_inventory
+        from plr_luigi.study.configs import CONFIGS_DIR
+
+        if not plr().tracking_uri:
+            return ""
+        # the signals' runs, and factors.yaml: its valid outlier methods make the categories
+        return (f"{signals_inventory(Path(self.input()['signals'].path))}+"
+                f"{_file_digest(str(CONFIGS_DIR / 'factors.yaml'))}")
 
     def run(self):
         if not plr().tracking_uri:
@@ -592,7 +639,7 @@ class DecompositionGrid(FigureOutput):
         grid, data = decomposition.decompose_categories(
             Path(self.input()["signals"].path),
             sorted(load_factor_registry().valid["outlier_method"]), preprocessing_categories())
-        provenance = read_provenance_of(self.database_path())
+        provenance = self.published_provenance()
         fig = plot_decomposition_grid(grid, decomposition.METHODS, decomposition.METHOD_LABELS,
                                       preprocessing_categories(), is_synthetic(provenance))
         save_figure(fig, figure_data(

@@ -215,11 +215,15 @@ class FigureOutput(DatabaseOutput):
             return {"status": self.unavailable_path()}
         return super().published_files()
 
+    def published_provenance(self) -> dict[str, str]:
+        """The provenance its JSON records: the database's it was drawn from."""
+        return read_provenance_of(self.database_path())
+
     def write_unavailable(self, reason: str) -> None:
-        with self.database() as (_, provenance):
-            status = {**unavailable_status(reason), "figure": self.figure_name(),
-                      **manuscript_fields(self.figure_name()),
-                      "synthetic": is_synthetic(provenance), "provenance": provenance}
+        provenance = self.published_provenance()
+        status = {**unavailable_status(reason), "figure": self.figure_name(),
+                  **manuscript_fields(self.figure_name()),
+                  "synthetic": is_synthetic(provenance), "provenance": provenance}
         with atomic_paths({"status": self.unavailable_path()}) as tmp:
             tmp["status"].write_text(json.dumps(status, indent=1, default=str), encoding="utf-8")
         for target in self.output().values():  # a figure of earlier data is not this data's

@@ -137,7 +137,7 @@ def central_args(luigid: Luigid, workers: int) -> list[str]:
             "--workers", str(workers), "--no-lock"]
 
 
-_SKIPPED = re.compile(r"([\w.]+\([^)]*\)) was completed by another worker meanwhile")
+_SKIPPED = re.compile(r"([\w.]+\([^)]*\)) is complete: not run")
 # A task that yields dynamic dependencies (MergeInterpretation) is run again once they are done:
 # its first run ends with this line, and only the second does its work.
 _SUSPENDED = re.compile(r"Worker Worker\(.*?\) new requirements\s+(\S.*?)\s*$", re.MULTILINE)

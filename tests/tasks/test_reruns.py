@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from support.settings import plr_settings
 
+from plr_luigi.study import schema
 from plr_luigi.study.factors import load_factor_registry
 from plr_luigi.task_graph.status import walk_graph, would_run
-from plr_luigi.tasks import ForestPlot, MergeToDuckDB, NumbersTex, ReproduceAll
+from plr_luigi.tasks import (
+    DecompositionGrid,
+    DemoTraces,
+    ForestPlot,
+    MergeToDuckDB,
+    NumbersTex,
+    OutlierDifficulty,
+    ReproduceAll,
+)
 from plr_luigi.tasks import output_base as output_tasks
 
 pytestmark = pytest.mark.slow
@@ -92,6 +102,29 @@ def test_new_run_is_extracted_alone_and_its_dependents_rebuilt(fresh_build, reco
                           "numbers.NumbersTex"])
     with plr_settings():
         assert recorder.build([NumbersTex()]) == []
+
+
+def test_a_new_run_leaves_the_figures_of_data_it_does_not_change_as_they_are(fresh_build,
+                                                                            recorder):
+    store, tmp, _ = fresh_build
+    figures = tmp / "outputs" / "figures"
+    unchanging = [p for p in figures.iterdir()
+                  if p.name.split(".")[0] in ("decomposition_grid", "demo_traces",
+                                              "outlier_difficulty")]
+    before = {p: p.stat().st_mtime_ns for p in unchanging}
+    forest = figures / "forest_outlier_method.json"
+    forest_before = forest.stat().st_mtime_ns
+    _log_run_like(store.tracking_uri, "CATBOOST_eval-auc__simple1.0__pupil-gt__pupil-gt",
+                  "FINISHED", tmp)
+    with plr_settings():
+        recorder.build([DecompositionGrid(), DemoTraces(), OutlierDifficulty(),
+                        ForestPlot(factor="outlier_method")])
+    # The signals and the source database's subjects are what they were: not drawn again;
+    # the forest plot, of the classification runs, is.
+    assert len(before) == 9 and {p: p.stat().st_mtime_ns for p in unchanging} == before
+    assert forest.stat().st_mtime_ns != forest_before
+    provenance = json.loads((figures / "decomposition_grid.json").read_text())["provenance"]
+    assert schema.PROV_INVENTORY_DIGEST not in provenance and provenance["inputs_digest"]
 
 
 @pytest.fixture
