@@ -38,7 +38,7 @@ from plr_luigi.monitoring.heap_reuse import reuse_freed_memory
 from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
 from plr_luigi.tasks.extraction import ExtractRun, ExtractUpstreamRun, upstream_extractions
 from plr_luigi.tasks.merge import MergeToDuckDB
-from plr_luigi.tasks.output_base import FigureOutput
+from plr_luigi.tasks.output_base import FigureOutput, TexTableOutput
 from plr_luigi.tasks.settings import HeartbeatSettings, plr
 from plr_luigi.tasks.store_listing import luigi_worker_threads, run_decisions
 
@@ -143,4 +143,11 @@ def prepare_for_figures(task, dependency) -> None:
     matplotlib.use("Agg")  # as each figure's run() does: no display in a build
     for module in FIGURE_MODULES:
         importlib.import_module(module)
+    gc.freeze()
+
+
+@TexTableOutput.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
+def prepare_for_tables(task, dependency) -> None:
+    # DataFrame.to_latex loads pandas' Styler (and jinja2) on its first call: ~0.1 s a fork
+    importlib.import_module("pandas.io.formats.style")
     gc.freeze()
