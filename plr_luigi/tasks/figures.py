@@ -478,10 +478,10 @@ class FigureOfUnchangingData(FigureOutput):
         return {"data": json.dumps(provenance, sort_keys=True), "configs": configs_digest()}
 
 
-def _file_digest(path: str) -> str:
+def _file_digest(path: Path) -> str:
     from plr_luigi.filesystem.digest import file_sha256
 
-    return file_sha256(Path(path))[:16]
+    return file_sha256(path)[:16]
 
 
 class PreprocessingQuality(FigureOutput):
@@ -532,7 +532,7 @@ class DemoTraces(FigureOfUnchangingData):
 
     def inputs_digest(self) -> str:
         # the source database is read as configured, as the results database's cohort is
-        return _file_digest(self.input()["lookup"].path) if plr().source_db else ""
+        return _file_digest(Path(self.input()["lookup"].path)) if plr().source_db else ""
 
     def run(self):
         if not plr().source_db:
@@ -581,7 +581,7 @@ class OutlierDifficulty(FigureOfUnchangingData):
         return {"database": MergeToDuckDB(), "subjects": OutlierDifficultySubjects()}
 
     def inputs_digest(self) -> str:
-        return _file_digest(self.input()["subjects"].path) if plr().source_db else ""
+        return _file_digest(Path(self.input()["subjects"].path)) if plr().source_db else ""
 
     def run(self):
         if not plr().source_db:
@@ -623,7 +623,7 @@ class DecompositionGrid(FigureOfUnchangingData):
             return ""
         # the signals' runs, and factors.yaml: its valid outlier methods make the categories
         return (f"{signals_inventory(Path(self.input()['signals'].path))}+"
-                f"{_file_digest(str(CONFIGS_DIR / 'factors.yaml'))}")
+                f"{_file_digest(CONFIGS_DIR / 'factors.yaml')}")
 
     def run(self):
         if not plr().tracking_uri:
