@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from plr_luigi.extraction.subject_sources import connect_source_db
 from plr_luigi.extraction.subjects import (
     CLASS_LABEL,
     ORIGINAL_CODE,
     PUBLIC_CODE,
-    connect_source_db,
 )
 from plr_luigi.study import schema
 

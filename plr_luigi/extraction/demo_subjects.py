@@ -19,12 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from plr_luigi.extraction.subject_sources import connect_source_db, find_subject_table
 from plr_luigi.extraction.subjects import (
     CLASS_LABEL,
     ORIGINAL_CODE,
     PUBLIC_CODE,
-    connect_source_db,
-    find_subject_table,
     is_public_code,
 )
 

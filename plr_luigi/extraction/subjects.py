@@ -4,24 +4,31 @@ Labelled subjects ordered by (class_label, original code) become H001.. (control
 (glaucoma). The source database provides the labelled subjects; without one, the codes found in
 the runs' params are used, labelled by their prefix (PLR1 control, PLR4 glaucoma), which gives
 the same mapping when the runs hold every labelled subject.
+
+A lookup is only ever extended: a subject that appears later (a new run's, or the source
+database's) gets the next code of its class, and no subject already coded changes its code, so
+the runs extracted before keep codes that still map back.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from plr_luigi.extraction.subject_sources import (
+    ORIGINAL_CODE_COLUMN,
+    connect_source_db,
+    find_subject_table,
+)
 from plr_luigi.study.subject_codes import PUBLIC_CODE as PUBLIC_CODE_PATTERN
 
 logger = logging.getLogger(__name__)
 
-ORIGINAL_CODE = "original_code"
+ORIGINAL_CODE = ORIGINAL_CODE_COLUMN
 PUBLIC_CODE = "subject_code"
 CLASS_LABEL = "class_label"
 _PREFIX_LABEL = {"PLR1": 0, "PLR4": 1}
@@ -34,25 +41,6 @@ class UnknownSubjectError(KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
-
-
-def find_subject_table(con: sqlite3.Connection) -> str:
-    """The table with subject_code and class_label columns (the source database's layout)."""
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    for table in tables:
-        columns = {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}
-        if {"subject_code", "class_label"} <= columns:
-            return table
-    raise ValueError(f"no table with subject_code and class_label columns (tables: {tables})")
-
-
-def connect_source_db(source_db: Path) -> contextlib.closing[sqlite3.Connection]:
-    """A read-only connection to the private source database, closed when the block ends
-    (sqlite3's own context manager commits but leaves the connection open)."""
-    if not Path(source_db).is_file():
-        raise FileNotFoundError(f"source database does not exist: {source_db}")
-    uri = f"{Path(source_db).resolve().as_uri()}?mode=ro"
-    return contextlib.closing(sqlite3.connect(uri, uri=True))
 
 
 def read_labelled_subjects(source_db: Path) -> pd.DataFrame:
@@ -91,6 +79,41 @@ def build_lookup(subjects: pd.DataFrame) -> pd.DataFrame:
     ordered[PUBLIC_CODE] = [f"{_PUBLIC_PREFIX[label]}{n:0{width}d}"
                             for label, n in zip(ordered[CLASS_LABEL], rank, strict=True)]
     return ordered[[ORIGINAL_CODE, PUBLIC_CODE, CLASS_LABEL]]
+
+
+def unmapped_subjects(lookup: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """The subjects (original_code, class_label) that the lookup does not map."""
+    return subjects[~subjects[ORIGINAL_CODE].isin(lookup[ORIGINAL_CODE])]
+
+
+def extend_lookup(lookup: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """The lookup with the subjects it lacks added: each existing row kept as it is (every run
+    already extracted keeps its public codes), each new subject numbered after the highest
+    code of its class, in the order of their original codes. A subject the lookup has under
+    another class is an error: its public code names the class. The message never quotes an
+    original code."""
+    known = lookup.merge(subjects, on=ORIGINAL_CODE, suffixes=("", "_now"))
+    relabelled = int((known[CLASS_LABEL].astype(int) != known[f"{CLASS_LABEL}_now"]).sum())
+    if relabelled:
+        raise ValueError(f"{relabelled} subjects of the subject lookup have another class now; "
+                         "their public codes name the old one: re-code every subject with "
+                         "`plr-luigi invalidate extraction.SubjectLookup --downstream`")
+    new = unmapped_subjects(lookup, subjects).sort_values(ORIGINAL_CODE)
+    rows = [lookup[[ORIGINAL_CODE, PUBLIC_CODE, CLASS_LABEL]].astype({CLASS_LABEL: int})]
+    if len(new):
+        numbers = lookup[PUBLIC_CODE].str[1:].astype(int)
+        width = max([3, *lookup[PUBLIC_CODE].str.len() - 1])
+        added = new.copy()
+        labels = lookup[CLASS_LABEL].astype(int)
+        after = {label: int(numbers[labels == label].max()) if (labels == label).any() else 0
+                 for label in _PUBLIC_PREFIX}
+        rank = added.groupby(CLASS_LABEL).cumcount() + 1
+        added[PUBLIC_CODE] = [f"{_PUBLIC_PREFIX[label]}{after[label] + n:0{width}d}"
+                              for label, n in zip(added[CLASS_LABEL], rank, strict=True)]
+        rows.append(added[[ORIGINAL_CODE, PUBLIC_CODE, CLASS_LABEL]])
+    extended = pd.concat(rows, ignore_index=True)
+    order = [extended[CLASS_LABEL].astype(int), extended[PUBLIC_CODE].str[1:].astype(int)]
+    return extended.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
 
 
 def anonymise(original_codes: np.ndarray, mapping: dict[str, str], run_name: str) -> np.ndarray:

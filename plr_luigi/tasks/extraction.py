@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import luigi
 
+from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.filesystem.manifest import stat_problem
 from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
 from plr_luigi.store.upstream_run_decisions import IMPUTATION_EXPERIMENT, UPSTREAM_PARSERS
@@ -43,16 +44,43 @@ def one_or_list(targets: list[luigi.LocalTarget]):
 
 class SubjectLookup(RunOnceTask):
     """Reads the source database (or, without one, the runs' subject codes); writes the private
-    original -> public code lookup."""
+    original -> public code lookup. Complete while the lookup maps every subject of its
+    source: a subject that appears later (a new run's, the source database's) is added to it
+    with the next code of its class, and no subject already coded is coded again
+    (subjects.extend_lookup).
+
+    A lookup is made anew only where no run was extracted with an earlier one: the codes of a
+    new lookup can differ from the old one's, and the runs extracted with it would keep codes
+    that no longer map back. Those runs are removed with the lookup by `plr-luigi invalidate
+    extraction.SubjectLookup --downstream`."""
 
     task_namespace = "extraction"
 
     def output(self):
         return luigi.LocalTarget(str(plr().lookup_path()))
 
+    def complete(self):
+        from plr_luigi.extraction.subject_sources import mapped_codes
+
+        path = Path(self.output().path)
+        if not path.is_file():
+            return False
+        source_db = Path(plr().source_db) if plr().source_db else None
+        if source_db is not None and (not source_db.is_file() or
+                                      source_db.stat().st_mtime_ns <= path.stat().st_mtime_ns):
+            # Written after the source database last changed: it maps its subjects. Reading
+            # them (a scan of every sample) at each build would cost a build with nothing to
+            # do ~0.1 s on the demo store, more on the study's. A missing source database is
+            # named by the tasks that read it.
+            return True
+        return _subject_codes_of_source() <= mapped_codes(path)
+
     def run(self):
+        import pandas as pd
+
         from plr_luigi.extraction.subjects import (
             build_lookup,
+            extend_lookup,
             read_labelled_subjects,
             subjects_from_codes,
         )
@@ -61,10 +89,41 @@ class SubjectLookup(RunOnceTask):
         if config.source_db:
             subjects = read_labelled_subjects(Path(config.source_db))
         else:
-            subjects = subjects_from_codes(
-                code for d in run_decisions() for code in d.run.subject_codes)
-        with self.output().temporary_path() as tmp:
-            build_lookup(subjects).to_csv(tmp, index=False)
+            subjects = subjects_from_codes(_subject_codes_of_source())
+        path = Path(self.output().path)
+        if path.is_file():
+            lookup = extend_lookup(pd.read_csv(path, dtype=str), subjects)
+        else:
+            _refuse_to_code_extracted_runs_again()
+            lookup = build_lookup(subjects)
+        with atomic_paths({"lookup": path}) as tmp:  # replaces the lookup it extends
+            lookup.to_csv(tmp["lookup"], index=False)
+
+
+def _subject_codes_of_source() -> frozenset[str]:
+    """The original codes the lookup must map: the source database's labelled subjects, or
+    without one every code in the runs' params."""
+    from plr_luigi.extraction.subject_sources import labelled_codes
+
+    config = plr()
+    if config.source_db:
+        return labelled_codes(Path(config.source_db))
+    return frozenset(code for d in run_decisions() for code in d.run.subject_codes)
+
+
+def _refuse_to_code_extracted_runs_again() -> None:
+    """Classification and imputation runs carry public codes; outlier-detection runs none."""
+    config = plr()
+    folders = [config.interim_dir() / "runs",
+               Path(config.data_dir) / "private" / "upstream" / IMPUTATION_EXPERIMENT]
+    extracted = [run for folder in folders for run in folder.glob("*/*")
+                 if run.is_dir() and not run.name.startswith(".")]
+    if extracted:
+        raise RuntimeError(
+            f"the subject lookup is missing, but {len(extracted)} runs were extracted with one "
+            f"(under {config.data_dir}): a new lookup could code their subjects differently. "
+            "Remove them with it (`plr-luigi invalidate extraction.SubjectLookup "
+            "--downstream`), or restore the lookup file")
 
 
 class RunFolderTask(RunOnceTask):
