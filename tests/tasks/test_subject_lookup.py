@@ -86,16 +86,18 @@ def test_a_new_subject_gets_the_next_code_and_no_subject_is_coded_again(
     assert new_code in codes
 
 
-def test_a_subject_added_to_the_source_database_is_added_to_the_lookup(
-        extracted_copy_of_private_store):
+def test_a_subject_added_to_the_source_database_is_added_to_the_lookup(extracted_copy):
     import sqlite3
 
-    settings = extracted_copy_of_private_store["settings"]
+    # The shared store is only read: the source database the build reads is the test's copy.
+    source_db = extracted_copy["work"] / "subjects.sqlite"
+    shutil.copy(extracted_copy["settings"]["source_db"], source_db)
+    settings = {**extracted_copy["settings"], "source_db": str(source_db)}
     lookup = Path(settings["data_dir"]) / "private" / "subject_lookup.csv"
     before = _mapping(lookup)
     with plr_settings(**settings):
-        assert SubjectLookup().complete()
-        with sqlite3.connect(settings["source_db"]) as con:  # the test's own copy
+        assert SubjectLookup().complete()  # the copy is newer than the lookup: read, all mapped
+        with sqlite3.connect(source_db) as con:
             table = con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND "
                                 "sql LIKE '%class_label%'").fetchone()[0]
             columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
