@@ -127,8 +127,8 @@ def _gc(args: argparse.Namespace) -> int:
     graph = _graph(args)  # lists the store (and waits for a running build's lock) first
     config = plr()
     store = local_store_path(config.tracking_uri) if config.tracking_uri else None
-    upstream = Path(config.data_dir) / "private" / "upstream"
-    runs_roots = [config.interim_dir() / "runs",
+    upstream = config.upstream_dir()
+    runs_roots = [config.runs_dir(),
                   *(sorted(p for p in upstream.iterdir() if p.is_dir())
                     if upstream.is_dir() else [])]
     garbage = find_garbage(

@@ -114,8 +114,7 @@ def _subject_codes_of_source() -> frozenset[str]:
 def _refuse_to_code_extracted_runs_again() -> None:
     """Classification and imputation runs carry public codes; outlier-detection runs none."""
     config = plr()
-    folders = [config.interim_dir() / "runs",
-               Path(config.data_dir) / "private" / "upstream" / IMPUTATION_EXPERIMENT]
+    folders = [config.runs_dir(), config.upstream_dir() / IMPUTATION_EXPERIMENT]
     extracted = [run for folder in folders for run in folder.glob("*/*")
                  if run.is_dir() and not run.name.startswith(".")]
     if extracted:
@@ -201,7 +200,7 @@ class ExtractRun(RunFolderTask):
 
 def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
     """PRIVATE: an imputation run's directory holds per-subject signals."""
-    return Path(plr().data_dir) / "private" / "upstream" / experiment / run_id / fingerprint
+    return plr().upstream_dir() / experiment / run_id / fingerprint
 
 
 def run_label(listed: dict, run_id: str) -> str:

@@ -91,8 +91,17 @@ class plr(SectionSettings):  # noqa: N801 -- Luigi maps the class name to the [p
     def interim_dir(self) -> Path:
         return Path(self.data_dir) / "interim"
 
+    def runs_dir(self) -> Path:
+        """The classification runs' folders: <run_id>/<fingerprint> under it."""
+        return self.interim_dir() / "runs"
+
     def run_dir(self, run_id: str, fingerprint: str) -> Path:
-        return self.interim_dir() / "runs" / run_id / fingerprint
+        return self.runs_dir() / run_id / fingerprint
+
+    def upstream_dir(self) -> Path:
+        """PRIVATE (imputation runs hold per-subject signals): the upstream runs' folders,
+        <experiment>/<run_id>/<fingerprint> under it."""
+        return Path(self.data_dir) / "private" / "upstream"
 
     def scratch_dir(self) -> Path:
         return self.interim_dir() / "scratch"
