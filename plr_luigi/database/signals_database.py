@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from plr_luigi.database.results_database import write_through
+from plr_luigi.database.results_database import read_provenance_of, write_through
 from plr_luigi.study import schema
 
 logger = logging.getLogger(__name__)
@@ -62,15 +62,12 @@ def build_signals_database(db_path: Path, run_dirs: list[Path], inventory: str,
 
 
 def signals_inventory(db_path: Path) -> str | None:
-    """The inventory digest the signals database was built from (None: no such database)."""
-    import duckdb
-
+    """The inventory digest the signals database was built from (None: no such database).
+    Read once per version of the file (read_provenance_of): the completeness of MergeSignals
+    and of the figures of the signals is asked ~40 times a build."""
     if not db_path.is_file():
         return None
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        row = con.execute(f"SELECT value FROM {schema.PROVENANCE.name} WHERE key = ?",
-                          [schema.PROV_INVENTORY_DIGEST]).fetchone()
-    return row[0] if row else None
+    return read_provenance_of(db_path).get(schema.PROV_INVENTORY_DIGEST)
 
 
 def read_signals(db_path: Path, outlier_methods: list[str]):

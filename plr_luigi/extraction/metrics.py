@@ -59,16 +59,19 @@ def net_benefit(y: np.ndarray, p: np.ndarray, threshold: float) -> float:
 
 def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     """(slope, intercept) of logit P(y=1) = intercept + slope * logit(p); NaN if the fit fails."""
-    import statsmodels.api as sm
+    # The model's own module: statsmodels.api loads every model (~0.4 s more per process that
+    # extracts)
+    from statsmodels.discrete.discrete_model import Logit
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+    from statsmodels.tools.tools import add_constant
 
     p = np.clip(np.asarray(p, float), _LOGIT_EPS, 1 - _LOGIT_EPS)
-    x = sm.add_constant(np.log(p / (1 - p)), has_constant="add")
+    x = add_constant(np.log(p / (1 - p)), has_constant="add")
     with warnings.catch_warnings():
         # Separation makes the maximum-likelihood slope infinite: report NaN, not a huge number.
         warnings.simplefilter("error", PerfectSeparationWarning)
         try:
-            fit = sm.Logit(np.asarray(y, float), x).fit(disp=0)
+            fit = Logit(np.asarray(y, float), x).fit(disp=0)
         except (PerfectSeparationWarning, np.linalg.LinAlgError) as err:
             logger.warning("calibration fit failed (%s); slope and intercept are NaN", err)
             return float("nan"), float("nan")

@@ -111,7 +111,8 @@ def _beat(interval: float, run_dirs: list[Path], database: Path,
 # What ExtractRun.run() and ExtractUpstreamRun.run() load, their lazy imports included (metrics
 # imports scipy and statsmodels inside functions; run_file and the signal writer import pyarrow
 # inside theirs).
-EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats", "statsmodels.api",
+EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats",
+                      "statsmodels.discrete.discrete_model", "statsmodels.tools.tools",
                       "pyarrow.ipc", "pyarrow.dataset", "pyarrow.parquet",
                       "plr_luigi.extraction.upstream_extraction", "plr_luigi.extraction.batch")
 
