@@ -10,8 +10,10 @@ from pathlib import Path
 import duckdb
 import luigi
 import pytest
-from support.servers import running_mlflow_server
+from support.servers import mlflow_server_of
 from support.settings import DRAFT_FIGURE_DPI, plr_settings
+from support.store_shapes import store_of_runs
+from support.stores import serve_artifacts_through_server
 
 pytestmark = pytest.mark.slow
 
@@ -26,19 +28,21 @@ def _text_values(db: Path) -> list[str]:
 
 
 def test_a_build_with_credentials_in_the_uri_publishes_none_and_the_audit_finds_a_token(
-        tmp_path):
-    from plr_luigi.synth import generate_store
+        shared_dir, tmp_path):
     from plr_luigi.synth.design import run_spec
     from plr_luigi.synth.registry import load_levels
     from plr_luigi.tasks import PrivacyAudit, ReproduceAll
 
-    with running_mlflow_server(tmp_path / "server") as uri:
+    # Two runs onto the upstream experiments of a seed the store-shape tests share, served by
+    # a real `mlflow server` as runs logged through it are: every artifact is read over HTTP.
+    runs = [run_spec(load_levels(), config, seed=5) for config in
+            [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
+             ("LOF", "SAITS", "CatBoost", "simple1.0")]]
+    store = store_of_runs(shared_dir, tmp_path / "store", runs, seed=5, n_bootstrap=20,
+                          model_pickle_bytes=1000)
+    artifacts = serve_artifacts_through_server(store)
+    with mlflow_server_of(tmp_path / "server", store.tracking_uri, artifacts) as uri:
         secret_uri = uri.replace("http://", "http://user:secret@")
-        runs = [run_spec(load_levels(), config, seed=3) for config in
-                [("pupil-gt", "pupil-gt", "CatBoost", "simple1.0"),
-                 ("LOF", "SAITS", "CatBoost", "simple1.0")]]
-        store = generate_store(tmp_path / "store", seed=3, n_bootstrap=20,
-                               model_pickle_bytes=1000, runs=runs, tracking_uri=secret_uri)
         data, outputs = tmp_path / "data", tmp_path / "outputs"
         # PNGs at the draft resolution: what is checked is their bytes' text, not their pixels.
         with plr_settings(tracking_uri=secret_uri, source_db=str(store.source_db),
