@@ -35,19 +35,25 @@ def connect_source_db(source_db: Path) -> contextlib.closing[sqlite3.Connection]
 
 
 def labelled_codes(source_db: Path) -> frozenset[str]:
-    """The original codes of the source database's labelled subjects, read once per version of
-    the file (~0.1 s for the demo store's 45 MB; Luigi asks several times a build)."""
+    """The original codes of the source database's labelled subjects."""
+    return frozenset(str(code) for code, _ in labelled_subject_rows(source_db))
+
+
+def labelled_subject_rows(source_db: Path) -> tuple[tuple, ...]:
+    """The distinct (subject_code, class_label) rows of the source database's labelled
+    subjects, as stored; read once per version of the file (~0.1 s for the demo store's 45 MB:
+    Luigi asks SubjectLookup whether it is complete several times a build, then runs it)."""
     status = Path(source_db).stat()
-    return _labelled_codes(str(Path(source_db).resolve()), status.st_mtime_ns, status.st_size)
+    return _labelled_subject_rows(str(Path(source_db).resolve()), status.st_mtime_ns,
+                                  status.st_size)
 
 
 @lru_cache(maxsize=4)
-def _labelled_codes(source_db: str, _mtime_ns: int, _size: int) -> frozenset[str]:
+def _labelled_subject_rows(source_db: str, _mtime_ns: int, _size: int) -> tuple[tuple, ...]:
     with connect_source_db(Path(source_db)) as con:
         table = find_subject_table(con)
-        rows = con.execute(f'SELECT DISTINCT subject_code FROM "{table}" '
-                           "WHERE class_label IS NOT NULL").fetchall()
-    return frozenset(str(code) for (code,) in rows)
+        return tuple(con.execute(f'SELECT DISTINCT subject_code, class_label FROM "{table}" '
+                                 "WHERE class_label IS NOT NULL").fetchall())
 
 
 def mapped_codes(lookup_path: Path) -> frozenset[str]:

@@ -19,11 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plr_luigi.extraction.subject_sources import (
-    ORIGINAL_CODE_COLUMN,
-    connect_source_db,
-    find_subject_table,
-)
+from plr_luigi.extraction.subject_sources import ORIGINAL_CODE_COLUMN, labelled_subject_rows
 from plr_luigi.study.subject_codes import PUBLIC_CODE as PUBLIC_CODE_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -45,11 +41,8 @@ class UnknownSubjectError(KeyError):
 
 def read_labelled_subjects(source_db: Path) -> pd.DataFrame:
     """Distinct labelled subjects of the source database: original_code, class_label (0/1)."""
-    with connect_source_db(source_db) as con:
-        table = find_subject_table(con)
-        rows = con.execute(f'SELECT DISTINCT subject_code, class_label FROM "{table}" '
-                           "WHERE class_label IS NOT NULL").fetchall()
-    frame = pd.DataFrame(rows, columns=[ORIGINAL_CODE, CLASS_LABEL])
+    frame = pd.DataFrame(list(labelled_subject_rows(source_db)),
+                         columns=[ORIGINAL_CODE, CLASS_LABEL])
     labels = frame[CLASS_LABEL].astype(str).str.strip().str.lower()
     unknown = sorted(set(labels) - set(_LABEL_NAMES))
     if unknown:
