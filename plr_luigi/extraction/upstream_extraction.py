@@ -38,9 +38,10 @@ from plr_luigi.extraction.run_tables import MalformedRunError
 from plr_luigi.extraction.subjects import UnknownSubjectError
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,
-    get_run_summary,
+    RunSummary,
+    get_run,
+    list_artifact_names,
     local_artifact,
-    make_client,
 )
 from plr_luigi.store.run_decisions import EXTRACT, FAILED
 from plr_luigi.store.safe_pickle import load_pickle
@@ -93,15 +94,15 @@ def imputation_metrics(run_id: str, run_name: str, parsed: ImputationRunName,
     return frame[schema.IMPUTATION_METRICS.column_names]
 
 
-def imputation_pickle_path(client, run_id: str, run_name: str, parsed: ImputationRunName) -> str:
+def imputation_pickle_path(tracking_uri: str, run: RunSummary, parsed: ImputationRunName) -> str:
     """The run's imputation pickle: `imputation/imputation_{MODEL}.pickle`, or for an ensemble
     `imputation/ensemble_{run_name}_results.pickle`."""
     if parsed.is_ensemble:
-        return f"imputation/ensemble_{run_name}_results.pickle"
-    names = [Path(a.path).name for a in client.list_artifacts(run_id, "imputation")]
+        return f"imputation/ensemble_{run.run_name}_results.pickle"
+    names = list_artifact_names(tracking_uri, run, "imputation")
     found = sorted(n for n in names if n.startswith("imputation_") and n.endswith(".pickle"))
     if len(found) != 1:
-        raise MissingArtifactError(f"run {run_name} ({run_id}): expected one "
+        raise MissingArtifactError(f"run {run.run_name} ({run.run_id}): expected one "
                                    f"imputation/imputation_<MODEL>.pickle, found {len(found)}")
     return f"imputation/{found[0]}"
 
@@ -217,14 +218,12 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
     (SubjectLookup's frame) is needed for imputation runs only."""
     started, rss_before = time.monotonic(), process_rss_mb()
     progress(f"{run_id}: reading run metadata", 5)
-    client = make_client(tracking_uri)
-    mlflow_run = client.get_run(run_id)
-    run_name = mlflow_run.info.run_name
+    summary, metrics = get_run(tracking_uri, run_id)
+    run_name = summary.run_name
     rows: dict[str, int] = {}
     tmp_dir = fresh_temporary_dir(run_dir)
     try:
         try:
-            metrics = mlflow_run.data.metrics
             if REQUIRED_METRIC[experiment] not in metrics:
                 raise MalformedRunError(f"run {run_name} has no {REQUIRED_METRIC[experiment]} "
                                         "metric")
@@ -236,9 +235,8 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
                 table = schema.IMPUTATION_METRICS
                 parsed = parse_imputation_run_name(run_name)
                 frame = imputation_metrics(run_id, run_name, parsed, metrics)
-                artifact = imputation_pickle_path(client, run_id, run_name, parsed)
+                artifact = imputation_pickle_path(tracking_uri, summary, parsed)
                 progress(f"{run_name}: reading {artifact}", 20)
-                summary = get_run_summary(tracking_uri, run_id)
                 with local_artifact(summary, artifact, scratch_dir) as path:
                     pickled = load_pickle(path)
                 progress(f"{run_name}: writing signals", 60)

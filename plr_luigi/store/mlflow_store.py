@@ -1,7 +1,9 @@
 """Reading the MLflow store: which runs exist, their metadata, and their artifacts.
 
 Works unchanged on a file store (a path or `file:` URI), a SQLite store (`sqlite:///...`) and a
-tracking server (`http(s)://...`). Facts it relies on (../shared/reference/mlflow-store.md):
+tracking server (`http(s)://...`); a file store's runs are read from its folders without
+importing MLflow (plr_luigi.store.file_store_reader), the others' through MLflow's client.
+Facts it relies on (../shared/reference/mlflow-store.md):
 - MLflow 3.x refuses to open a file store unless MLFLOW_ALLOW_FILE_STORE=true.
 - `search_runs` on a file store loads every run on every call, so pagination is quadratic:
   the runs are enumerated with one call of the largest page size.
@@ -23,6 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from plr_luigi.filesystem.digest import stat_digest
+from plr_luigi.store import file_store_reader
 from plr_luigi.study.schema import HYPERPARAMETER_PARAM_PREFIX
 from plr_luigi.study.subject_codes import ORIGINAL_CODE
 
@@ -129,75 +132,95 @@ def resolve_artifact_uri(artifact_uri: str, tracking_uri: str) -> str:
     return MlflowArtifactsRepository.resolve_uri(artifact_uri, tracking_uri)
 
 
-def _summarise(run, tracking_uri: str) -> RunSummary:
-    params = run.data.params
+def _summary(*, run_id: str, run_name: str, status: str, lifecycle_stage: str,
+             start_time: int | None, end_time: int | None, artifact_uri: str,
+             experiment_id: str, params: dict[str, str], tags: dict[str, str],
+             logged_auroc: float | None, tracking_uri: str) -> RunSummary:
     codes = frozenset(ORIGINAL_CODE.findall(params.get("codes_train", "")
                                              + " " + params.get("codes_test", "")))
     prevalence = params.get("glaucomaParam_prevalence")
     return RunSummary(
-        run_id=run.info.run_id,
-        run_name=run.info.run_name or run.data.tags.get("mlflow.runName", ""),
-        status=run.info.status,
-        lifecycle_stage=run.info.lifecycle_stage,
-        start_time=run.info.start_time,
-        end_time=run.info.end_time,
-        artifact_uri=resolve_artifact_uri(run.info.artifact_uri, tracking_uri),
-        synthetic=run.data.tags.get(SYNTHETIC_TAG, "").lower() == "true",
+        run_id=run_id,
+        run_name=run_name or tags.get("mlflow.runName", ""),
+        status=status,
+        lifecycle_stage=lifecycle_stage,
+        start_time=start_time,
+        end_time=end_time,
+        artifact_uri=resolve_artifact_uri(artifact_uri, tracking_uri),
+        synthetic=tags.get(SYNTHETIC_TAG, "").lower() == "true",
         prevalence=float(prevalence) if prevalence not in (None, "") else None,
         subject_codes=codes,
-        experiment_id=run.info.experiment_id,
+        experiment_id=experiment_id,
         hyperparameters=tuple(sorted(
             (name.removeprefix(HYPERPARAMETER_PARAM_PREFIX), str(value))
             for name, value in params.items() if name.startswith(HYPERPARAMETER_PARAM_PREFIX))),
-        logged_auroc=run.data.metrics.get(LOGGED_AUROC_METRIC),
+        logged_auroc=logged_auroc,
     )
 
 
-def _file_store_runs(tracking_uri: str, experiment_id: str) -> list | None:
-    """A file store's runs with their params and tags and of their metrics only
-    LOGGED_AUROC_METRIC, or None for other stores. search_runs reads every metric file of
-    every run (90 per run here: four fifths of the listing's time and most of its memory) and
-    the summary needs one; MLflow's FileStore readers are private, so a FileStore without them
-    falls back to search_runs."""
-    local = _local_store_path(normalise_tracking_uri(tracking_uri))
-    if local is None or tracking_uri.startswith("sqlite:"):
-        return None
-    from mlflow.entities import Run, RunData, ViewType
-    from mlflow.store.tracking.file_store import FileStore
+def _summarise(run, tracking_uri: str) -> RunSummary:
+    """The summary of an MLflow Run entity."""
+    info = run.info
+    return _summary(run_id=info.run_id, run_name=info.run_name, status=info.status,
+                    lifecycle_stage=info.lifecycle_stage, start_time=info.start_time,
+                    end_time=info.end_time, artifact_uri=info.artifact_uri,
+                    experiment_id=info.experiment_id, params=run.data.params,
+                    tags=run.data.tags, logged_auroc=run.data.metrics.get(LOGGED_AUROC_METRIC),
+                    tracking_uri=tracking_uri)
 
-    store = FileStore(str(local))
+
+def _summarise_folder(run: file_store_reader.FileRun, tracking_uri: str) -> RunSummary:
+    """The summary of a file store's run folder: the same fields search_runs would give."""
+    info = run.info
+    return _summary(run_id=run.run_id, run_name=run.run_name, status=run.status,
+                    lifecycle_stage=run.lifecycle_stage, start_time=info.get("start_time"),
+                    end_time=info.get("end_time"), artifact_uri=info.get("artifact_uri", ""),
+                    experiment_id=info["experiment_id"], params=run.params, tags=run.tags,
+                    logged_auroc=_logged_auroc(run), tracking_uri=tracking_uri)
+
+
+def _logged_auroc(run: file_store_reader.FileRun) -> float | None:
+    """The run's LOGGED_AUROC_METRIC, or None where it logged none or its file is unreadable
+    (the run's extraction reads its pickle and says what is wrong with it; the listing of
+    every other run goes on)."""
     try:
-        infos = store._list_run_infos(experiment_id, ViewType.ALL)
-        return [Run(info, RunData(params=store._get_all_params(info),
-                                  tags=store._get_all_tags(info),
-                                  metrics=_logged_auroc(store, info))) for info in infos]
-    except AttributeError as err:
-        logger.warning("listing the file store through search_runs (%s)", err)
+        return run.latest_metric(LOGGED_AUROC_METRIC)
+    except (ValueError, file_store_reader.FileStoreError) as err:
+        logger.warning("run %s: unreadable %s metric (%s)", run.run_id, LOGGED_AUROC_METRIC, err)
         return None
 
 
-def _logged_auroc(store, info) -> list:
-    """The run's LOGGED_AUROC_METRIC as a one-element list (its latest value, as MLflow
-    defines it: the largest (step, timestamp, value)), or an empty list where the run logged
-    none or its file is unreadable (the run's extraction reads its pickle and says what is
-    wrong with it; the listing of every other run goes on)."""
-    from mlflow.exceptions import MlflowException
+def file_store_root(tracking_uri: str) -> Path | None:
+    """The folder of a file store, which is read without MLflow
+    (plr_luigi.store.file_store_reader); None for a SQLite store or a tracking server. A
+    folder that does not exist is an error (MLflow would silently create an empty store)."""
+    uri = normalise_tracking_uri(tracking_uri)
+    root = None if uri.startswith("sqlite:") else _local_store_path(uri)
+    if root is not None and not root.is_dir():
+        raise StoreError(f"MLflow store path does not exist: {root}")
+    return root
 
-    metrics_dir = Path(store._get_run_dir(info.experiment_id, info.run_id),
-                       store.METRICS_FOLDER_NAME)
-    if not (metrics_dir / LOGGED_AUROC_METRIC).is_file():
-        return []
+
+@contextlib.contextmanager
+def _read_as_store_error() -> Iterator[None]:
     try:
-        return [store._get_metric_from_file(str(metrics_dir), LOGGED_AUROC_METRIC,
-                                            info.run_id, info.experiment_id)]
-    except (ValueError, MlflowException) as err:
-        logger.warning("run %s: unreadable %s metric (%s)", info.run_id, LOGGED_AUROC_METRIC,
-                       err)
-        return []
+        yield
+    except file_store_reader.FileStoreError as err:
+        raise StoreError(str(err)) from err
 
 
-def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
-    """Every run of the experiment, deleted and unfinished ones included, oldest first."""
+def _list_folders(root: Path, experiment_name: str, tracking_uri: str) -> list[RunSummary]:
+    with _read_as_store_error():
+        experiment = file_store_reader.experiment_folder(root, experiment_name)
+        if experiment is None:
+            names = file_store_reader.experiment_names(root)
+            raise StoreError(f"experiment {experiment_name!r} not found in {tracking_uri} "
+                             f"(experiments there: {', '.join(names) or 'none'})")
+        return [_summarise_folder(run, tracking_uri)
+                for run in file_store_reader.experiment_runs(experiment)]
+
+
+def _list_through_mlflow(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
     from mlflow.entities import ViewType
 
     client = make_client(tracking_uri)
@@ -206,23 +229,50 @@ def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
         names = sorted(e.name for e in client.search_experiments(view_type=ViewType.ALL))
         raise StoreError(f"experiment {experiment_name!r} not found in {tracking_uri} "
                          f"(experiments there: {', '.join(names) or 'none'})")
-    runs = _file_store_runs(tracking_uri, experiment.experiment_id)
-    if runs is None:
-        runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
-                                  max_results=_MAX_RESULTS)
-    if not runs:
+    runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
+                              max_results=_MAX_RESULTS)
+    return [_summarise(run, tracking_uri) for run in runs]
+
+
+def list_runs(tracking_uri: str, experiment_name: str) -> list[RunSummary]:
+    """Every run of the experiment, deleted and unfinished ones included, oldest first."""
+    root = file_store_root(tracking_uri)
+    summaries = (_list_folders(root, experiment_name, tracking_uri) if root is not None
+                 else _list_through_mlflow(tracking_uri, experiment_name))
+    if not summaries:
         # An empty database would look like a study without results: refuse to build one.
         raise StoreError(f"experiment {experiment_name!r} in {tracking_uri} has no runs: "
                          "nothing to build a results database from")
-    summaries = [_summarise(run, tracking_uri) for run in runs]
     summaries.sort(key=lambda r: (r.start_time or 0, r.run_id))
     logger.info("store %s, experiment %s: %d runs", tracking_uri, experiment_name, len(summaries))
     return summaries
 
 
+def get_run(tracking_uri: str, run_id: str) -> tuple[RunSummary, dict[str, float]]:
+    """One run's summary and every metric it logged (at its latest value), whatever its
+    experiment."""
+    root = file_store_root(tracking_uri)
+    if root is not None:
+        with _read_as_store_error():
+            run = file_store_reader.find_run(root, run_id)
+            return _summarise_folder(run, tracking_uri), run.latest_metrics()
+    found = make_client(tracking_uri).get_run(run_id)
+    return _summarise(found, normalise_tracking_uri(tracking_uri)), dict(found.data.metrics)
+
+
 def get_run_summary(tracking_uri: str, run_id: str) -> RunSummary:
-    return _summarise(make_client(tracking_uri).get_run(run_id),
-                      normalise_tracking_uri(tracking_uri))
+    return get_run(tracking_uri, run_id)[0]
+
+
+def list_artifact_names(tracking_uri: str, run: RunSummary, folder: str) -> list[str]:
+    """The names of the artifacts in one folder of the run's artifacts (none where it has no
+    such folder)."""
+    local_root = _local_store_path(run.artifact_uri)
+    if local_root is not None:
+        path = local_root / folder
+        return sorted(os.listdir(path)) if path.is_dir() else []
+    return [Path(a.path).name
+            for a in make_client(tracking_uri).list_artifacts(run.run_id, folder)]
 
 
 def run_page_url(tracking_uri: str, run: RunSummary) -> str | None:

@@ -1,9 +1,10 @@
 """The store's run list, cached on disk and revalidated by a cheap signature.
 
-Listing a store costs importing mlflow (~2 s) and, on a file store, reading every run
-(~1.5 s for 410 runs). Every build must know whether the store changed, so the list is kept in
-a private cache file (it holds the runs' original subject codes) together with the store's
-signature (plr_luigi.store.store_signature: stat calls only). A build whose store has the same
+Listing a store costs reading every run (a file store: each run's meta.yaml, params and tags)
+and, for a SQLite store or a tracking server, importing mlflow (~1.5 s). Every build must know
+whether the store changed, so the list is kept in a private cache file (it holds the runs'
+original subject codes) together with the store's signature
+(plr_luigi.store.store_signature: stat calls only). A build whose store has the same
 signature reuses the list; any new, finished, renamed, deleted or re-logged run changes the
 signature and the store is listed again. A tracking server has no signature: it is always
 listed.
