@@ -28,7 +28,6 @@ TRASH_FOLDER = ".trash"
 NOT_RUNS = frozenset({"tags", "datasets", "traces", "models"})
 # MLflow's RunStatus codes as its file store writes them; a run without one is RUNNING.
 STATUS_NAMES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
-RUN_NAME_TAG = "mlflow.runName"
 
 
 class FileStoreError(RuntimeError):
@@ -47,10 +46,6 @@ class FileRun:
     @property
     def run_id(self) -> str:
         return self.info["run_id"]
-
-    @property
-    def run_name(self) -> str:
-        return self.info.get("run_name") or self.tags.get(RUN_NAME_TAG, "")
 
     @property
     def status(self) -> str:

@@ -104,9 +104,7 @@ def make_client(tracking_uri: str):
     (MLflow would silently create an empty one)."""
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     tracking_uri = normalise_tracking_uri(tracking_uri)
-    local = _local_store_path(tracking_uri)
-    if local is not None and not local.is_dir():
-        raise StoreError(f"MLflow store path does not exist: {local}")
+    file_store_root(tracking_uri)  # raises for a file store's folder that does not exist
     if tracking_uri.startswith("sqlite:///"):
         db_file = Path(tracking_uri[len("sqlite:///"):])
         if not db_file.is_file():
@@ -172,7 +170,7 @@ def _summarise(run, tracking_uri: str) -> RunSummary:
 def _summarise_folder(run: file_store_reader.FileRun, tracking_uri: str) -> RunSummary:
     """The summary of a file store's run folder: the same fields search_runs would give."""
     info = run.info
-    return _summary(run_id=run.run_id, run_name=run.run_name, status=run.status,
+    return _summary(run_id=run.run_id, run_name=info.get("run_name", ""), status=run.status,
                     lifecycle_stage=run.lifecycle_stage, start_time=info.get("start_time"),
                     end_time=info.get("end_time"), artifact_uri=info.get("artifact_uri", ""),
                     experiment_id=info["experiment_id"], params=run.params, tags=run.tags,
@@ -209,13 +207,18 @@ def _read_as_store_error() -> Iterator[None]:
         raise StoreError(str(err)) from err
 
 
+def _experiment_not_found(experiment_name: str, tracking_uri: str,
+                          names: list[str]) -> StoreError:
+    return StoreError(f"experiment {experiment_name!r} not found in {tracking_uri} "
+                      f"(experiments there: {', '.join(names) or 'none'})")
+
+
 def _list_folders(root: Path, experiment_name: str, tracking_uri: str) -> list[RunSummary]:
     with _read_as_store_error():
         experiment = file_store_reader.experiment_folder(root, experiment_name)
         if experiment is None:
-            names = file_store_reader.experiment_names(root)
-            raise StoreError(f"experiment {experiment_name!r} not found in {tracking_uri} "
-                             f"(experiments there: {', '.join(names) or 'none'})")
+            raise _experiment_not_found(experiment_name, tracking_uri,
+                                        file_store_reader.experiment_names(root))
         return [_summarise_folder(run, tracking_uri)
                 for run in file_store_reader.experiment_runs(experiment)]
 
@@ -226,9 +229,8 @@ def _list_through_mlflow(tracking_uri: str, experiment_name: str) -> list[RunSum
     client = make_client(tracking_uri)
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is None:
-        names = sorted(e.name for e in client.search_experiments(view_type=ViewType.ALL))
-        raise StoreError(f"experiment {experiment_name!r} not found in {tracking_uri} "
-                         f"(experiments there: {', '.join(names) or 'none'})")
+        raise _experiment_not_found(experiment_name, tracking_uri, sorted(
+            e.name for e in client.search_experiments(view_type=ViewType.ALL)))
     runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
                               max_results=_MAX_RESULTS)
     return [_summarise(run, tracking_uri) for run in runs]
