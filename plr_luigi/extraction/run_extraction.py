@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,20 +145,25 @@ def publish_run_dir(tmp_dir: Path, run_dir: Path, record: RunRecord) -> RunRecor
     return record
 
 
-def discard_if_damaged(run_dir: Path, what: str, check_content: bool = False) -> bool:
+def discard_if_damaged(run_dir: Path, what: str, read: Collection[str] | None = None) -> bool:
     """Remove run_dir, atomically, when a file of it is no longer as it was written (logging a
     warning that names `what`, the run, and the file); returns whether it was removed, so that
     the run is extracted again.
 
-    check_content: compare every file's SHA-256 (the merge's check: it reads the files anyway).
-    Otherwise sizes and times first (plr_luigi.filesystem.manifest.stat_problem), and only a
-    directory failing those is hashed: one whose content is intact (copied without its times)
-    keeps its files and has their new times recorded."""
-    if not run_dir.is_dir() or (not check_content and stat_problem(run_dir) is None):
+    read: the names of the files the caller reads (a merge: it reads them anyway), whose
+    SHA-256 is compared whatever their sizes and times; the files it does not read are left to
+    the reader that does. None: sizes and times only
+    (plr_luigi.filesystem.manifest.stat_problem). Either way a directory whose sizes or times
+    differ has every file hashed: one whose content is intact (copied without its times) keeps
+    its files and has their new times recorded."""
+    if not run_dir.is_dir():
         return False
-    problem = content_problem(run_dir)
+    moved = stat_problem(run_dir) is not None
+    if not moved and read is None:
+        return False
+    problem = content_problem(run_dir, None if moved else read)
     if problem is None:
-        if stat_problem(run_dir) is not None:
+        if moved:
             refresh_times(run_dir)
             logger.info("%s: the files of %s have new times but the content they were written "
                         "with; kept", what, run_dir)

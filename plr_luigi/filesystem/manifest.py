@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from plr_luigi.filesystem.digest import file_sha256
@@ -69,13 +70,16 @@ def stat_problem(folder: Path) -> str | None:
     return None
 
 
-def content_problem(folder: Path) -> str | None:
+def content_problem(folder: Path, names: Collection[str] | None = None) -> str | None:
     """None when every recorded file has its recorded size and SHA-256 (its time aside);
-    otherwise what differs, naming the file."""
+    otherwise what differs, naming the file. names: only the recorded files among these (what
+    a reader reads); None: every recorded file."""
     entries, problem = _recorded(folder)
     if problem:
         return problem
     for name, entry in entries.items():
+        if names is not None and name not in names:
+            continue
         path = folder / name
         try:
             size = path.stat().st_size

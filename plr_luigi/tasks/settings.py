@@ -10,6 +10,7 @@ section's name (`[stage.plr]`)."""
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import luigi
@@ -170,6 +171,17 @@ class StoreRetrySettings(SectionSettings):
         default=2.0, description="wait before the second try; doubled before each further one")
 
 
+# [extraction] batch_size = 0: this many batches of each kind of extraction per usable core.
+BATCHES_PER_CORE = 4
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class ExtractionSettings(SectionSettings):
     """[extraction]: how many runs one ExtractRun task extracts."""
 
@@ -178,10 +190,14 @@ class ExtractionSettings(SectionSettings):
     batch_size = luigi.IntParameter(
         default=0, description="runs one ExtractRun task extracts in one go (Luigi's batching: "
                                "one process, one scheduling round per batch); 0: automatic, "
-                               "one per 20 runs to extract, from 1 to 100")
+                               f"{BATCHES_PER_CORE} batches per core this process may use, from "
+                               "1 to 100 runs a batch")
 
     def runs_per_task(self, n_runs: int) -> int:
-        # Automatic: ~20 batches or more keep two or more workers evenly busy to the end, and
-        # at most 100 runs a batch keep a batch's time small beside the build's; 10,000 runs
-        # are 100 scheduling rounds instead of 10,000 (Luigi's get_work walks every task).
-        return self.batch_size or min(100, max(1, n_runs // 20))
+        # Automatic: with several workers Luigi forks a process per batch, and each faults in
+        # its working set afresh (~90 MB at paper size): fewer batches, less of that
+        # (BENCHMARKS.md §2: one batch per 20 runs forked 44 processes on the 200-run store).
+        # A few batches per core still keep every core busy to the end; one worker runs
+        # them in its own process, where their size changes nothing (each run keeps its own
+        # directory). At most 100 runs a batch keep a batch's time small beside the build's.
+        return self.batch_size or min(100, max(1, n_runs // (BATCHES_PER_CORE * usable_cores())))

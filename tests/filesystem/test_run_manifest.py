@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 
 import pytest
 
+from plr_luigi.extraction.run_extraction import discard_if_damaged
 from plr_luigi.filesystem.atomic import NoSpaceLeftError, is_disk_full, named_when_disk_full
 from plr_luigi.filesystem.manifest import (
     MANIFEST,
@@ -30,6 +32,12 @@ def folder(tmp_path) -> Path:
     return folder
 
 
+def _rewrite_first_byte_keeping_size_and_time(path: Path) -> None:
+    status = path.stat()
+    path.write_bytes(b"\1" + path.read_bytes()[1:])
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
 def test_the_manifest_records_each_file_as_written(folder):
     recorded = json.loads((folder / MANIFEST).read_text())
     assert sorted(recorded) == ["record.json", "tables.arrow"]
@@ -48,12 +56,26 @@ def test_a_truncated_file_fails_both_checks(folder):
 
 
 def test_a_file_rewritten_with_its_size_and_time_fails_the_content_check_only(folder):
-    path = folder / "tables.arrow"
-    status = path.stat()
-    path.write_bytes(b"\1" + path.read_bytes()[1:])
-    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    _rewrite_first_byte_keeping_size_and_time(folder / "tables.arrow")
     assert stat_problem(folder) is None
     assert content_problem(folder) == "tables.arrow differs from its content when written (SHA-256)"
+
+
+def test_a_reader_hashes_the_files_it_reads_and_a_folder_whose_times_moved_whole(folder, caplog):
+    """A merge hashes only what it reads (the results merge never reads the imputation runs'
+    signals): an altered file it does not read keeps the folder, an altered one it reads
+    removes it; once a time has moved, every file is hashed before new times are recorded."""
+    _rewrite_first_byte_keeping_size_and_time(folder / "tables.arrow")
+    assert content_problem(folder, ["record.json"]) is None
+    assert content_problem(folder, ["tables.arrow"]).endswith("(SHA-256)")
+    assert not discard_if_damaged(folder, "run a", read=["record.json"])
+    assert not discard_if_damaged(folder, "run a")  # sizes and times only
+    record = folder / "record.json"
+    os.utime(record, ns=(0, record.stat().st_mtime_ns + 10**9))
+    with caplog.at_level(logging.WARNING):
+        assert discard_if_damaged(folder, "run a", read=["record.json"])
+    assert not folder.exists()
+    assert "run a: tables.arrow differs from its content when written (SHA-256)" in caplog.text
 
 
 def test_a_file_touched_keeps_its_content_and_gets_its_time_recorded(folder):

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from support.faults import runs_extracted
 from support.luigi_process import start_luigi, write_luigi_cfg
 
 from plr_luigi.study import schema
@@ -122,8 +123,7 @@ def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
     #    extracted, and no database is taken as complete.
     _kill_when(_start(cfg, work / "log2", *merge), lambda: _temporaries(db.parent),
                "temporary database")
-    assert (work / "log2").read_text().count("running   extraction.ExtractRun(") == \
-        total - len(done)
+    assert runs_extracted((work / "log2").read_text()) == total - len(done)
     assert {p: p.stat().st_mtime_ns for p in done} == done  # finished runs untouched
     assert len(_run_dirs(work)) == total and not db.exists()
 
@@ -172,5 +172,5 @@ def test_two_builds_at_once_finish_with_the_database_of_one(extracted_copy, refe
     assert re.search(r"heartbeat: extraction: \d+/\d+ runs \(\d+%\), .* RSS \d+ MB", logs)
     assert re.search(r"heartbeat: merge: (\d+)/\1 runs .*; database written", logs)
     # Each run was extracted once, by one of the builds.
-    assert logs.count("running   extraction.ExtractRun(") == n_runs
+    assert runs_extracted(logs) == n_runs
     _assert_same_database(work / "data" / "public" / "plr_results.duckdb", reference)

@@ -131,3 +131,21 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
         assert ran.build(**settings).scheduling_succeeded
     assert ran.runs() == [stalled.run_id]  # the others of its batch are not extracted again
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
+
+
+@pytest.mark.parametrize(("n_runs", "cores", "expected"), [
+    (200, 2, 25),  # the 200-run store on two cores: 8 batches (was 20 at one per 20 runs)
+    (37, 2, 4),
+    (7, 2, 1),  # fewer runs than batches: one a task
+    (10_000, 2, 100),  # at most 100 a batch
+    (200, 16, 3),
+])
+def test_the_automatic_batch_size_gives_a_few_batches_per_core(monkeypatch, n_runs, cores,
+                                                               expected):
+    from plr_luigi.tasks import settings
+
+    monkeypatch.setattr(settings, "usable_cores", lambda: cores)
+    with luigi_config("extraction", batch_size=0):
+        assert settings.ExtractionSettings().runs_per_task(n_runs) == expected
+    with luigi_config("extraction", batch_size=7):
+        assert settings.ExtractionSettings().runs_per_task(n_runs) == 7

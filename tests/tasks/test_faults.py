@@ -54,7 +54,7 @@ from plr_luigi.tasks import ForestPlot, MergeSignals, MergeToDuckDB
 pytestmark = pytest.mark.slow
 MERGE = "database.MergeToDuckDB"
 TASK_FAILED, UNHANDLED_EXCEPTION = 30, 40  # luigi.cfg [retcode]
-# Runs left to extract when a fault hits a build (one task each, two at a time).
+# Runs left to extract when a fault hits a build (in batches, two at a time).
 MISSING = 12
 
 
@@ -229,6 +229,8 @@ def test_a_full_disk_keeps_the_previous_figure_and_names_it(built_copy, tmp_path
 def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
         private_store, build_template, tmp_path):
     cfg = _cfg(private_store, tmp_path, build_template)
+    # One run a task: the held run blocks no other run of its batch.
+    cfg.write_text(f"{cfg.read_text()}[extraction]\nbatch_size = 1\n")
     release = _hold_one_run(private_store, build_template)
     build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
     # Every run extracted but the held one, whose task is blocked: the fault lands while a task
@@ -329,9 +331,10 @@ def _signal_rows(db: Path) -> dict[str, list]:
 
 def test_a_damaged_signal_file_is_extracted_again_never_merged_into_the_signals(
         built_copy, build_template, recorder, caplog):
-    """The private signals database's merge checks the imputation runs' files as the results
-    database's does: a signal file altered on disk (its size and time kept) is found by its
-    digest, its run extracted again, and the database built from the intact file."""
+    """The private signals database's merge checks the imputation runs' signal files as the
+    results database's checks the files it reads: a signal file altered on disk (its size and
+    time kept) is found by its digest, its run extracted again, and the database built from
+    the intact file."""
     data = built_copy["work"] / "data"
     signals_db = data / "private" / "plr_signals.duckdb"
     [damaged, *_] = sorted((data / "private" / "upstream").glob(
@@ -339,7 +342,13 @@ def test_a_damaged_signal_file_is_extracted_again_never_merged_into_the_signals(
     _flip_a_byte_keeping_size_and_time(damaged)
     assert stat_problem(damaged.parent) is None and content_problem(damaged.parent) is not None
     signals_db.unlink()
+    built_copy["db"].unlink()
 
+    with plr_settings(**built_copy["settings"]):
+        # The results database's merge does not read the signals: it neither hashes them nor
+        # extracts their run again.
+        assert recorder.build([MergeToDuckDB()]) == ["database.MergeToDuckDB"]
+    assert content_problem(damaged.parent) is not None
     with plr_settings(**built_copy["settings"]), caplog.at_level(logging.WARNING):
         ran = recorder.build([MergeSignals()])
     assert ran == ["database.MergeSignals"]
