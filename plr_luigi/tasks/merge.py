@@ -3,6 +3,7 @@ MergeSignals, the writer of the private signals database."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 from typing import ClassVar
 
@@ -67,12 +68,13 @@ class MergeToDuckDB(RunOnceTask):
         from concurrent.futures import ThreadPoolExecutor
 
         # The cohort table groups the source database's ~1M samples by subject (0.3-0.45 s at
-        # paper size) in sqlite, which releases the GIL: beside the rest of the merge.
+        # paper size) in sqlite, which releases the GIL: while the merge checks and reads the
+        # run directories.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-summary") as pool:
             cohort = pool.submit(cohort_rows, Path(self.input()[-1].path))
             self._merge(cohort)
 
-    def _merge(self, cohort) -> None:
+    def _merge(self, cohort: Future) -> None:
         from plr_luigi.database.provenance import build_provenance
         from plr_luigi.database.results_database import build_database
         from plr_luigi.extraction.run_extraction import RECORD_FILE, RunRecord

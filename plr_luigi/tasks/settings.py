@@ -199,5 +199,6 @@ class ExtractionSettings(SectionSettings):
         # (BENCHMARKS.md §2: one batch per 20 runs forked 44 processes on the 200-run store).
         # A few batches per core still keep every core busy to the end; one worker runs
         # them in its own process, where their size changes nothing (each run keeps its own
-        # directory). At most 100 runs a batch keep a batch's time small beside the build's.
+        # directory). At most 100 runs a batch keep a batch's time small beside the build's,
+        # and 10,000 runs 100 scheduling rounds, not 10,000 (Luigi's get_work walks every task).
         return self.batch_size or min(100, max(1, n_runs // (BATCHES_PER_CORE * usable_cores())))

@@ -1,7 +1,14 @@
 """The privacy scanner the audit ships: original subject codes and code params, in files and in
-every text column of a database; and any one subject's age."""
+every text column of a database; credentials; and any one subject's age."""
+
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from plr_luigi.database.privacy_scan import (
+    CREDENTIAL_SHAPES,
     find_age_leaks_in_database,
     find_age_leaks_in_files,
     find_leaks_in_database,
@@ -25,6 +32,39 @@ def test_audit_names_files_with_codes_or_code_params_without_quoting_them(tmp_pa
     assert leaks == [f"{code}: holds an original subject code at byte 12",
                      f"{param}: holds a subject-code run param at byte 0"]
     assert not any("PLR1001" in leak for leak in leaks)
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ('{"uri": "https://user:tok3n@mlflow.example.org/"}', "user info in a URI"),
+    ("ACCESS_TOKEN = 'abc123xyz'", "a token or password"),
+    ('"PassWord": "hunter22"', "a token or password"),
+    ("Authorization: Bearer eyJhbGciOi", "an Authorization header"),
+    ("note ghp_0123456789abcdefghijklmnopqrstuvwxyz end", "an API key"),
+    ("AKIAABCDEFGHIJKLMNOP", "an API key"),
+    ("-----BEGIN RSA PRIVATE KEY-----", "a private key"),
+])
+def test_each_credential_shape_is_found_in_a_file_named_not_quoted(tmp_path, text, what):
+    path = tmp_path / "figure.json"
+    path.write_text(f"{{}} {text}")
+    [leak] = [leak for leak in find_leaks_in_files([path]) if what in leak]
+    assert leak.startswith(f"{path}: holds {what} at byte ")
+    assert text.split()[-1] not in leak
+
+
+@pytest.mark.parametrize("shape", CREDENTIAL_SHAPES, ids=[s.what for s in CREDENTIAL_SHAPES])
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_every_match_of_a_credential_shape_holds_one_of_its_needles(shape, data):
+    """A file part holding none of a shape's needles is not searched for it: every text the
+    shape matches must hold one (lowercased where the shape ignores case)."""
+    # Printable ASCII: where a str regex and its bytes twin read the same characters alike
+    # (str's \s and \b also take Unicode spaces and letters, and \x1c-\x1f as spaces).
+    text = data.draw(st.from_regex(shape.regex, fullmatch=True,
+                                   alphabet=st.characters(min_codepoint=32, max_codepoint=126)))
+    match = re.search(shape.regex.encode(), text.encode())  # as the audit searches a file
+    assume(match is not None)
+    found = match.group(0).lower() if shape.regex.startswith("(?i)") else match.group(0)
+    assert any(needle in found for needle in shape.needles), match.group(0)
 
 
 def test_audit_reads_every_text_column_of_every_table():
