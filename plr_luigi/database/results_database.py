@@ -1,10 +1,10 @@
 """The public results database: bulk-loading the per-run files, validating, reading.
 
-The merge is one `INSERT ... SELECT` per table from a stream over every run's file
-(plr_luigi.extraction.run_file: a column per table, a list of row structs), so DuckDB streams
-the files instead of Python holding every run's rows (lesson 1). The database is built under a
-temporary name (by the caller), validated, and only then renamed into place: a database that
-exists is complete and valid.
+The merge reads the per-run files a chunk of runs at a time (plr_luigi.extraction.run_file: a
+column per table, a list of row structs), memory-mapped, and runs one `INSERT ... SELECT` per
+table and chunk, so that memory holds one chunk, never every run's rows (lesson 1). The
+database is built under a temporary name (by the caller), validated, and only then renamed
+into place: a database that exists is complete and valid.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plr_luigi.extraction.run_file import scan_table, tables_file
+from plr_luigi.extraction.run_file import read_run_files, tables_file
 from plr_luigi.study import schema
 from plr_luigi.study.subject_codes import ORIGINAL_CODE_REGEX, PUBLIC_CODE_REGEX
 
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 logger = logging.getLogger(__name__)
+
+# Runs whose files are read and inserted together: each file is opened once for all its tables
+# (the 200-run store's merge 1.7-2.2 -> 1.3 s), and memory holds one chunk's mapped files (peak
+# RSS +9 MB at paper size; 64 a chunk: +15 MB, no faster), whatever the number of runs.
+RUNS_PER_INSERT = 32
 
 
 class ValidationError(RuntimeError):
@@ -47,7 +52,8 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
     table name. On any
     failure db_path is removed: callers write to a temporary path and rename it only after this
     returns. progress(stage, percent) is called
-    after each table (Luigi's status message and the stall guard)."""
+    after each chunk of runs and before the validation (Luigi's status message and the stall
+    guard)."""
     import duckdb
     import pandas as pd
 
@@ -61,14 +67,14 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
         with duckdb.connect(str(db_path), config={"threads": 1, "memory_limit": "32MB"}) as con:
             for table in schema.ALL_TABLES:
                 con.execute(table.ddl())
-            loaded = 0
             files = [tables_file(d) for d in run_dirs]
-            for i, table in enumerate(schema.RUN_TABLES):
-                if files:
-                    _insert_run_files(con, table, files)
-                loaded += con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
-                progress(f"loaded {table.name}: {loaded:,} rows from {len(run_dirs)} runs so far",
-                         5 + 80 * (i + 1) // len(schema.RUN_TABLES))
+            for start in range(0, len(files), RUNS_PER_INSERT):
+                done = min(start + RUNS_PER_INSERT, len(files))
+                _insert_run_files(con, read_run_files(files[start:done]))
+                progress(f"loaded the tables of {done} of {len(files)} runs",
+                         5 + 80 * done // len(files))
+            loaded = sum(con.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+                         for table in schema.RUN_TABLES)
             _set_apart_standard_pipeline_only(con, standard_pipeline_only)
             for table in schema.UPSTREAM_TABLES:
                 files = [str(f) for f in (upstream_files or {}).get(table.name, [])]
@@ -106,15 +112,17 @@ def write_through(con) -> None:
     con.execute("CHECKPOINT")
 
 
-def _insert_run_files(con, table: schema.Table, files: list[Path]) -> None:
-    # The table's column of each run file is a list of row structs: one unnest per run.
-    fields = ", ".join(f'row."{c}"' for c in table.column_names)
-    con.register("run_files", scan_table(files, table))
-    try:
-        con.execute(f"INSERT INTO {table.name} SELECT {fields} FROM "
-                    f"(SELECT unnest({table.name}) AS row FROM run_files)")
-    finally:
-        con.unregister("run_files")
+def _insert_run_files(con, runs) -> None:
+    """Every table's rows of runs (read_run_files: a row per run, a column per table), in the
+    runs' order: each table's column is a list of row structs per run, one unnest each."""
+    for table in schema.RUN_TABLES:
+        fields = ", ".join(f'row."{c}"' for c in table.column_names)
+        con.register("run_files", runs.select([table.name]))
+        try:
+            con.execute(f"INSERT INTO {table.name} SELECT {fields} FROM "
+                        f"(SELECT unnest({table.name}) AS row FROM run_files)")
+        finally:
+            con.unregister("run_files")
 
 
 def _set_apart_standard_pipeline_only(con, config_ids: set[str] | frozenset[str]) -> None:

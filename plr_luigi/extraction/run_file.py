@@ -4,9 +4,9 @@ The file has one row and one column per table of schema.RUN_TABLES, named after 
 list of structs, one struct per row of that table, with the table's columns. One file per run
 instead of one Parquet file per table: eleven Parquet writes cost more than computing the run's
 metrics, and even one Parquet file of the ~95 nested columns takes 9-15 ms to write against
-~0.6 ms for Arrow IPC (BENCHMARKS.md). The merge streams a table's column of every run file
-into DuckDB (plr_luigi.database.results_database). Types are the schema's; NaN is written as
-NULL, as pandas' to_parquet did before.
+~0.6 ms for Arrow IPC (BENCHMARKS.md). The merge reads the files a chunk of runs at a time
+and inserts each table's column of the chunk into DuckDB (plr_luigi.database.results_database).
+Types are the schema's; NaN is written as NULL, as pandas' to_parquet did before.
 """
 
 from __future__ import annotations
@@ -54,17 +54,16 @@ def write_tables(path: Path, tables: dict[str, Columns]) -> None:
         writer.write_table(data)
 
 
-def scan_table(paths: list[Path], table: schema.Table):
-    """A stream (pyarrow RecordBatchReader) of the table's column of every run file: one row per
-    run, holding the list of that run's row structs. DuckDB scans it one file at a time, each
-    memory-mapped (3x faster than a pyarrow dataset of the files, 3x faster than reading them;
-    Arrow's buffers keep a mapping alive after its file is closed)."""
+def read_run_files(paths: list[Path]):
+    """The run files (at least one) as one Arrow table, a row per run (in the order of paths)
+    and a column per table of schema.RUN_TABLES, each file memory-mapped, not copied (Arrow's
+    buffers keep a mapping alive after its file is closed). Each file is opened once for all
+    its tables: opening one costs ~0.3 ms (its footer and ~95 nested fields), and once per
+    table was 0.64 of 0.69 s of reading the 200-run store's files (BENCHMARKS.md §2)."""
     import pyarrow as pa
 
-    def batches():
-        for path in paths:
-            with pa.memory_map(str(path)) as source:
-                yield from pa.ipc.open_file(source).read_all().select([table.name]).to_batches()
-
-    field = pa.schema([_list_of_rows(table)])
-    return pa.RecordBatchReader.from_batches(field, batches())
+    tables = []
+    for path in paths:
+        with pa.memory_map(str(path)) as source:
+            tables.append(pa.ipc.open_file(source).read_all())
+    return pa.concat_tables(tables)
