@@ -67,13 +67,13 @@ class MergeToDuckDB(RunOnceTask):
     def run(self):
         from concurrent.futures import ThreadPoolExecutor
 
-        # The cohort table groups the source database's ~1M samples by subject (0.3-0.45 s at
-        # paper size) in sqlite, which releases the GIL: while the merge checks and reads the
-        # run directories.
         # requires() once (self.input() calls it again): ~370 tasks and their fingerprints,
         # ~0.06 s each time at paper size.
         tasks = self.requires()
         targets = luigi.task.getpaths(tasks)
+        # The cohort table groups the source database's ~1M samples by subject (0.3-0.45 s at
+        # paper size) in sqlite, which releases the GIL: while the merge checks and reads the
+        # run directories.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-summary") as pool:
             cohort = pool.submit(cohort_rows, Path(targets[-1].path))
             self._merge(tasks, targets, cohort)

@@ -134,7 +134,7 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
 
 
 @pytest.mark.parametrize(("n_runs", "cores", "expected"), [
-    (200, 2, 25),  # the 200-run store on two cores: 8 batches (was 20 at one per 20 runs)
+    (200, 2, 25),  # the 200-run store on two cores: 8 batches (one per 20 runs: 20 of 10)
     (37, 2, 4),
     (7, 2, 1),  # fewer runs than batches: one a task
     (10_000, 2, 100),  # at most 100 a batch
