@@ -17,12 +17,14 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from support import templates
 from support.events import BuildRecorder
 from support.luigi_process import ROOT, luigi_env, stop
+from support.scratch import tmpfs_folder
 from support.settings import build_settings
 from support.stores import (
     check_shared_files_unchanged,
@@ -40,6 +42,21 @@ TESTS = Path(__file__).resolve().parent
 # The test files pytest collected in this session (tests/test_collection.py checks them).
 COLLECTED: set[Path] = set()
 _TEMPLATES_PROCESS: subprocess.Popen | None = None
+
+
+def pytest_configure(config):
+    """The run's temporary folders on a tmpfs when there is one with room (support.scratch
+    says why), unless --basetemp or TMPDIR names a place. TMPDIR is inherited by the
+    pytest-xdist workers and by every process a test starts."""
+    if config.option.basetemp is None and "TMPDIR" not in os.environ:
+        folder = tmpfs_folder()
+        if folder is not None:
+            os.environ["TMPDIR"] = str(folder)
+            tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+def pytest_report_header(config):
+    return f"temporary folders: {tempfile.gettempdir()}"
 
 
 def pytest_itemcollected(item):
