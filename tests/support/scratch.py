@@ -2,12 +2,12 @@
 
 The tests' stores and builds are many small files (an MLflow file store writes a file per
 metric, parameter and tag), created and deleted all through a run. On an ext4 filesystem
-without a journal (the project's CI machines), creating a file checks the inodes deleted in
-the last minutes one by one (ext4's recently_deleted()), so its cost grows with the deletions
-before it: in a run of the suite on such a disk, perf counted ~9 % of all CPU samples there
-(2026-12-04: ~85 s of ~920 s). On a tmpfs the same suite took 167 s of system time instead of
-244 s. Its folders then peaked at 7.6 GB of memory, so a tmpfs is taken only with room for twice
-that, in the tmpfs and in the machine's available memory.
+without a journal (this development machine's disk), creating a file checks the inodes
+deleted in the last minutes one by one (ext4's recently_deleted()), so its cost grows with
+the deletions before it: in a run of the suite on such a disk, perf counted ~9 % of all CPU
+samples there (2026-12-04: ~85 s of ~920 s). On a tmpfs the same suite took 167 s of system
+time instead of 244 s. Its folders then peaked at 7.6 GB of memory, so a tmpfs is taken only
+with room for twice that, in the tmpfs and in the machine's available memory.
 """
 
 from __future__ import annotations
