@@ -15,24 +15,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psutil
+
 # Twice the suite's peak (7.6 GB on 2026-12-04), in the tmpfs and in available memory.
 NEEDED_BYTES = 15 * 2**30
 TMPFS = Path("/dev/shm")
 
 
-def tmpfs_folder(candidate: Path = TMPFS, mounts: Path = Path("/proc/mounts"),
-                 meminfo: Path = Path("/proc/meminfo"), needed: int = NEEDED_BYTES) -> Path | None:
+def tmpfs_folder(candidate: Path = TMPFS, needed: int = NEEDED_BYTES) -> Path | None:
     """candidate when it is a tmpfs mount point with `needed` bytes free and as many of memory
     available; None otherwise (the system's temporary folder is used then)."""
-    try:
-        mounted = {fields[1]: fields[2] for fields in
-                   (line.split() for line in mounts.read_text().splitlines()) if len(fields) > 2}
-        memory = {line.split(":")[0]: line.split()[1:] for line in meminfo.read_text().splitlines()}
-        free = os.statvfs(candidate)
-    except OSError:
-        return None
+    mounted = {part.mountpoint: part.fstype for part in psutil.disk_partitions(all=True)}
     if mounted.get(str(candidate)) != "tmpfs" or not os.access(candidate, os.W_OK):
         return None
-    available_memory = int(memory.get("MemAvailable", ["0"])[0]) * 1024  # meminfo says kB
-    free_bytes = free.f_bavail * free.f_frsize
-    return candidate if min(free_bytes, available_memory) >= needed else None
+    return candidate if room(candidate) >= needed else None
+
+
+def room(folder: Path) -> int:
+    """Bytes a tmpfs folder can take: its free space or the available memory, the smaller."""
+    return min(psutil.disk_usage(str(folder)).free, psutil.virtual_memory().available)
