@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     if args.smoke:
         args.runs, args.repeat = common.count_runs(args.store), 1
     build = common.Build(args.store, args.workdir / f"build-{args.runs}",
-                         common.SMOKE_FIGURE_DPI if args.smoke else 0)
+                         draft=args.smoke)
     if not build.db.is_file():
         build.store = common.store_of(args.store, args.runs,
                                       args.workdir / f"subset-{args.runs}")

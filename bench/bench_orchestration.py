@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     # A smoke run times bench_reproduce's smoke build, complete (the other smoke builds are
     # of fewer targets).
     build = (common.Build(args.store, args.workdir / common.SMOKE_REPRODUCE_BUILD,
-                          common.SMOKE_FIGURE_DPI) if args.smoke
+                          draft=True) if args.smoke
              else common.Build(args.store, args.workdir / f"build-{args.runs}"))
     if not build.db.is_file():
         build.store = common.store_of(args.store, args.runs,

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     if args.smoke:
         common.resolve_args(args)
         build = common.Build(args.store, args.workdir / common.SMOKE_REPRODUCE_BUILD,
-                             common.SMOKE_FIGURE_DPI)
+                             draft=True)
         env = {"LUIGI_CONFIG_PATH": str(build.config()), "MAKEFLAGS": ""}
         args.repeat = 1
 

@@ -39,9 +39,9 @@ PAPER_STORE = {"size": "paper", "seed": 42, "n_runs": 200}
 # of its 30-bootstrap version: 10 bootstrap iterations cut its complete build by ~15 %.
 SMOKE_STORE = {"size": "demo", "seed": 5, "n_runs": 24, "n_bootstrap": 10,
                "model_pickle_bytes": 20_000}
-# The resolution a --smoke run's figures are drawn at ([plr] figure_dpi): a smoke run checks
-# that the figures come out, not their pixels (the published 200 dpi's PNG encoding was ~7% of
-# a small store's build).
+# How a --smoke run's figures are drawn: at a low resolution ([plr] figure_dpi) and without
+# their PDFs ([plr] figure_pdf). A smoke run checks that the figures come out, not their pixels
+# (the published 200 dpi's PNG encoding was ~7% of a small store's build, the PDFs ~25%).
 SMOKE_FIGURE_DPI = 40
 # The --smoke runs' one complete build (bench_reproduce's `make reproduce`) in their shared
 # workdir: bench_orchestration's nothing-to-do build is timed on it.
@@ -218,7 +218,7 @@ class Build:
 
     store: Path
     root: Path
-    figure_dpi: int = 0  # [plr] figure_dpi; 0: the published one (configs/figures.yaml)
+    draft: bool = False  # figures at SMOKE_FIGURE_DPI and without PDFs (--smoke)
 
     @property
     def data_dir(self) -> Path:
@@ -238,7 +238,8 @@ class Build:
         cfg.write_text(f"[plr]\ntracking_uri = {self.store / 'mlruns'}\n"
                        f"source_db = {self.store / 'subjects.sqlite'}\n"
                        f"data_dir = {self.data_dir}\noutput_dir = {self.output_dir}\n"
-                       f"figure_dpi = {self.figure_dpi}\n")
+                       f"figure_dpi = {SMOKE_FIGURE_DPI if self.draft else 0}\n"
+                       f"figure_pdf = {str(not self.draft).lower()}\n")
         return cfg
 
     def run_dirs(self) -> list[Path]:

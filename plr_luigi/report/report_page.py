@@ -185,6 +185,7 @@ def _figure_view(section: Section) -> dict:
     caption = meta.get("caption") or figure_caption(section.name, meta.get("subset"))
     return {**view, "caption": caption,
             "png": base64.b64encode(section.files["png"].read_bytes()).decode("ascii"),
+            "pdf": "pdf" in section.files,
             "missing_pipelines": meta.get("missing_pipelines") or [],
             "query": meta.get("query", "")}
 

@@ -56,7 +56,10 @@ class Entry:
 
 
 def _part(section: Section, output_dir: Path) -> Part:
-    source = section.files.get("pdf" if section.kind == "figure" else "tex")
+    # A figure's PDF, or its PNG in a build that draws none ([plr] figure_pdf): pdflatex
+    # includes either.
+    source = (section.files.get("pdf", section.files.get("png")) if section.kind == "figure"
+              else section.files.get("tex"))
     path = (source.absolute().relative_to(output_dir.absolute()).as_posix() if source
             is not None else f"{section.kind}s/{section.name}")
     reason = section.unavailable_reason()

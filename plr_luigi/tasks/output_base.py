@@ -169,7 +169,14 @@ def write_text(target: luigi.LocalTarget, text: str) -> None:
         tmp["text"].write_text(text, encoding="utf-8")
 
 
+# Every file a figure may have.
 FIGURE_EXTENSIONS = ("png", "pdf", "json")
+
+
+def figure_extensions() -> tuple[str, ...]:
+    """The files a figure is drawn to: its PNG (the report page shows it) and JSON, and its
+    PDF unless [plr] figure_pdf is off."""
+    return FIGURE_EXTENSIONS if plr().figure_pdf else ("png", "json")
 
 
 def figure_dpi() -> int:
@@ -199,7 +206,7 @@ class FigureOutput(DatabaseOutput):
 
     def output(self):
         stem = plr().output_path("figures", self.figure_name())
-        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in FIGURE_EXTENSIONS}
+        return {ext: luigi.LocalTarget(f"{stem}.{ext}") for ext in figure_extensions()}
 
     def unavailable_path(self) -> Path:
         return plr().output_path("figures", f"{self.figure_name()}{UNAVAILABLE_SUFFIX}")
@@ -226,8 +233,9 @@ class FigureOutput(DatabaseOutput):
                   "synthetic": is_synthetic(provenance), "provenance": provenance}
         with atomic_paths({"status": self.unavailable_path()}) as tmp:
             tmp["status"].write_text(json.dumps(status, indent=1, default=str), encoding="utf-8")
-        for target in self.output().values():  # a figure of earlier data is not this data's
-            Path(target.path).unlink(missing_ok=True)
+        stem = Path(self.output()["json"].path)
+        for ext in FIGURE_EXTENSIONS:  # a figure of earlier data is not this data's
+            stem.with_suffix(f".{ext}").unlink(missing_ok=True)
 
 
 class TexTableOutput(DatabaseOutput):
@@ -313,8 +321,9 @@ def _laid_out_for(fig, canvas_class, dpi: float):
 
 
 def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
-    """PNG, PDF and the JSON of the plotted data, each written atomically; each format laid out
-    once (_laid_out_for)."""
+    """PNG, PDF (when targets has one) and the JSON of the plotted data, each written
+    atomically; each format laid out once (_laid_out_for). Without a PDF target, the PDF an
+    earlier build drew beside the PNG is removed: it shows earlier data."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.backends.backend_pdf import FigureCanvasPdf
@@ -324,9 +333,12 @@ def save_figure(fig, data: dict, targets: dict[str, luigi.LocalTarget]) -> None:
         with _laid_out_for(fig, FigureCanvasAgg, png_dpi):
             fig.savefig(paths["png"], dpi=png_dpi, format="png")
         _refuse_shown_codes(fig, Path(targets["png"].path).stem)  # nothing renamed in place yet
-        with _laid_out_for(fig, FigureCanvasPdf, 72):  # PDF: 72 points to the inch
-            fig.savefig(paths["pdf"], format="pdf")
+        if "pdf" in paths:
+            with _laid_out_for(fig, FigureCanvasPdf, 72):  # PDF: 72 points to the inch
+                fig.savefig(paths["pdf"], format="pdf")
         Path(paths["json"]).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     plt.close(fig)
     stem = Path(targets["json"].path)
     stem.with_name(f"{stem.stem}{UNAVAILABLE_SUFFIX}").unlink(missing_ok=True)  # earlier data's
+    if "pdf" not in targets:
+        stem.with_suffix(".pdf").unlink(missing_ok=True)

@@ -88,6 +88,11 @@ class plr(SectionSettings):  # noqa: N801 -- Luigi maps the class name to the [p
                                "configs/figures.yaml's, the published one. A draft (the tests' "
                                "builds) draws faster at a lower one; drawn figures stay as they "
                                "are when it changes")
+    figure_pdf = luigi.BoolParameter(
+        default=True, description="a PDF of each figure beside its PNG (the supplement includes "
+                                  "the PDFs). false: PNGs only, a draft that draws in about "
+                                  "three quarters of the time (the tests' builds); a figure "
+                                  "drawn again then loses its PDF, and true draws them again")
 
     def interim_dir(self) -> Path:
         return Path(self.data_dir) / "interim"

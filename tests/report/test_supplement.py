@@ -133,6 +133,36 @@ def test_a_latex_error_in_a_table_fails_naming_it_and_leaves_no_pdf(built_copy):
     assert (outputs / "supplement.tex").is_file()  # the source that failed, beside its log
 
 
+@needs_pdflatex
+def test_a_draft_builds_supplement_shows_the_pngs_and_pdfs_make_its_figures_due(failed_build):
+    """A build without figure PDFs ([plr] figure_pdf = false: support.three_run_store's)
+    compiles its supplement from the PNGs; asking for PDFs again makes every drawn figure due."""
+    from support.settings import DRAFT_FIGURES
+
+    outputs = failed_build.outputs
+    assert (outputs / "supplement.pdf").read_bytes().startswith(b"%PDF")
+    tex = (outputs / "supplement.tex").read_text(encoding="utf-8")
+    assert "figures/forest_classifier.png" in tex and ".pdf}" not in tex
+    assert not list((outputs / "figures").glob("*.pdf"))
+    settings = {"tracking_uri": failed_build.store.tracking_uri,
+                "source_db": str(failed_build.store.source_db),
+                "data_dir": str(failed_build.data), "output_dir": str(outputs)}
+    drawn = [task for task in _figure_tasks(settings, DRAFT_FIGURES)
+             if (outputs / "figures" / f"{task.figure_name()}.png").is_file()]
+    assert drawn
+    with plr_settings(**settings, **DRAFT_FIGURES):
+        assert all(task.complete() for task in drawn)
+    with plr_settings(**settings, **{**DRAFT_FIGURES, "figure_pdf": "true"}):
+        assert not any(task.complete() for task in drawn)
+
+
+def _figure_tasks(settings: dict, figures: dict) -> list:
+    from plr_luigi.tasks.catalog import manuscript_outputs
+
+    with plr_settings(**settings, **figures):
+        return [task for task in manuscript_outputs() if isinstance(task, FigureOutput)]
+
+
 def test_without_pdflatex_the_supplement_is_unavailable_and_the_build_goes_on(
         built_copy, recorder, monkeypatch, tmp_path):
     from plr_luigi.tasks import ReproduceAll, Supplement

@@ -11,6 +11,11 @@ import luigi
 # configs/figures.yaml's 200): what these tests check is which outputs are built or marked
 # unavailable, their data and their text, never the pixels at the published resolution.
 DRAFT_FIGURE_DPI = 40
+# How the tests' builds of their own throwaway stores draw figures: at DRAFT_FIGURE_DPI and
+# without a PDF beside each PNG ([plr] figure_pdf; the PDFs were ~25 % of such a build). The
+# template build (tests/support/templates.py) and the builds whose PDFs a test reads (the
+# credentials build, the build from a database alone) draw them.
+DRAFT_FIGURES = {"figure_dpi": DRAFT_FIGURE_DPI, "figure_pdf": "false"}
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import duckdb
 import luigi
 
 from support.events import task_events
-from support.settings import DRAFT_FIGURE_DPI, luigi_config, plr_settings
+from support.settings import DRAFT_FIGURES, luigi_config, plr_settings
 from support.stores import copy_store, load_summary, made_once, save_summary
 
 FAILURE_TASKS = {"report.AllRunsExtracted"}  # the one task that fails on purpose (runs failed)
@@ -48,7 +48,7 @@ def build_store(tracking_uri: str, source_db: str, work: Path) -> BuildOutcome:
     with luigi_config("worker", keep_alive="false"), \
             plr_settings(tracking_uri=tracking_uri, source_db=source_db,
                          data_dir=str(work / "data"), output_dir=str(work / "outputs"),
-                         figure_dpi=DRAFT_FIGURE_DPI), \
+                         **DRAFT_FIGURES), \
             task_events(luigi.Event.FAILURE) as failures:
         result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
     failed = {task.task_id: f"{type(error).__name__}: {error}" for task, error in failures}
@@ -84,7 +84,7 @@ def check_build(outcome: BuildOutcome, settings: dict[str, str]) -> dict[str, st
     # Nothing changes while this checks, so each task's completeness is asked once (it costs
     # ~10 ms: each output asks the database and its requirements in turn).
     complete = functools.cache(lambda task: task.complete())
-    with plr_settings(**settings):
+    with plr_settings(**settings, **DRAFT_FIGURES):  # as build_store drew them
         for task in manuscript_outputs():
             files = task.published_files()
             if isinstance(files, dict) and "status" in files:

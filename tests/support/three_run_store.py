@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from support.settings import DRAFT_FIGURE_DPI, build_settings, plr_settings
+from support.settings import DRAFT_FIGURES, build_settings, plr_settings
 from support.stores import copy_build, copy_store, load_summary, made_once, save_summary
 
 # A level no registry knows: the run fails extraction (and AllRunsExtracted the build).
@@ -42,9 +42,9 @@ def _make(folder: Path) -> None:
     bad = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
     client.set_terminated(bad.info.run_id, "FINISHED")
     save_summary(store, folder / "summary.json")
-    # Figures at the draft resolution: the tests copying this build rebuild, check and report
-    # what it built, never its pixels.
-    with plr_settings(**build_settings(store, folder / "build"), figure_dpi=DRAFT_FIGURE_DPI):
+    # Figures drafted (support.settings.DRAFT_FIGURES): the tests copying this build rebuild,
+    # check and report what it built, never its pixels; their builds draft them too.
+    with plr_settings(**build_settings(store, folder / "build"), **DRAFT_FIGURES):
         result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
     assert result.status == luigi.LuigiStatusCode.FAILED, result.summary_text
 

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pytest
 from support.luigi_process import add_plr_options, run_luigi, timed, write_luigi_cfg
-from support.settings import DRAFT_FIGURE_DPI
+from support.settings import DRAFT_FIGURES
 
 from plr_luigi.store.safe_pickle import load_pickle
 
@@ -96,7 +96,7 @@ def test_bad_runs_fail_alone_and_the_exit_code_says_so(extracted_copy_of_private
     _log_bad_runs(store.tracking_uri, tmp_path, marker)
     cfg = add_plr_options(write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri,
                                           str(store.source_db), work / "data", work / "outputs"),
-                          figure_dpi=DRAFT_FIGURE_DPI)
+                          **DRAFT_FIGURES)
     result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
 
     assert result.returncode == 30, result.stderr[-3000:]  # [retcode] task_failed

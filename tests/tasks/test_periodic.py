@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.luigi_process import BIN, ROOT, add_plr_options, write_luigi_cfg
-from support.settings import DRAFT_FIGURE_DPI
+from support.settings import DRAFT_FIGURES
 from support.three_run_store import CONFIGS, UNKNOWN
 
 from plr_luigi.cli.periodic import ALERT_STATE_NAME, try_periodic_lock
@@ -91,11 +91,11 @@ def test_the_cron_and_systemd_recipes(failed_build, tmp_path, smtp_server):
     store, bad_run = failed_build.store, failed_build.bad_run
     client = MlflowClient(tracking_uri=store.tracking_uri)
     data, outputs = failed_build.data, failed_build.outputs
-    # The operator's settings; the rebuilds' PNGs at the draft resolution (what is checked is
-    # the recipes' exit codes, log and alerts, never the pixels).
+    # The operator's settings; the rebuilds' figures drafted as the failed build's (what is
+    # checked is the recipes' exit codes, log and alerts, never the pixels).
     cfg = add_plr_options(write_luigi_cfg(tmp_path / "real.cfg", store.tracking_uri,
                                           str(store.source_db), data, outputs),
-                          figure_dpi=DRAFT_FIGURE_DPI)
+                          **DRAFT_FIGURES)
     with open(cfg, "a") as fh:
         fh.write(f"\n[email]\nreceiver = plr-team@example.org\nsender = plr@example.org\n"
                  f"method = smtp\n[smtp]\nhost = 127.0.0.1\nport = {port}\n")

@@ -69,3 +69,28 @@ def test_the_png_is_drawn_at_the_configured_resolution_and_its_json_says_which(t
         assert drawn_at("published") == (published, published)
     with plr_settings(figure_dpi=40):
         assert drawn_at("draft") == (40, 40)
+
+
+def test_without_a_pdf_target_no_pdf_is_drawn_and_an_earlier_one_is_removed(tmp_path):
+    earlier = tmp_path / "traces.pdf"
+    earlier.write_bytes(b"%PDF- of earlier data")
+    targets = {ext: target for ext, target in _targets(tmp_path, "traces").items()
+               if ext != "pdf"}
+    save_figure(_figure("subject G017"), {"data": [1]}, targets)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["traces.json", "traces.png"]
+
+
+def test_figure_pdf_off_leaves_the_pdf_out_of_every_figures_targets():
+    from support.settings import plr_settings
+
+    from plr_luigi.tasks.catalog import manuscript_outputs
+    from plr_luigi.tasks.output_base import FigureOutput
+
+    def extensions() -> set[tuple[str, ...]]:
+        return {tuple(task.output()) for task in manuscript_outputs()
+                if isinstance(task, FigureOutput)}
+
+    with plr_settings():
+        assert extensions() == {FIGURE_EXTENSIONS}
+    with plr_settings(figure_pdf="false"):
+        assert extensions() == {("png", "json")}

@@ -22,7 +22,7 @@ from support.servers import (
     running_luigid,
     tasks_run,
 )
-from support.settings import DRAFT_FIGURE_DPI, plr_settings
+from support.settings import DRAFT_FIGURES, plr_settings
 from support.stages import ROOT_TASK, STAGES
 from support.three_run_store import generate_three_run_store
 
@@ -49,13 +49,13 @@ def store(tmp_path_factory):
 
 
 def _build_cfg(store, tmp: Path) -> Path:
-    """The build of store into tmp/data and tmp/outputs, its figures drawn at the draft
-    resolution (support.settings): what is scheduled and run is the same. One run an
+    """The build of store into tmp/data and tmp/outputs, its figures drafted
+    (support.settings.DRAFT_FIGURES): what is scheduled and run is the same. One run an
     extraction task: luigid then lists exactly the tasks of the walked graph (a batch is an
     entry of its own, shown BATCH_RUNNING, beside the tasks it runs)."""
     cfg = add_plr_options(write_luigi_cfg(tmp / "plr.cfg", store.tracking_uri,
                                           str(store.source_db), tmp / "data", tmp / "outputs"),
-                          figure_dpi=DRAFT_FIGURE_DPI)
+                          **DRAFT_FIGURES)
     cfg.write_text(f"{cfg.read_text()}[extraction]\nbatch_size = 1\n")
     return cfg
 
