@@ -11,7 +11,7 @@ import duckdb
 import luigi
 import pytest
 from support.servers import mlflow_server_of
-from support.settings import DRAFT_FIGURE_DPI, plr_settings
+from support.settings import DRAFT_FIGURES, plr_settings
 from support.store_shapes import store_of_runs
 from support.stores import serve_artifacts_through_server
 
@@ -44,10 +44,11 @@ def test_a_build_with_credentials_in_the_uri_publishes_none_and_the_audit_finds_
     with mlflow_server_of(tmp_path / "server", store.tracking_uri, artifacts) as uri:
         secret_uri = uri.replace("http://", "http://user:secret@")
         data, outputs = tmp_path / "data", tmp_path / "outputs"
-        # PNGs at the draft resolution: what is checked is their bytes' text, not their pixels.
+        # Figures drafted (PNGs at a low resolution, no PDFs): what is checked is the text of
+        # the files' bytes, which a figure shows none of the provenance in (the audit reads
+        # PDFs too: tests/database/test_privacy_scan.py, and the template build's).
         with plr_settings(tracking_uri=secret_uri, source_db=str(store.source_db),
-                          data_dir=str(data), output_dir=str(outputs),
-                          figure_dpi=DRAFT_FIGURE_DPI):
+                          data_dir=str(data), output_dir=str(outputs), **DRAFT_FIGURES):
             result = luigi.build([ReproduceAll()], local_scheduler=True, detailed_summary=True)
             assert result.status == luigi.LuigiStatusCode.SUCCESS, result.summary_text
 

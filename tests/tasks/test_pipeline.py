@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from support.events import task_events
 from support.luigi_process import add_plr_options, run_luigi, write_luigi_cfg
-from support.settings import DRAFT_FIGURE_DPI, plr_settings
+from support.settings import DRAFT_FIGURES, plr_settings
 
 from plr_luigi.database import queries
 from plr_luigi.database.privacy_scan import find_leaks_in_files
@@ -214,10 +214,10 @@ def test_outputs_rebuild_from_the_database_alone(built, tmp_path):
     shutil.copy(built["db"], data / "public" / "plr_results.duckdb")
     shutil.copy(built["db"].with_name("plr_interpretation.duckdb"), data / "public")
     cfg = add_plr_options(write_luigi_cfg(tmp_path / "plr.cfg", "", "", data,
-                                          tmp_path / "outputs"), figure_dpi=DRAFT_FIGURE_DPI)
+                                          tmp_path / "outputs"), **DRAFT_FIGURES)
     result = run_luigi(cfg, "ReproduceAll", "--local-scheduler")
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.pdf",
+    for name in ("numbers.tex", "tables/by_classifier.tex", "figures/forest_outlier_method.png",
                  "extraction_report.md"):
         assert (tmp_path / "outputs" / name).is_file(), name
     assert (tmp_path / "outputs" / "numbers.tex").read_text().split("\n", 2)[2] == \
