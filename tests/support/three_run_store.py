@@ -30,13 +30,23 @@ def generate_three_run_store(folder: Path, tracking_uri: str | None = None):
                           runs=[run_spec(load_levels(), config, seed=3) for config in CONFIGS])
 
 
-def _make(folder: Path) -> None:
+def three_run_store(shared_dir: Path, dest: Path):
+    """A private copy in dest of the three-run file store, generated once per test run by the
+    first process that asks (its summary)."""
+    def make(folder: Path) -> None:
+        save_summary(generate_three_run_store(folder / "store"), folder / "summary.json")
+
+    template = load_summary(made_once(shared_dir / "three_run_store", make) / "summary.json")
+    return copy_store(template, dest)
+
+
+def _make(folder: Path, shared_dir: Path) -> None:
     import luigi
     from mlflow.tracking import MlflowClient
 
     from plr_luigi.tasks import ReproduceAll
 
-    store = generate_three_run_store(folder / "store")
+    store = three_run_store(shared_dir, folder / "store")
     client = MlflowClient(tracking_uri=store.tracking_uri)
     experiment = client.get_experiment_by_name("PLR_Classification").experiment_id
     bad = client.create_run(experiment, run_name=UNKNOWN, tags={"plr.synthetic": "true"})
@@ -52,7 +62,7 @@ def _make(folder: Path) -> None:
 def failed_build_template(shared_dir: Path) -> dict:
     """The store (its summary) and the folder of its failed build (work), made by the first
     process that asks."""
-    folder = made_once(shared_dir / "failed_build", _make)
+    folder = made_once(shared_dir / "failed_build", lambda made: _make(made, shared_dir))
     return {"store": load_summary(folder / "summary.json"), "work": folder / "build"}
 
 

@@ -24,7 +24,7 @@ from support.servers import (
 )
 from support.settings import DRAFT_FIGURES, plr_settings
 from support.stages import ROOT_TASK, STAGES
-from support.three_run_store import generate_three_run_store
+from support.three_run_store import three_run_store
 
 from plr_luigi.task_graph.status import walk_graph, would_run
 from plr_luigi.tasks import NumbersTex, ReproduceAll
@@ -41,11 +41,11 @@ BUILD_WORKERS = 3
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(shared_dir, tmp_path_factory):
     """A store of three runs, one of them explained (support.three_run_store): what these tests
     check is how the tasks of a build are scheduled, which the number of runs does not change.
-    Only read; its tests share one xdist_group, so that it is generated once."""
-    return generate_three_run_store(tmp_path_factory.mktemp("three_runs") / "store")
+    Only read; its tests share one xdist_group, so that it is copied once."""
+    return three_run_store(shared_dir, tmp_path_factory.mktemp("three_runs") / "store")
 
 
 def _build_cfg(store, tmp: Path) -> Path:
