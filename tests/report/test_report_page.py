@@ -137,6 +137,7 @@ def test_the_built_page_embeds_every_figure_table_and_number(built):
     for stem, payload in images.items():
         assert base64.b64decode(payload) == (built["outputs"] / "figures" /
                                              f"{stem}.png").read_bytes(), stem
+        assert f"also as <code>figures/{stem}.pdf</code>" in page, stem  # drawn: figure_pdf
     assert page.index("SYNTHETIC DATA") < page.index("Provenance") < page.index("Summary") \
         < page.index('<h2 id="figures">')
     sections = dict(re.findall(r'<section class="table" id="(\w+)">(.*?)</section>', page,

@@ -136,7 +136,8 @@ def test_a_latex_error_in_a_table_fails_naming_it_and_leaves_no_pdf(built_copy):
 @needs_pdflatex
 def test_a_draft_builds_supplement_shows_the_pngs_and_pdfs_make_its_figures_due(failed_build):
     """A build without figure PDFs ([plr] figure_pdf = false: support.three_run_store's)
-    compiles its supplement from the PNGs; asking for PDFs again makes every drawn figure due."""
+    compiles its supplement from the PNGs, and its report page offers none; asking for PDFs
+    again makes every drawn figure due."""
     from support.settings import DRAFT_FIGURES
 
     outputs = failed_build.outputs
@@ -144,6 +145,8 @@ def test_a_draft_builds_supplement_shows_the_pngs_and_pdfs_make_its_figures_due(
     tex = (outputs / "supplement.tex").read_text(encoding="utf-8")
     assert "figures/forest_classifier.png" in tex and ".pdf}" not in tex
     assert not list((outputs / "figures").glob("*.pdf"))
+    page = (outputs / "report.html").read_text(encoding="utf-8")
+    assert "figures/forest_classifier.json" in page and "forest_classifier.pdf" not in page
     settings = {"tracking_uri": failed_build.store.tracking_uri,
                 "source_db": str(failed_build.store.source_db),
                 "data_dir": str(failed_build.data), "output_dir": str(outputs)}
