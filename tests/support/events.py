@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import luigi
 
 
 @contextlib.contextmanager
-def task_events(event: str, task_class: type = luigi.Task) -> Iterator[list]:
+def task_events(event: str, task_class: type = luigi.Task,
+                then: Callable[..., None] | None = None) -> Iterator[list]:
     """The events of task_class (and its subclasses) fired in the block: the task for SUCCESS,
-    (task, exception) for FAILURE."""
+    (task, exception) for FAILURE. then(task, *args), if given, is called after each is
+    recorded: what a test does at that moment of the build."""
     seen: list = []
 
     def record(task, *args):
         seen.append((task, *args) if args else task)
+        if then is not None:
+            then(task, *args)
 
     task_class.event_handler(event)(record)
     try:
