@@ -13,8 +13,8 @@ import luigi
 DRAFT_FIGURE_DPI = 40
 # How the tests' builds of their own throwaway stores draw figures: at DRAFT_FIGURE_DPI and
 # without a PDF beside each PNG ([plr] figure_pdf; the PDFs were ~25 % of such a build). The
-# template build (tests/support/templates.py) and the builds whose PDFs a test reads (the
-# credentials build, the build from a database alone) draw them.
+# template build (tests/support/templates.py) draws them: the tests that read a figure's PDF
+# or its published resolution read the template's.
 DRAFT_FIGURES = {"figure_dpi": DRAFT_FIGURE_DPI, "figure_pdf": "false"}
 
 
