@@ -138,7 +138,7 @@ def test_a_draft_builds_supplement_shows_the_pngs_and_pdfs_make_its_figures_due(
     """A build without figure PDFs ([plr] figure_pdf = false: support.three_run_store's)
     compiles its supplement from the PNGs, and its report page offers none; asking for PDFs
     again makes every drawn figure due."""
-    from support.settings import DRAFT_FIGURES
+    from plr_luigi.tasks.catalog import manuscript_outputs
 
     outputs = failed_build.outputs
     assert (outputs / "supplement.pdf").read_bytes().startswith(b"%PDF")
@@ -147,23 +147,13 @@ def test_a_draft_builds_supplement_shows_the_pngs_and_pdfs_make_its_figures_due(
     assert not list((outputs / "figures").glob("*.pdf"))
     page = (outputs / "report.html").read_text(encoding="utf-8")
     assert "figures/forest_classifier.json" in page and "forest_classifier.pdf" not in page
-    settings = {"tracking_uri": failed_build.store.tracking_uri,
-                "source_db": str(failed_build.store.source_db),
-                "data_dir": str(failed_build.data), "output_dir": str(outputs)}
-    drawn = [task for task in _figure_tasks(settings, DRAFT_FIGURES)
-             if (outputs / "figures" / f"{task.figure_name()}.png").is_file()]
-    assert drawn
-    with plr_settings(**settings, **DRAFT_FIGURES):
-        assert all(task.complete() for task in drawn)
-    with plr_settings(**settings, **{**DRAFT_FIGURES, "figure_pdf": "true"}):
+    settings = failed_build.settings()
+    with plr_settings(**settings):
+        drawn = [task for task in manuscript_outputs() if isinstance(task, FigureOutput)
+                 and (outputs / "figures" / f"{task.figure_name()}.png").is_file()]
+        assert drawn and all(task.complete() for task in drawn)
+    with plr_settings(**{**settings, "figure_pdf": "true"}):
         assert not any(task.complete() for task in drawn)
-
-
-def _figure_tasks(settings: dict, figures: dict) -> list:
-    from plr_luigi.tasks.catalog import manuscript_outputs
-
-    with plr_settings(**settings, **figures):
-        return [task for task in manuscript_outputs() if isinstance(task, FigureOutput)]
 
 
 def test_without_pdflatex_the_supplement_is_unavailable_and_the_build_goes_on(

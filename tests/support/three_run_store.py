@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from support.luigi_process import add_plr_options, write_luigi_cfg
 from support.settings import DRAFT_FIGURES, build_settings, plr_settings
 from support.stores import copy_build, copy_store, load_summary, made_once, save_summary
 
@@ -75,6 +76,17 @@ class FailedBuild:
     bad_run: str
     data: Path
     outputs: Path
+
+    def settings(self) -> dict[str, str]:
+        """Its [plr] settings, the figures drafted as the build drew them (every output of
+        the copy is current with them)."""
+        return {**build_settings(self.store, self.data.parent), **DRAFT_FIGURES}
+
+    def write_cfg(self, path: Path) -> Path:
+        """A luigi.cfg of settings() at path, for the `luigi` and `plr-luigi` commands."""
+        return add_plr_options(write_luigi_cfg(path, self.store.tracking_uri,
+                                               str(self.store.source_db), self.data,
+                                               self.outputs), **DRAFT_FIGURES)
 
 
 def copy_failed_build(template: dict, dest: Path) -> FailedBuild:

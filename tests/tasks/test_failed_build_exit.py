@@ -8,16 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.luigi_process import (
-    BIN,
-    ROOT,
-    Timing,
-    add_plr_options,
-    luigi_env,
-    timed,
-    write_luigi_cfg,
-)
-from support.settings import DRAFT_FIGURES
+from support.luigi_process import BIN, ROOT, Timing, luigi_env, timed
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("failed_build")]
 
@@ -33,11 +24,7 @@ def test_a_build_with_a_failed_run_exits_30_at_once_and_logs_each_line_once(fail
                                                                             tmp_path):
     # The state a build of a store with a failed run leaves (every output built, the run
     # reported failed): support.three_run_store.
-    store = failed_build.store
-    # The figures drafted as the failed build drew them: its outputs are all current.
-    cfg = add_plr_options(write_luigi_cfg(tmp_path / "plr.cfg", store.tracking_uri,
-                                          str(store.source_db), failed_build.data,
-                                          failed_build.outputs), **DRAFT_FIGURES)
+    cfg = failed_build.write_cfg(tmp_path / "plr.cfg")
     build = [str(BIN / "luigi"), "--module", "plr_luigi", "ReproduceAll", "--local-scheduler"]
 
     # The rebuild has nothing to do but fail AllRunsExtracted again.

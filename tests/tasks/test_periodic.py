@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.luigi_process import BIN, ROOT, add_plr_options, write_luigi_cfg
-from support.settings import DRAFT_FIGURES
+from support.luigi_process import BIN, ROOT
 from support.three_run_store import CONFIGS, UNKNOWN
 
 from plr_luigi.cli.periodic import ALERT_STATE_NAME, try_periodic_lock
@@ -93,9 +92,7 @@ def test_the_cron_and_systemd_recipes(failed_build, tmp_path, smtp_server):
     data, outputs = failed_build.data, failed_build.outputs
     # The operator's settings; the rebuilds' figures drafted as the failed build's (what is
     # checked is the recipes' exit codes, log and alerts, never the pixels).
-    cfg = add_plr_options(write_luigi_cfg(tmp_path / "real.cfg", store.tracking_uri,
-                                          str(store.source_db), data, outputs),
-                          **DRAFT_FIGURES)
+    cfg = failed_build.write_cfg(tmp_path / "real.cfg")
     with open(cfg, "a") as fh:
         fh.write(f"\n[email]\nreceiver = plr-team@example.org\nsender = plr@example.org\n"
                  f"method = smtp\n[smtp]\nhost = 127.0.0.1\nport = {port}\n")
