@@ -9,8 +9,10 @@ into place: a database that exists is complete and valid.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import queue
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +30,9 @@ logger = logging.getLogger(__name__)
 # (the 200-run store's merge 1.7-2.2 -> 1.3 s), and memory holds one chunk's mapped files (peak
 # RSS +9 MB at paper size; 64 a chunk: +15 MB, no faster), whatever the number of runs.
 RUNS_PER_INSERT = 32
+# Threads inserting the runs' tables, each its own tables (_table_writers): the 410-run store's
+# inserts 0.85 -> 0.59 s with two (one per core here); DuckDB's own threads instead were slower.
+TABLE_WRITERS = 2
 
 
 class ValidationError(RuntimeError):
@@ -44,14 +49,15 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
                    upstream_files: dict[str, list[Path]] | None = None,
                    upstream_report: pd.DataFrame | None = None,
                    standard_pipeline_only: set[str] | frozenset[str] = frozenset(),
-                   merged_tables: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
+                   merged_tables: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]] | None = None
+                   ) -> dict[str, int]:
     """Load every run's tables, the report and provenance into a new database at db_path and
     validate it; returns row counts. upstream_files: per upstream table (schema.UPSTREAM_TABLES)
     the Parquet files of the upstream runs; upstream_report: their extraction report;
     merged_tables: the rows of the tables the merge itself makes (schema.MERGED_TABLES), by
-    table name. On any
-    failure db_path is removed: callers write to a temporary path and rename it only after this
-    returns. progress(stage, percent) is called
+    table name, or a function returning them, called once the runs' tables are loaded (rows
+    computed in a thread meanwhile). On any failure db_path is removed: callers write to a
+    temporary path and rename it only after this returns. progress(stage, percent) is called
     after each chunk of runs and before the validation (Luigi's status message and the stall
     guard)."""
     import duckdb
@@ -68,11 +74,12 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
             for table in schema.ALL_TABLES:
                 con.execute(table.ddl())
             files = [tables_file(d) for d in run_dirs]
-            for start in range(0, len(files), RUNS_PER_INSERT):
-                done = min(start + RUNS_PER_INSERT, len(files))
-                _insert_run_files(con, read_run_files(files[start:done]))
-                progress(f"loaded the tables of {done} of {len(files)} runs",
-                         5 + 80 * done // len(files))
+            with _table_writers(con) as insert_run_files:
+                for start in range(0, len(files), RUNS_PER_INSERT):
+                    done = min(start + RUNS_PER_INSERT, len(files))
+                    insert_run_files(read_run_files(files[start:done]))
+                    progress(f"loaded the tables of {done} of {len(files)} runs",
+                             5 + 80 * done // len(files))
             loaded = sum(con.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
                          for table in schema.RUN_TABLES)
             _set_apart_standard_pipeline_only(con, standard_pipeline_only)
@@ -83,8 +90,9 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
                                 " FROM read_parquet(?)", [files])
             _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
             for table in schema.MERGED_TABLES:
-                if (merged_tables or {}).get(table.name) is not None:
-                    _insert_frame(con, table, merged_tables[table.name])
+                rows = (merged_tables or {}).get(table.name)
+                if rows is not None:
+                    _insert_frame(con, table, rows() if callable(rows) else rows)
             if upstream_report is not None:
                 _insert_frame(con, schema.UPSTREAM_EXTRACTION_REPORT, upstream_report)
             _insert_frame(con, schema.PROVENANCE,
@@ -112,17 +120,46 @@ def write_through(con) -> None:
     con.execute("CHECKPOINT")
 
 
-def _insert_run_files(con, runs) -> None:
-    """Every table's rows of runs (read_run_files: a row per run, a column per table), in the
-    runs' order: each table's column is a list of row structs per run, one unnest each."""
-    for table in schema.RUN_TABLES:
-        fields = ", ".join(f'row."{c}"' for c in table.column_names)
-        con.register("run_files", runs.select([table.name]))
+@contextlib.contextmanager
+def _table_writers(con) -> Iterator[Callable[[object], None]]:
+    """insert_run_files(runs): every table's rows of runs (read_run_files: a row per run, a
+    column per table), in the runs' order, by TABLE_WRITERS threads, each table by one of them
+    with its own cursor (DuckDB runs statements of different cursors at once, outside the
+    GIL). Each table's column (a list of row structs per run) is flattened by Arrow into plain
+    columns, without copying, and inserted as it is (DuckDB's own unnest of the structs took
+    longer: BENCHMARKS.md §2)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    idle: queue.SimpleQueue = queue.SimpleQueue()
+    cursors = [con.cursor() for _ in range(TABLE_WRITERS)]
+    for cursor in cursors:
+        idle.put(cursor)
+
+    def insert(table: schema.Table, runs) -> None:
+        rows = pc.list_flatten(runs.column(table.name))
+        if len(rows) == 0:
+            return  # Arrow makes no table of no struct
+        columns, view = ", ".join(f'"{c}"' for c in table.column_names), f"{table.name}_rows"
+        cursor = idle.get()
         try:
-            con.execute(f"INSERT INTO {table.name} SELECT {fields} FROM "
-                        f"(SELECT unnest({table.name}) AS row FROM run_files)")
+            cursor.register(view, pa.Table.from_struct_array(rows))
+            cursor.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {view}")
+            cursor.unregister(view)
         finally:
-            con.unregister("run_files")
+            idle.put(cursor)
+
+    try:
+        with ThreadPoolExecutor(TABLE_WRITERS, thread_name_prefix="table-writer") as pool:
+            # A chunk's tables all written before the next chunk's: each table's rows stay in
+            # the runs' order.
+            yield lambda runs: list(pool.map(lambda table: insert(table, runs),
+                                             schema.RUN_TABLES))
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _set_apart_standard_pipeline_only(con, config_ids: set[str] | frozenset[str]) -> None:
@@ -184,22 +221,22 @@ def validate(con) -> list[str]:
             problems.append(f"{table.name}: {orphans} rows of unknown configurations")
 
     for table in schema.ALL_TABLES:
-        for column in table.columns:
-            if not column.required:
-                continue
-            nan_test = f" OR isnan({column.name})" if column.sql_type == "DOUBLE" else ""
-            bad = con.execute(f"SELECT count(*) FROM {table.name} WHERE {column.name} IS NULL"
-                              f"{nan_test}").fetchone()[0]
-            if bad:
-                problems.append(f"{table.name}.{column.name}: {bad} missing or NaN values")
-        for column in table.columns:
-            if column.sql_type != "VARCHAR":
-                continue
-            leaks = con.execute(f"SELECT count(*) FROM {table.name} WHERE regexp_matches("
-                                f"{column.name}, '{ORIGINAL_CODE_REGEX}')").fetchone()[0]
-            if leaks:
-                problems.append(f"{table.name}.{column.name}: {leaks} values hold an original "
-                                "subject code")
+        # Every column's checks of a table in one scan of it (one query per check was ~0.1 s
+        # of the merge at paper size): (problem, condition of the rows that have it).
+        checks = [(f"{column.name}: {{}} missing or NaN values",
+                   f"{column.name} IS NULL" + (f" OR isnan({column.name})"
+                                               if column.sql_type == "DOUBLE" else ""))
+                  for column in table.columns if column.required]
+        checks += [(f"{column.name}: {{}} values hold an original subject code",
+                    f"regexp_matches({column.name}, '{ORIGINAL_CODE_REGEX}')")
+                   for column in table.columns if column.sql_type == "VARCHAR"]
+        if not checks:
+            continue
+        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {condition})"
+                                                   for _, condition in checks)
+                             + f" FROM {table.name}").fetchone()
+        problems += [f"{table.name}.{problem.format(n)}"
+                     for (problem, _), n in zip(checks, counts, strict=True) if n]
 
     out_of_range = con.execute(
         f"SELECT count(*) FROM {configurations} WHERE auroc NOT BETWEEN 0 AND 1 "

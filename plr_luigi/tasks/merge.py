@@ -72,8 +72,8 @@ class MergeToDuckDB(RunOnceTask):
         tasks = self.requires()
         targets = luigi.task.getpaths(tasks)
         # The cohort table groups the source database's ~1M samples by subject (0.3-0.45 s at
-        # paper size) in sqlite, which releases the GIL: while the merge checks and reads the
-        # run directories.
+        # paper size) in sqlite, which releases the GIL, as DuckDB does: while the merge checks
+        # the run directories and loads their tables (its rows are asked for after them).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-summary") as pool:
             cohort = pool.submit(cohort_rows, Path(targets[-1].path))
             self._merge(tasks, targets, cohort)
@@ -113,7 +113,7 @@ class MergeToDuckDB(RunOnceTask):
                            merged_tables={
                                schema.HYPERPARAMETERS.name: hyperparameter_rows(
                                    [d.run for d in decisions if d.run.run_id in extracted_ids]),
-                               schema.COHORT_SUMMARY.name: cohort.result(),
+                               schema.COHORT_SUMMARY.name: cohort.result,
                                schema.DUPLICATE_RUNS.name: duplicate_run_rows(decisions)})
 
 
