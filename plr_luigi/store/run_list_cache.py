@@ -13,6 +13,7 @@ listed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -34,18 +35,41 @@ def _from_json(record: dict) -> RunSummary:
                          "hyperparameters": tuple(map(tuple, record["hyperparameters"]))})
 
 
+def _cache_key(tracking_uri: str, experiment: str, signature: str | None) -> dict:
+    # The summary's fields are part of the key: a cache written before a field existed lacks it.
+    return {"tracking_uri": tracking_uri, "experiment": experiment, "signature": signature,
+            "fields": [f.name for f in dataclasses.fields(RunSummary)]}
+
+
+def _read_cache(cache_path: Path, key: dict) -> list[dict] | None:
+    """The cached runs (as written) if the cache was written under key, else None."""
+    if key["signature"] is None:
+        return None
+    try:
+        stat = cache_path.stat()
+    except FileNotFoundError:
+        return None
+    try:
+        cached = _parsed_cache(str(cache_path), stat.st_mtime_ns, stat.st_size)
+        return cached["runs"] if cached["key"] == key else None
+    except (ValueError, KeyError, TypeError) as err:
+        logger.warning("ignoring unreadable run-list cache %s (%s)", cache_path, err)
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_cache(path: str, _mtime_ns: int, _size: int) -> dict:
+    """A cache file parsed once per version of it: a build asks stale_run_lists, then
+    cached_run_list, of the same file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def cached_run_list(tracking_uri: str, experiment: str, cache_path: Path) -> list[RunSummary]:
     signature = store_signature(tracking_uri)  # taken before listing: a change meanwhile
-    # The summary's fields are part of the key: a cache written before a field existed lacks it.
-    key = {"tracking_uri": tracking_uri, "experiment": experiment, "signature": signature,
-           "fields": [f.name for f in dataclasses.fields(RunSummary)]}
-    if signature is not None and cache_path.is_file():
-        try:
-            cached = json.loads(cache_path.read_text(encoding="utf-8"))
-            if cached["key"] == key:
-                return [_from_json(r) for r in cached["runs"]]
-        except (ValueError, KeyError, TypeError) as err:
-            logger.warning("ignoring unreadable run-list cache %s (%s)", cache_path, err)
+    key = _cache_key(tracking_uri, experiment, signature)
+    cached = _read_cache(cache_path, key)
+    if cached is not None:
+        return [_from_json(r) for r in cached]
     runs = list_runs(tracking_uri, experiment)  # ... makes the next signature differ
     if signature is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,3 +78,12 @@ def cached_run_list(tracking_uri: str, experiment: str, cache_path: Path) -> lis
                        encoding="utf-8")
         os.replace(tmp, cache_path)
     return runs
+
+
+def stale_run_lists(tracking_uri: str, caches: dict[str, Path]) -> list[str]:
+    """The experiments (of caches: experiment -> its cache file) that cached_run_list would
+    list again: the store changed since their cache was written, or there is none. The store's
+    signature is taken once for all of them."""
+    signature = store_signature(tracking_uri)
+    return [experiment for experiment, path in caches.items()
+            if _read_cache(path, _cache_key(tracking_uri, experiment, signature)) is None]

@@ -240,7 +240,9 @@ class ExtractUpstreamRun(RunFolderTask):
         return batch_members(self.run_id, self.fingerprint)
 
     def requires(self):
-        return SubjectLookup()
+        # Outlier-detection runs hold no subject codes: with several workers their batches
+        # start while the lookup is made.
+        return SubjectLookup() if self.experiment == IMPUTATION_EXPERIMENT else []
 
     def output(self):
         return one_or_list([luigi.LocalTarget(str(upstream_run_dir(self.experiment, run_id,

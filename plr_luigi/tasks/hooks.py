@@ -37,6 +37,7 @@ import luigi
 from plr_luigi.monitoring.heap_reuse import reuse_freed_memory
 from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
 from plr_luigi.tasks.extraction import ExtractRun, ExtractUpstreamRun, upstream_extractions
+from plr_luigi.tasks.extraction_modules import load_extraction_modules
 from plr_luigi.tasks.merge import MergeToDuckDB
 from plr_luigi.tasks.output_base import FigureOutput, TexTableOutput
 from plr_luigi.tasks.settings import HeartbeatSettings, plr
@@ -108,20 +109,10 @@ def _beat(interval: float, run_dirs: list[Path], database: Path,
         logger.info("heartbeat: %s", line())
 
 
-# What ExtractRun.run() and ExtractUpstreamRun.run() load, their lazy imports included (metrics
-# imports scipy and statsmodels inside functions; run_file and the signal writer import pyarrow
-# inside theirs).
-EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats",
-                      "statsmodels.discrete.discrete_model", "statsmodels.tools.tools",
-                      "pyarrow.ipc", "pyarrow.dataset", "pyarrow.parquet",
-                      "plr_luigi.extraction.upstream_extraction", "plr_luigi.extraction.batch")
-
-
 @ExtractRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
 @ExtractUpstreamRun.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)
 def prepare_for_extraction(task, dependency) -> None:
-    for module in EXTRACTION_MODULES:
-        importlib.import_module(module)  # a no-op after the first time
+    load_extraction_modules()
     reuse_freed_memory()
     # What the scheduling process holds now (modules, the run list) lives for the build: out of
     # the collector's reach, a forked task process's collections do not write to (and so copy)

@@ -115,8 +115,10 @@ class plr(SectionSettings):  # noqa: N801 -- Luigi maps the class name to the [p
     def lookup_path(self) -> Path:
         return Path(self.data_dir) / "private" / "subject_lookup.csv"
 
-    def run_list_cache_path(self) -> Path:
-        return Path(self.data_dir) / "private" / "run_list.json"
+    def run_list_cache_path(self, experiment: str | None = None) -> Path:
+        """The cached run list of the classification experiment, or of another one."""
+        name = f"run_list_{experiment}.json" if experiment else "run_list.json"
+        return Path(self.data_dir) / "private" / name
 
     def database_path(self) -> Path:
         return Path(self.data_dir) / "public" / "plr_results.duckdb"

@@ -3,7 +3,6 @@ tables, the private signals, bad runs, other backends and the memory bound of on
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import tracemalloc
@@ -157,14 +156,13 @@ def test_memory_is_one_pickle_whatever_the_number_of_runs(built, tmp_path):
     """Python-side peak allocation (tracemalloc sees numpy's buffers) of extracting every
     imputation run in one process is that of the largest single run, and about one pickle."""
     from plr_luigi.extraction.upstream_extraction import extract_upstream_run
-    from plr_luigi.tasks.hooks import EXTRACTION_MODULES
+    from plr_luigi.tasks.extraction_modules import load_extraction_modules
     from plr_luigi.tasks.store_listing import upstream_decisions
 
     # What an extraction imports, imported before tracing as a build's pre-fork hook does: a
     # worker whose earlier tests imported none of it would otherwise count the modules (~35 MB)
     # as memory the runs kept.
-    for module in EXTRACTION_MODULES:
-        importlib.import_module(module)
+    load_extraction_modules()
     settings = built["settings"]
     lookup = pd.read_csv(Path(settings["data_dir"]) / "private" / "subject_lookup.csv",
                          dtype={"original_code": str})

@@ -1,10 +1,16 @@
 """The extraction's libraries are loaded before Luigi forks workers, and only when there is
-work: a nothing-to-do build never imports them."""
+work: a nothing-to-do build never imports them. A build that finds the store changed lists it
+in a child process while it loads them."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+from support.settings import build_settings
 
 PROBE = """
 import sys
@@ -71,3 +77,63 @@ def test_incomplete_figures_and_tables_load_their_libraries_in_the_scheduler_and
 
     assert probe(discover=True) == ["False", "True", "True", "True"]
     assert probe(discover=False) == ["False", "False", "False", "False"]
+
+
+LISTING_PROBE = """
+import json, os, sys
+import luigi
+import plr_luigi.store.run_list_cache as run_list_cache
+from plr_luigi.store.upstream_run_decisions import UPSTREAM_PARSERS
+from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
+
+pids_file, in_a_build = sys.argv[1], sys.argv[2] == "build"
+list_runs = run_list_cache.list_runs
+
+
+def list_and_record(*args):  # the real listing, and which process made it
+    with open(pids_file, "a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    return list_runs(*args)
+
+
+run_list_cache.list_runs = list_and_record
+if in_a_build:  # a Luigi worker in this process, as in a build's planning
+    with luigi.worker.Worker(scheduler=luigi.scheduler.Scheduler()):
+        runs = [run_decisions(), *(upstream_decisions(e) for e in UPSTREAM_PARSERS)]
+else:
+    runs = [run_decisions(), *(upstream_decisions(e) for e in UPSTREAM_PARSERS)]
+loaded = all(m in sys.modules for m in ("scipy.stats", "plr_luigi.extraction.run_extraction"))
+print(json.dumps({"pid": os.getpid(), "runs": [len(r) for r in runs], "loaded": loaded}))
+"""
+
+
+def _listing_probe(small_store, work: Path, mode: str) -> tuple[dict, list[int]]:
+    """Plan-time listing of the small store in a fresh process (in a build or not): what it
+    printed and the processes that listed an experiment."""
+    work.mkdir(exist_ok=True)
+    cfg = work / "luigi.cfg"
+    cfg.write_text("[plr]\n" + "".join(f"{k} = {v}\n" for k, v in
+                                       build_settings(small_store, work).items()))
+    pids = work / "listed_by"
+    pids.unlink(missing_ok=True)
+    out = subprocess.run([sys.executable, "-c", LISTING_PROBE, str(pids), mode],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)}).stdout
+    listed_by = [int(p) for p in pids.read_text().split()] if pids.is_file() else []
+    return json.loads(out.splitlines()[-1]), listed_by
+
+
+def test_a_build_lists_a_changed_store_in_a_child_while_it_loads_the_extraction(small_store,
+                                                                                 tmp_path):
+    first, listed_by = _listing_probe(small_store, tmp_path, "build")
+    assert len(listed_by) == 3 and first["pid"] not in listed_by  # each experiment, in a child
+    assert first["loaded"] and all(first["runs"])
+    # The store unchanged: the cached lists are read, and nothing is loaded ahead.
+    again, listed_by = _listing_probe(small_store, tmp_path, "build")
+    assert listed_by == [] and not again["loaded"] and again["runs"] == first["runs"]
+
+
+def test_outside_a_build_the_store_is_listed_in_process_and_nothing_loaded(small_store,
+                                                                            tmp_path):
+    probe, listed_by = _listing_probe(small_store, tmp_path, "status")
+    assert listed_by == [probe["pid"]] * 3 and not probe["loaded"] and all(probe["runs"])
