@@ -133,3 +133,10 @@ def test_a_missing_lookup_beside_extracted_runs_is_not_made_anew(extracted_copy)
     removed = {path for paths in plan.values() for path in paths}
     runs = Path(settings["data_dir"]) / "interim" / "runs"
     assert {str(p) for p in runs.glob("*/*")} <= {str(p) for p in removed}
+    # The imputation runs hold public codes too; the outlier-detection runs hold none, and
+    # their extraction does not wait for the lookup.
+    upstream = Path(settings["data_dir"]) / "private" / "upstream"
+    imputed, outlier = (set(map(str, (upstream / e).glob("*/*")))
+                        for e in ("PLR_Imputation", "PLR_OutlierDetection"))
+    assert imputed and imputed <= {str(p) for p in removed}
+    assert outlier and not outlier & {str(p) for p in removed}
