@@ -74,16 +74,19 @@ def run_decisions() -> tuple[RunDecision, ...]:
 def _list_ahead(tracking_uri: str, caches: dict[str, Path]) -> None:
     """A build's first look at a file store that changed since its run lists were cached
     (caches: experiment -> cache file): a child process lists the experiments and writes their
-    caches while this process loads the extraction's libraries, which it needs next (a changed
-    store has runs to extract); the listings then read the caches. One core did both, one
-    after the other: ~0.4 s and ~0.8 s of each build that extracts (BENCHMARKS.md §2).
+    caches while this process loads the extraction's libraries, which it needs next whenever
+    the change brings runs to extract (nearly always: runs are added or finish); the listings
+    then read the caches. One core did both, one after the other: ~0.4 s and ~0.8 s of each
+    build that extracts (BENCHMARKS.md §2).
     Not for a SQLite store or a tracking server: listing those imports mlflow, which the
     forked extraction tasks would then each import again."""
     from plr_luigi.store.mlflow_store import StoreError, file_store_root
     from plr_luigi.store.run_list_cache import stale_run_lists
 
-    if not luigi_worker_threads():
-        return  # not a build (status, invalidate): it may have nothing to extract
+    if not luigi_worker_threads() or multiprocessing.current_process().daemon:
+        # not a build (status, invalidate: it may have nothing to extract), or a process that
+        # may not have children (a pool's worker)
+        return
     try:
         if file_store_root(tracking_uri) is None:
             return
