@@ -35,6 +35,7 @@ from pathlib import Path
 import luigi
 
 from plr_luigi.monitoring.heap_reuse import reuse_freed_memory
+from plr_luigi.monitoring.task_guard import Progress, format_heartbeat, tree_rss_mb
 from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
 from plr_luigi.tasks.extraction import ExtractRun, ExtractUpstreamRun, upstream_extractions
 from plr_luigi.tasks.extraction_modules import load_extraction_modules
@@ -83,8 +84,10 @@ def _show_logs() -> None:
 
 def _beat(interval: float, run_dirs: list[Path], database: Path,
           workers: list[threading.Thread]) -> None:
-    from plr_luigi.monitoring.task_guard import Progress, format_heartbeat, tree_rss_mb
-
+    # Imports nothing (the module's imports are at its top): Luigi forks task processes while
+    # this thread runs, and a process forked while a thread imports a module inherits that
+    # module's import lock held by no one; its first import of the module then waits forever
+    # (an extraction task hung so, importing task_guard as the heartbeat did).
     started, started_wall = time.monotonic(), time.time()
     done_at_start = sum(d.is_dir() for d in run_dirs)
 

@@ -137,3 +137,45 @@ def test_outside_a_build_the_store_is_listed_in_process_and_nothing_loaded(small
                                                                             tmp_path):
     probe, listed_by = _listing_probe(small_store, tmp_path, "status")
     assert listed_by == [probe["pid"]] * 3 and not probe["loaded"] and all(probe["runs"])
+
+
+THREAD_IMPORTS_PROBE = """
+import json, os, sys, threading
+from luigi.cmdline import luigi_run
+
+scheduling_process, loaded_by_threads = os.getpid(), []
+
+
+def note_import(event, args):  # a module loaded, not one found in sys.modules
+    if (event == "import" and os.getpid() == scheduling_process
+            and threading.current_thread() is not threading.main_thread()):
+        loaded_by_threads.append([threading.current_thread().name, args[0]])
+
+
+sys.addaudithook(note_import)
+try:
+    luigi_run(sys.argv[2:])
+finally:  # luigi_run ends with sys.exit; the forked task processes end without this
+    if os.getpid() == scheduling_process:
+        with open(sys.argv[1], "w") as fh:
+            json.dump(loaded_by_threads, fh)
+"""
+
+
+def test_no_thread_of_the_scheduling_process_loads_a_module_while_luigi_forks(small_store,
+                                                                              tmp_path):
+    # A process forked while another thread loads a module inherits that module's import lock,
+    # held by no one there: an extraction task importing it hung for good (the heartbeat
+    # thread loaded plr_luigi.monitoring.task_guard as Luigi forked it).
+    cfg = tmp_path / "luigi.cfg"
+    cfg.write_text("[plr]\n" + "".join(f"{k} = {v}\n" for k, v in
+                                       build_settings(small_store, tmp_path).items())
+                   + "[heartbeat]\ninterval = 0.2\n")
+    loaded = tmp_path / "loaded_by_threads.json"
+    build = subprocess.run([sys.executable, "-c", THREAD_IMPORTS_PROBE, str(loaded), "--module",
+                            "plr_luigi", "database.MergeToDuckDB", "--local-scheduler",
+                            "--workers", "2"], capture_output=True, text=True,
+                           env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)}, timeout=600)
+    assert build.returncode in (0, 30), build.stderr[-3000:]  # 30: the store's failed runs
+    assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
+    assert json.loads(loaded.read_text()) == []
