@@ -13,7 +13,6 @@ listed.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
@@ -45,23 +44,16 @@ def _read_cache(cache_path: Path, key: dict) -> list[dict] | None:
     """The cached runs (as written) if the cache was written under key, else None."""
     if key["signature"] is None:
         return None
+    # Parsed at each call, not kept: the cache holds every run's original subject codes, which
+    # a build holding them made its memory grow with the runs (store_listing._decisions).
     try:
-        stat = cache_path.stat()
+        cached = json.loads(cache_path.read_text(encoding="utf-8"))
+        return cached["runs"] if cached["key"] == key else None
     except FileNotFoundError:
         return None
-    try:
-        cached = _parsed_cache(str(cache_path), stat.st_mtime_ns, stat.st_size)
-        return cached["runs"] if cached["key"] == key else None
     except (ValueError, KeyError, TypeError) as err:
         logger.warning("ignoring unreadable run-list cache %s (%s)", cache_path, err)
         return None
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed_cache(path: str, _mtime_ns: int, _size: int) -> dict:
-    """A cache file parsed once per version of it: a build asks stale_run_lists, then
-    cached_run_list, of the same file."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def cached_run_list(tracking_uri: str, experiment: str, cache_path: Path) -> list[RunSummary]:
