@@ -5,12 +5,11 @@ in a child process while it loads them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from support.settings import build_settings
+from support.luigi_process import luigi_env, write_luigi_cfg
 
 PROBE = """
 import sys
@@ -107,18 +106,19 @@ print(json.dumps({"pid": os.getpid(), "runs": [len(r) for r in runs], "loaded": 
 """
 
 
+def _small_store_cfg(small_store, work: Path) -> Path:
+    return write_luigi_cfg(work / "luigi.cfg", small_store.tracking_uri,
+                           str(small_store.source_db), work / "data", work / "outputs")
+
+
 def _listing_probe(small_store, work: Path, mode: str) -> tuple[dict, list[int]]:
     """Plan-time listing of the small store in a fresh process (in a build or not): what it
     printed and the processes that listed an experiment."""
-    work.mkdir(exist_ok=True)
-    cfg = work / "luigi.cfg"
-    cfg.write_text("[plr]\n" + "".join(f"{k} = {v}\n" for k, v in
-                                       build_settings(small_store, work).items()))
+    cfg = _small_store_cfg(small_store, work)
     pids = work / "listed_by"
     pids.unlink(missing_ok=True)
     out = subprocess.run([sys.executable, "-c", LISTING_PROBE, str(pids), mode],
-                         capture_output=True, text=True, check=True,
-                         env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)}).stdout
+                         capture_output=True, text=True, check=True, env=luigi_env(cfg)).stdout
     listed_by = [int(p) for p in pids.read_text().split()] if pids.is_file() else []
     return json.loads(out.splitlines()[-1]), listed_by
 
@@ -167,15 +167,13 @@ def test_no_thread_of_the_scheduling_process_loads_a_module_while_luigi_forks(sm
     # A process forked while another thread loads a module inherits that module's import lock,
     # held by no one there: an extraction task importing it hung for good (the heartbeat
     # thread loaded plr_luigi.monitoring.task_guard as Luigi forked it).
-    cfg = tmp_path / "luigi.cfg"
-    cfg.write_text("[plr]\n" + "".join(f"{k} = {v}\n" for k, v in
-                                       build_settings(small_store, tmp_path).items())
-                   + "[heartbeat]\ninterval = 0.2\n")
+    cfg = _small_store_cfg(small_store, tmp_path)
+    cfg.write_text(cfg.read_text() + "[heartbeat]\ninterval = 0.2\n")
     loaded = tmp_path / "loaded_by_threads.json"
     build = subprocess.run([sys.executable, "-c", THREAD_IMPORTS_PROBE, str(loaded), "--module",
                             "plr_luigi", "database.MergeToDuckDB", "--local-scheduler",
                             "--workers", "2"], capture_output=True, text=True,
-                           env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)}, timeout=600)
+                           env=luigi_env(cfg), timeout=600)
     assert build.returncode in (0, 30), build.stderr[-3000:]  # 30: the store's failed runs
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
     assert json.loads(loaded.read_text()) == []
