@@ -5,10 +5,12 @@ OutlierDifficultySubjects (private, from the source database)."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from pathlib import Path
 from typing import ClassVar
 
 import luigi
+from luigi.worker import TaskProcess
 
 from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.filesystem.manifest import stat_problem
@@ -35,6 +37,19 @@ def batch_members(run_ids: str, fingerprints: str) -> list[tuple[str, str]]:
     if len(ids) != len(prints):
         raise ValueError(f"{len(ids)} run ids but {len(prints)} fingerprints")
     return list(zip(ids, prints, strict=True))
+
+
+def helping_order(own: list[tuple[str, str]], kind: list[tuple[str, Path]]
+                  ) -> list[tuple[str, Path]]:
+    """The runs of one kind (run id, directory; in the listing's order) a batch helps with once
+    its own are done: with several workers, the others, last first (plr_luigi.extraction.batch:
+    each batch works from its start, so helpers meet the batch they help near its end);
+    none where this task runs alone in the build's process (one worker), which takes every batch
+    in turn anyway."""
+    if not isinstance(multiprocessing.current_process(), TaskProcess):
+        return []
+    mine = {run_id for run_id, _ in own}
+    return [(run_id, run_dir) for run_id, run_dir in reversed(kind) if run_id not in mine]
 
 
 def one_or_list(targets: list[luigi.LocalTarget]):
@@ -143,7 +158,7 @@ class ExtractRun(RunFolderTask):
     The scheduler hands out ExtractRun tasks in batches ([extraction] batch_size): one task
     whose parameters list several runs, extracted one after the other in one process
     (plr_luigi.extraction.batch), so that a worker process and a scheduling round serve many
-    runs.
+    runs. With several workers a batch whose runs are done helps with other batches' runs.
     """
 
     task_namespace = "extraction"
@@ -190,12 +205,14 @@ class ExtractRun(RunFolderTask):
             if url:
                 tell_scheduler(self, lambda: self.set_tracking_url(url))
 
+        kind = [(d.run.run_id, config.run_dir(d.run.run_id, run_fingerprint(d.run)))
+                for d in run_decisions() if d.outcome == EXTRACT]
         extract_batch([(run_id, config.run_dir(run_id, fingerprint))
                        for run_id, fingerprint in self.runs()], listed,
                       lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
                                                                  scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name), task_name=self.task_family,
-                      on_run=show_run_page)
+                      on_run=show_run_page, helping=helping_order(self.runs(), kind))
 
 
 def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
@@ -214,9 +231,10 @@ class ExtractUpstreamRun(RunFolderTask):
     writes its public quality rows and, for imputation, its anonymised reconstructed signals
     as Parquet files in one private directory.
 
-    Handed out in batches of one experiment, as ExtractRun is: with several workers Luigi
-    forks a process per task, and a fresh process pays for every page it touches (one fork
-    per run cost 1.5x the CPU of the same runs in the scheduling process; BENCHMARKS.md)."""
+    Handed out in batches of one experiment, as ExtractRun is (and, with several workers,
+    helping the experiment's other batches): with several workers Luigi forks a process per
+    task, and a fresh process pays for every page it touches (one fork per run cost 1.5x the
+    CPU of the same runs in the scheduling process; BENCHMARKS.md)."""
 
     task_namespace = "extraction"
 
@@ -260,13 +278,17 @@ class ExtractUpstreamRun(RunFolderTask):
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
         scratch_dir = config.scratch_dir()
         listed = {d.run.run_id: d.run for d in upstream_decisions(self.experiment)}
+        kind = [(d.run.run_id, upstream_run_dir(self.experiment, d.run.run_id,
+                                                run_fingerprint(d.run)))
+                for d in upstream_decisions(self.experiment) if d.outcome == EXTRACT]
         extract_batch([(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
                        for run_id, fingerprint in self.runs()], listed,
                       lambda run, run_dir, progress: extract_upstream_run(
                           config.tracking_uri, self.experiment, run.run_id, lookup, run_dir,
                           scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name),
-                      task_name=f"{self.task_family} {self.experiment}")
+                      task_name=f"{self.task_family} {self.experiment}",
+                      helping=helping_order(self.runs(), kind))
 
 
 def upstream_extractions() -> list[ExtractUpstreamRun]:

@@ -1,0 +1,146 @@
+"""extract_batch's helping: once its own runs are done a batch extracts other batches' runs
+that no process has extracted or is extracting, and no run is ever extracted twice (each is
+claimed, an flock on its folder, while it is extracted). Real processes hold the claims."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from plr_luigi.extraction.batch import BatchExtractionError, extract_batch
+from plr_luigi.filesystem.lock_files import folder_claim
+from plr_luigi.filesystem.manifest import write_manifest
+from plr_luigi.store.mlflow_store import RunSummary
+
+
+def _listed(run_ids) -> dict[str, RunSummary]:
+    return {run_id: RunSummary(run_id=run_id, run_name=f"name-{run_id}", status="FINISHED",
+                               lifecycle_stage="active", start_time=0, end_time=0,
+                               artifact_uri="", synthetic=True, prevalence=None)
+            for run_id in run_ids}
+
+
+def _write_run_dir(run_dir: Path) -> None:
+    """A complete run directory: a file and its manifest."""
+    run_dir.mkdir(parents=True)
+    (run_dir / "record.json").write_text("{}")
+    write_manifest(run_dir)
+
+
+@contextlib.contextmanager
+def _no_guard(_name):
+    yield lambda stage, percent: None
+
+
+def _run_dir(root: Path, run_id: str) -> Path:
+    return root / run_id / "fingerprint"
+
+
+def _extractor(root: Path, fail: set[str] = frozenset(), seconds: float = 0.0):
+    """extract(run, run_dir, progress): writes the run's directory and one marker file per
+    call, named after the extracting process, into the run's folder."""
+
+    def extract(run, run_dir: Path, progress) -> None:
+        (run_dir.parent / f"extracted-by-{os.getpid()}-{time.monotonic_ns()}").touch()
+        if run.run_id in fail:
+            raise OSError(f"store unreachable for {run.run_id}")
+        time.sleep(seconds)
+        _write_run_dir(run_dir)
+
+    return extract
+
+
+def _extractions(root: Path, run_id: str) -> list[Path]:
+    return sorted((root / run_id).glob("extracted-by-*"))
+
+
+def test_a_batch_helps_with_other_runs_once_its_own_are_done(tmp_path, caplog):
+    own, others = ["a1", "a2"], ["b3", "b2", "b1"]
+    _write_run_dir(_run_dir(tmp_path, "b2"))  # extracted already: left alone
+    done = []
+
+    def extract(run, run_dir, progress):
+        done.append(run.run_id)
+        _extractor(tmp_path, fail={"b1"})(run, run_dir, progress)
+
+    with caplog.at_level(logging.WARNING):
+        extract_batch([(r, _run_dir(tmp_path, r)) for r in own], _listed(own + others), extract,
+                      _no_guard, "extraction.ExtractRun",
+                      helping=[(r, _run_dir(tmp_path, r)) for r in others])
+    assert done == ["a1", "a2", "b3", "b1"]  # its own first, then the helped runs in order
+    # A helped run that cannot be extracted is its own batch's to report, not this one's
+    # failure: the batch above returned.
+    assert not _run_dir(tmp_path, "b1").exists()
+    assert "extraction.ExtractRun name-b1: not extracted while helping another batch" \
+        in caplog.text
+
+
+def test_an_own_run_failing_still_fails_the_batch_after_it_helped(tmp_path):
+    own, others = ["a1", "a2"], ["b1"]
+    with pytest.raises(BatchExtractionError, match="1 of 2 runs of the batch"):
+        extract_batch([(r, _run_dir(tmp_path, r)) for r in own], _listed(own + others),
+                      _extractor(tmp_path, fail={"a2"}), _no_guard, "extraction.ExtractRun",
+                      helping=[(r, _run_dir(tmp_path, r)) for r in others])
+    assert _run_dir(tmp_path, "b1").is_dir()
+
+
+def _hold_claim(folder: Path, ready, release, run_dir: Path) -> None:
+    with folder_claim(folder, wait=True):
+        ready.set()
+        release.wait(30)
+        _write_run_dir(run_dir)  # the holder extracted it
+
+
+def test_a_claimed_run_is_skipped_by_helpers_and_waited_for_by_its_own_batch(tmp_path):
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
+    claimed = _run_dir(tmp_path, "b1")
+    holder = context.Process(target=_hold_claim, args=(claimed.parent, ready, release, claimed))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        # A helper passes the run another process is extracting.
+        extract_batch([], _listed(["b1"]), _extractor(tmp_path), _no_guard, "x",
+                      helping=[("b1", claimed)])
+        assert _extractions(tmp_path, "b1") == []
+        # Its own batch waits for the claim, then finds the run extracted.
+        context.Process(target=lambda: (time.sleep(0.5), release.set())).start()
+        started = time.monotonic()
+        extract_batch([("b1", claimed)], _listed(["b1"]), _extractor(tmp_path), _no_guard, "x")
+        assert time.monotonic() - started >= 0.4
+        assert _extractions(tmp_path, "b1") == [] and claimed.is_dir()
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def _batch(root: Path, own: list[str], helping: list[str], every: list[str]) -> None:
+    extract_batch([(r, _run_dir(root, r)) for r in own], _listed(every),
+                  _extractor(root, seconds=0.01), _no_guard, "x",
+                  helping=[(r, _run_dir(root, r)) for r in helping])
+
+
+def test_batches_helping_each_other_extract_every_run_exactly_once(tmp_path):
+    """Four batches of a kind in four processes, each helping with every other run from the
+    end, as the tasks order them: every run extracted, none twice."""
+    runs = [f"r{k:02d}" for k in range(24)]
+    batches = [runs[k:k + 6] for k in range(0, 24, 6)]
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_batch, args=(
+        tmp_path, own, [r for r in reversed(runs) if r not in own], runs)) for own in batches]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    assert all(_run_dir(tmp_path, r).is_dir() for r in runs)
+    assert {r: len(_extractions(tmp_path, r)) for r in runs} == {r: 1 for r in runs}
+    # the helping happened: a run of the last batch was extracted by another process
+    pids = {path.name.split("-")[2] for r in runs for path in _extractions(tmp_path, r)}
+    assert len(pids) >= 2
