@@ -209,10 +209,10 @@ class ExtractionSettings(SectionSettings):
         # their own runs are done (plr_luigi.extraction.batch), so every core stays busy to the
         # end (four smaller batches per core left one worker idle 0.6-1.3 s at the end:
         # BENCHMARKS.md §2). One worker runs them in its own process, where their size changes
-        # nothing. At most
-        # MAX_RUNS_PER_BATCH runs a batch keep the batch's parameter (its run ids) small in
-        # luigid, and 10,000 runs 20 scheduling rounds, not 10,000 (Luigi's get_work walks every
-        # task); the batches beyond one per core find their runs extracted by the helpers.
+        # nothing. At most MAX_RUNS_PER_BATCH runs a batch keep the batch's parameter (its run
+        # ids) small in luigid, and 10,000 runs 20 scheduling rounds, not 10,000 (Luigi's
+        # get_work walks every task); the batches beyond one per core find their runs
+        # extracted by the helpers.
         if self.batch_size:
             return self.batch_size
         return min(MAX_RUNS_PER_BATCH, max(1, math.ceil(n_runs / usable_cores())))
