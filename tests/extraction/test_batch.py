@@ -120,27 +120,29 @@ def test_a_claimed_run_is_skipped_by_helpers_and_waited_for_by_its_own_batch(tmp
         holder.join(30)
 
 
-def _batch(root: Path, own: list[str], helping: list[str], every: list[str]) -> None:
+def _batch(root: Path, own: list[str], helping: list[str], every: list[str],
+           seconds: float) -> None:
     extract_batch([(r, _run_dir(root, r)) for r in own], _listed(every),
-                  _extractor(root, seconds=0.01), _no_guard, "x",
+                  _extractor(root, seconds=seconds), _no_guard, "x",
                   helping=[(r, _run_dir(root, r)) for r in helping])
 
 
 def test_batches_helping_each_other_extract_every_run_exactly_once(tmp_path):
     """Four batches of a kind in four processes, each helping with every other run from the
-    end, as the tasks order them: every run extracted, none twice."""
+    end, as the tasks order them; the last batch slow (0.3 s a run, the others 0.01 s): every
+    run extracted, none twice, and the slow batch's last run by another."""
     runs = [f"r{k:02d}" for k in range(24)]
     batches = [runs[k:k + 6] for k in range(0, 24, 6)]
     context = multiprocessing.get_context("fork")
     processes = [context.Process(target=_batch, args=(
-        tmp_path, own, [r for r in reversed(runs) if r not in own], runs)) for own in batches]
-    for process in processes:
+        tmp_path, own, [r for r in reversed(runs) if r not in own], runs,
+        0.3 if own is batches[-1] else 0.01)) for own in batches]
+    for process in reversed(processes):  # the slow one first
         process.start()
     for process in processes:
         process.join(60)
         assert process.exitcode == 0
     assert all(_run_dir(tmp_path, r).is_dir() for r in runs)
     assert {r: len(_extractions(tmp_path, r)) for r in runs} == {r: 1 for r in runs}
-    # the helping happened: a run of the last batch was extracted by another process
-    pids = {path.name.split("-")[2] for r in runs for path in _extractions(tmp_path, r)}
-    assert len(pids) >= 2
+    # The slow batch's last run (1.5 s into its own list) was extracted by a helper.
+    assert _extractions(tmp_path, runs[-1])[0].name.split("-")[2] != str(processes[-1].pid)
