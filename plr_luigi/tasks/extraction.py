@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -50,6 +51,12 @@ def helping_order(own: list[tuple[str, str]], kind: list[tuple[str, Path]]
         return []
     mine = {run_id for run_id, _ in own}
     return [(run_id, run_dir) for run_id, run_dir in reversed(kind) if run_id not in mine]
+
+
+def left_to_extract(run_dirs: Iterable[Path]) -> int:
+    """How many of the runs' directories do not exist yet: what the batches of a build share
+    out (a rebuild after a few new runs splits those, not the whole store, over the cores)."""
+    return sum(not run_dir.is_dir() for run_dir in run_dirs)
 
 
 def one_or_list(targets: list[luigi.LocalTarget]):
@@ -176,8 +183,10 @@ class ExtractRun(RunFolderTask):
 
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
-        n_runs = sum(d.outcome == EXTRACT for d in run_decisions())
-        return ExtractionSettings().runs_per_task(n_runs)
+        config = plr()
+        return ExtractionSettings().runs_per_task(left_to_extract(
+            config.run_dir(d.run.run_id, run_fingerprint(d.run)) for d in run_decisions()
+            if d.outcome == EXTRACT))
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
@@ -249,9 +258,9 @@ class ExtractUpstreamRun(RunFolderTask):
 
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
-        n_runs = sum(d.outcome == EXTRACT for e in UPSTREAM_EXPERIMENTS
-                     for d in upstream_decisions(e))
-        return ExtractionSettings().runs_per_task(n_runs)
+        return ExtractionSettings().runs_per_task(left_to_extract(
+            upstream_run_dir(e, d.run.run_id, run_fingerprint(d.run))
+            for e in UPSTREAM_EXPERIMENTS for d in upstream_decisions(e) if d.outcome == EXTRACT))
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""

@@ -179,8 +179,8 @@ class StoreRetrySettings(SectionSettings):
         default=2.0, description="wait before the second try; doubled before each further one")
 
 
-# [extraction] batch_size = 0: one batch of each kind of extraction per usable core, of at most
-# this many runs.
+# [extraction] batch_size = 0: the runs of each kind left to extract in one batch per usable
+# core, of at most this many runs.
 MAX_RUNS_PER_BATCH = 500
 
 
@@ -199,7 +199,8 @@ class ExtractionSettings(SectionSettings):
     batch_size = luigi.IntParameter(
         default=0, description="runs one ExtractRun task extracts in one go (Luigi's batching: "
                                "one process, one scheduling round per batch); 0: automatic, "
-                               "one batch per core this process may use, from 1 to "
+                               "the runs left to extract in one batch per core this process "
+                               "may use, from 1 to "
                                f"{MAX_RUNS_PER_BATCH} runs a batch")
 
     def runs_per_task(self, n_runs: int) -> int:

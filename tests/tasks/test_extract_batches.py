@@ -160,6 +160,17 @@ def test_with_two_workers_the_batches_help_each_other_and_no_run_is_extracted_tw
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
 
 
+def test_the_batches_share_out_the_runs_left_to_extract(tmp_path):
+    """A rebuild after new runs splits those over the cores, not the whole store: with 12 of
+    62 runs left, one batch of 62 / 2 would hold them all and leave a core idle."""
+    from plr_luigi.tasks.extraction import left_to_extract
+
+    run_dirs = [tmp_path / f"run{k}" / "fingerprint" for k in range(62)]
+    for run_dir in run_dirs[12:]:
+        run_dir.mkdir(parents=True)
+    assert left_to_extract(run_dirs) == 12
+
+
 @pytest.mark.parametrize(("n_runs", "cores", "expected"), [
     (410, 2, 205),  # the paper-size store on two cores: one batch a core
     (37, 2, 19),
