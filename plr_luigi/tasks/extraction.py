@@ -183,10 +183,8 @@ class ExtractRun(RunFolderTask):
 
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
-        config = plr()
         return ExtractionSettings().runs_per_task(left_to_extract(
-            config.run_dir(d.run.run_id, run_fingerprint(d.run)) for d in run_decisions()
-            if d.outcome == EXTRACT))
+            run_dir for _, run_dir in classification_run_dirs()))
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
@@ -214,19 +212,33 @@ class ExtractRun(RunFolderTask):
             if url:
                 tell_scheduler(self, lambda: self.set_tracking_url(url))
 
-        kind = [(d.run.run_id, config.run_dir(d.run.run_id, run_fingerprint(d.run)))
-                for d in run_decisions() if d.outcome == EXTRACT]
         extract_batch([(run_id, config.run_dir(run_id, fingerprint))
                        for run_id, fingerprint in self.runs()], listed,
                       lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
                                                                  scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name), task_name=self.task_family,
-                      on_run=show_run_page, helping=helping_order(self.runs(), kind))
+                      on_run=show_run_page,
+                      helping=helping_order(self.runs(), classification_run_dirs()))
 
 
 def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
     """PRIVATE: an imputation run's directory holds per-subject signals."""
     return plr().upstream_dir() / experiment / run_id / fingerprint
+
+
+def classification_run_dirs() -> list[tuple[str, Path]]:
+    """(run id, directory) of every classification run the build extracts, in the listing's
+    order."""
+    config = plr()
+    return [(d.run.run_id, config.run_dir(d.run.run_id, run_fingerprint(d.run)))
+            for d in run_decisions() if d.outcome == EXTRACT]
+
+
+def upstream_run_dirs(experiment: str) -> list[tuple[str, Path]]:
+    """(run id, directory) of every run of an upstream experiment the build extracts, in the
+    listing's order."""
+    return [(d.run.run_id, upstream_run_dir(experiment, d.run.run_id, run_fingerprint(d.run)))
+            for d in upstream_decisions(experiment) if d.outcome == EXTRACT]
 
 
 def run_label(listed: dict, run_id: str) -> str:
@@ -259,8 +271,7 @@ class ExtractUpstreamRun(RunFolderTask):
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
         return ExtractionSettings().runs_per_task(left_to_extract(
-            upstream_run_dir(e, d.run.run_id, run_fingerprint(d.run))
-            for e in UPSTREAM_EXPERIMENTS for d in upstream_decisions(e) if d.outcome == EXTRACT))
+            run_dir for e in UPSTREAM_EXPERIMENTS for _, run_dir in upstream_run_dirs(e)))
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
@@ -287,9 +298,6 @@ class ExtractUpstreamRun(RunFolderTask):
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
         scratch_dir = config.scratch_dir()
         listed = {d.run.run_id: d.run for d in upstream_decisions(self.experiment)}
-        kind = [(d.run.run_id, upstream_run_dir(self.experiment, d.run.run_id,
-                                                run_fingerprint(d.run)))
-                for d in upstream_decisions(self.experiment) if d.outcome == EXTRACT]
         extract_batch([(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
                        for run_id, fingerprint in self.runs()], listed,
                       lambda run, run_dir, progress: extract_upstream_run(
@@ -297,7 +305,7 @@ class ExtractUpstreamRun(RunFolderTask):
                           scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name),
                       task_name=f"{self.task_family} {self.experiment}",
-                      helping=helping_order(self.runs(), kind))
+                      helping=helping_order(self.runs(), upstream_run_dirs(self.experiment)))
 
 
 def upstream_extractions() -> list[ExtractUpstreamRun]:
