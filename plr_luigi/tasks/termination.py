@@ -11,12 +11,16 @@ ends its worker by terminating its task processes (with SIGTERM: each does the s
 process then ends as terminated by SIGTERM (exit status 143 in a shell). A second SIGTERM kills
 at once.
 
-Python runs a signal handler at the next bytecode of the main thread, wherever that is. Where
-it is a callback whose exceptions Python ignores (logging's at-fork callback while Luigi forks a
-task process, a `__del__`, a weakref callback), BuildTerminated was printed as "Exception
-ignored" and lost, and the build went on as if no SIGTERM had come. Python hands every ignored
-exception to `sys.unraisablehook`: there, a lost BuildTerminated is delivered again, by the same
-signal, until it unwinds the build.
+Python runs a signal handler at the next bytecode of the main thread, wherever that is, and
+the build must end wherever that was. Where it is a callback whose exceptions Python ignores
+(logging's at-fork callback while Luigi forks a task process, a `__del__`, a weakref callback),
+BuildTerminated was printed as "Exception ignored" and lost; where it is code that catches every
+exception (Luigi's scheduler saving task history, Luigi's protected event callbacks), it was
+logged or dropped, and the build went on as if no SIGTERM had come. Both end the same way: the
+exception object is freed without having reached the top of the process. Each BuildTerminated
+raised is watched (a weakref finalizer): freed before the process's last words, it is delivered
+again, by the same signal, until it unwinds the build. ("Exception ignored" is not printed for
+it.)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import os
 import signal
 import sys
 import threading
+import weakref
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +49,14 @@ def end_build_on_sigterm() -> None:
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
-        sys.unraisablehook = _delivering_lost_sigterm(sys.unraisablehook)
+        sys.unraisablehook = _not_printing_lost_sigterm(sys.unraisablehook)
 
 
 class _Termination:
     """This process's answer to SIGTERM so far (a forked process starts afresh)."""
     stopping = False  # the first SIGTERM came
     redelivering = False  # the signal is being sent again because its exception was lost
+    reached_top = False  # BuildTerminated ended the process (sys.excepthook had it)
 
 
 def _terminate(_signum, _frame) -> None:
@@ -65,28 +71,42 @@ def _terminate(_signum, _frame) -> None:
         atexit.register(_end_as_terminated)
         sys.excepthook = _without_traceback(sys.excepthook)
     _Termination.redelivering = False
-    raise BuildTerminated("SIGTERM")
+    raise _watched(BuildTerminated("SIGTERM"))
 
 
-def _delivering_lost_sigterm(unraisablehook):
-    """An unraisable-exception hook that sends SIGTERM again when the exception lost is the
-    build's BuildTerminated. It is sent from another thread a moment later: sent from here, the
-    handler would raise inside this hook, whose exceptions are ignored too. Lost again (the
-    main thread still in such a callback), it is sent again."""
+def _watched(terminated: BuildTerminated) -> BuildTerminated:
+    """The exception, watched until it is freed. (Held in a variable of the handler, it would
+    be in a cycle with the handler's frame in its own traceback, freed only by a later garbage
+    collection.)"""
+    weakref.finalize(terminated, _delivering_if_lost).atexit = False
+    return terminated
+
+
+def _delivering_if_lost() -> None:
+    """A BuildTerminated was freed. Unless the process is ending because of it, it was lost:
+    SIGTERM is sent again, from another thread a moment later (sent from here, a weakref
+    callback, the handler would raise where exceptions are ignored). Lost again, it is sent
+    again."""
+    if _Termination.reached_top or _Termination.redelivering or sys.is_finalizing():
+        return
+    _Termination.redelivering = True
+    resend = threading.Timer(_RESEND_SECONDS, os.kill, (os.getpid(), signal.SIGTERM))
+    resend.daemon = True
+    resend.start()
+
+
+def _not_printing_lost_sigterm(unraisablehook):
+    """An unraisable-exception hook that does not print a lost BuildTerminated: it is freed
+    after the hook and delivered again."""
     def hook(unraisable):
         if not isinstance(unraisable.exc_value, BuildTerminated):
             unraisablehook(unraisable)
-            return
-        _Termination.redelivering = True
-        resend = threading.Timer(_RESEND_SECONDS, os.kill, (os.getpid(), signal.SIGTERM))
-        resend.daemon = True
-        resend.start()
 
     return hook
 
 
 def _reset_after_fork() -> None:
-    _Termination.stopping = _Termination.redelivering = False
+    _Termination.stopping = _Termination.redelivering = _Termination.reached_top = False
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -97,6 +117,7 @@ def _without_traceback(excepthook):
     Luigi's worker loop."""
     def hook(kind, error, traceback):
         if issubclass(kind, BuildTerminated):
+            _Termination.reached_top = True
             logger.warning("pid %d: stopped by SIGTERM", os.getpid())
         else:
             excepthook(kind, error, traceback)

@@ -2,8 +2,9 @@
 
 Python runs the handler at the next bytecode of the main thread. When that bytecode is in a
 callback whose exceptions Python ignores (logging's at-fork callback while Luigi forks a task
-process: a full `make test` once hung on it), the exception is lost; the process must still end
-as terminated by SIGTERM, its `finally` blocks run. Each case is a real process with a real
+process: a full `make test` once hung on it) or in code that catches every exception (Luigi's
+task history), the exception is lost; the process must still end as terminated by SIGTERM, its
+`finally` blocks run. Each case is a real process with a real
 signal: the callback sends the process SIGTERM and runs Python code, so the handler raises
 inside it.
 """
@@ -44,6 +45,30 @@ class Finalised:
         sigterm_inside_a_callback()
 
 Finalised()
+""",
+    # Code that catches every exception, in the build's own process: Luigi's scheduler saving
+    # task history (a SIGTERM was lost there once in six full builds) and Luigi's protected
+    # event callbacks.
+    "Luigi's task history": """
+import luigi.scheduler, luigi.task_history
+
+class History(luigi.task_history.NopHistory):
+    def task_scheduled(self, task):
+        sigterm_inside_a_callback()
+
+luigi.scheduler.Scheduler(task_history_impl=History()).add_task(worker="w", task_id="t")
+""",
+    "Luigi's event callback": """
+import luigi
+
+class Task(luigi.Task):
+    pass
+
+@Task.event_handler(luigi.Event.START)
+def on_start(task):
+    sigterm_inside_a_callback()
+
+Task().trigger_event(luigi.Event.START, Task())
 """,
 }
 
