@@ -91,3 +91,25 @@ def exclusive_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def folder_claim(folder: Path, wait: bool) -> Iterator[bool]:
+    """An exclusive `flock` on the directory folder (made if missing) for the block: yields
+    True when held, False when another process holds it and wait is False. No file is
+    written; the kernel drops the claim when its holder dies. Where the filesystem cannot lock
+    a directory, yields True unlocked: a claim then only saves work, as a run extracted twice
+    keeps the first directory written (run_extraction.publish_run_dir)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError as err:
+            logger.debug("cannot lock %s (%s): working unclaimed", folder, err)
+        yield True
+    finally:
+        os.close(fd)

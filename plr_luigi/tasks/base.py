@@ -61,8 +61,11 @@ def _skip_when_complete(run):
     @functools.wraps(run)
     def run_unless_complete(self):
         if self.complete():
-            # another worker made it meanwhile, or what it reads is what it was made from
+            # another worker made it meanwhile (an extraction batch helping others among
+            # them), or what it reads is what it was made from
             logger.info("%r is complete: not run", self)
+            tell_scheduler(self, lambda: self.set_status_message(
+                "complete when it started: not run"))
             return None
         return run(self)
 

@@ -5,10 +5,13 @@ OutlierDifficultySubjects (private, from the source database)."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
 import luigi
+from luigi.worker import TaskProcess
 
 from plr_luigi.filesystem.atomic import atomic_paths
 from plr_luigi.filesystem.manifest import stat_problem
@@ -35,6 +38,25 @@ def batch_members(run_ids: str, fingerprints: str) -> list[tuple[str, str]]:
     if len(ids) != len(prints):
         raise ValueError(f"{len(ids)} run ids but {len(prints)} fingerprints")
     return list(zip(ids, prints, strict=True))
+
+
+def helping_order(own: list[tuple[str, str]], kind: list[tuple[str, Path]]
+                  ) -> list[tuple[str, Path]]:
+    """The runs of one kind (run id, directory; in the listing's order) a batch helps with once
+    its own are done: with several workers, the others, last first (plr_luigi.extraction.batch:
+    each batch works from its start, so helpers meet the batch they help near its end);
+    none where this task runs alone in the build's process (one worker), which takes every batch
+    in turn anyway."""
+    if not isinstance(multiprocessing.current_process(), TaskProcess):
+        return []
+    mine = {run_id for run_id, _ in own}
+    return [(run_id, run_dir) for run_id, run_dir in reversed(kind) if run_id not in mine]
+
+
+def left_to_extract(run_dirs: Iterable[Path]) -> int:
+    """How many of the runs' directories do not exist yet: what the batches of a build share
+    out (a rebuild after a few new runs splits those, not the whole store, over the cores)."""
+    return sum(not run_dir.is_dir() for run_dir in run_dirs)
 
 
 def one_or_list(targets: list[luigi.LocalTarget]):
@@ -143,7 +165,7 @@ class ExtractRun(RunFolderTask):
     The scheduler hands out ExtractRun tasks in batches ([extraction] batch_size): one task
     whose parameters list several runs, extracted one after the other in one process
     (plr_luigi.extraction.batch), so that a worker process and a scheduling round serve many
-    runs.
+    runs. With several workers a batch whose runs are done helps with other batches' runs.
     """
 
     task_namespace = "extraction"
@@ -161,8 +183,8 @@ class ExtractRun(RunFolderTask):
 
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
-        n_runs = sum(d.outcome == EXTRACT for d in run_decisions())
-        return ExtractionSettings().runs_per_task(n_runs)
+        return ExtractionSettings().runs_per_task(left_to_extract(
+            run_dir for _, run_dir in classification_run_dirs()))
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
@@ -195,12 +217,28 @@ class ExtractRun(RunFolderTask):
                       lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
                                                                  scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name), task_name=self.task_family,
-                      on_run=show_run_page)
+                      on_run=show_run_page,
+                      helping=helping_order(self.runs(), classification_run_dirs()))
 
 
 def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
     """PRIVATE: an imputation run's directory holds per-subject signals."""
     return plr().upstream_dir() / experiment / run_id / fingerprint
+
+
+def classification_run_dirs() -> list[tuple[str, Path]]:
+    """(run id, directory) of every classification run the build extracts, in the listing's
+    order."""
+    config = plr()
+    return [(d.run.run_id, config.run_dir(d.run.run_id, run_fingerprint(d.run)))
+            for d in run_decisions() if d.outcome == EXTRACT]
+
+
+def upstream_run_dirs(experiment: str) -> list[tuple[str, Path]]:
+    """(run id, directory) of every run of an upstream experiment the build extracts, in the
+    listing's order."""
+    return [(d.run.run_id, upstream_run_dir(experiment, d.run.run_id, run_fingerprint(d.run)))
+            for d in upstream_decisions(experiment) if d.outcome == EXTRACT]
 
 
 def run_label(listed: dict, run_id: str) -> str:
@@ -214,9 +252,10 @@ class ExtractUpstreamRun(RunFolderTask):
     writes its public quality rows and, for imputation, its anonymised reconstructed signals
     as Parquet files in one private directory.
 
-    Handed out in batches of one experiment, as ExtractRun is: with several workers Luigi
-    forks a process per task, and a fresh process pays for every page it touches (one fork
-    per run cost 1.5x the CPU of the same runs in the scheduling process; BENCHMARKS.md)."""
+    Handed out in batches of one experiment, as ExtractRun is (and, with several workers,
+    helping the experiment's other batches): with several workers Luigi forks a process per
+    task, and a fresh process pays for every page it touches (one fork per run cost 1.5x the
+    CPU of the same runs in the scheduling process; BENCHMARKS.md)."""
 
     task_namespace = "extraction"
 
@@ -231,9 +270,8 @@ class ExtractUpstreamRun(RunFolderTask):
 
     @property
     def max_batch_size(self) -> int:  # read by Luigi's worker when it registers the batcher
-        n_runs = sum(d.outcome == EXTRACT for e in UPSTREAM_EXPERIMENTS
-                     for d in upstream_decisions(e))
-        return ExtractionSettings().runs_per_task(n_runs)
+        return ExtractionSettings().runs_per_task(left_to_extract(
+            run_dir for e in UPSTREAM_EXPERIMENTS for _, run_dir in upstream_run_dirs(e)))
 
     def runs(self) -> list[tuple[str, str]]:
         """(run id, fingerprint) of each run this task extracts: one, or a batch."""
@@ -266,7 +304,8 @@ class ExtractUpstreamRun(RunFolderTask):
                           config.tracking_uri, self.experiment, run.run_id, lookup, run_dir,
                           scratch_dir, progress=progress),
                       guard=lambda name: guarded(self, name),
-                      task_name=f"{self.task_family} {self.experiment}")
+                      task_name=f"{self.task_family} {self.experiment}",
+                      helping=helping_order(self.runs(), upstream_run_dirs(self.experiment)))
 
 
 def upstream_extractions() -> list[ExtractUpstreamRun]:

@@ -36,13 +36,18 @@ import luigi
 
 from plr_luigi.monitoring.heap_reuse import reuse_freed_memory
 from plr_luigi.monitoring.task_guard import Progress, format_heartbeat, tree_rss_mb
-from plr_luigi.store.run_decisions import EXTRACT, run_fingerprint
-from plr_luigi.tasks.extraction import ExtractRun, ExtractUpstreamRun, upstream_extractions
+from plr_luigi.tasks.extraction import (
+    UPSTREAM_EXPERIMENTS,
+    ExtractRun,
+    ExtractUpstreamRun,
+    classification_run_dirs,
+    upstream_run_dirs,
+)
 from plr_luigi.tasks.extraction_modules import load_extraction_modules
 from plr_luigi.tasks.merge import MergeToDuckDB
 from plr_luigi.tasks.output_base import FigureOutput, TexTableOutput
 from plr_luigi.tasks.settings import HeartbeatSettings, plr
-from plr_luigi.tasks.store_listing import luigi_worker_threads, run_decisions
+from plr_luigi.tasks.store_listing import luigi_worker_threads
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +66,9 @@ def _start_heartbeat(*_args) -> None:
             return
         _show_logs()
         config = plr()
-        run_dirs = [config.run_dir(d.run.run_id, run_fingerprint(d.run))
-                    for d in run_decisions() if d.outcome == EXTRACT]
+        run_dirs = [run_dir for _, run_dir in classification_run_dirs()]
         # the upstream experiments' runs are extracted for the same merge
-        run_dirs += [Path(t.output().path) for t in upstream_extractions()]
+        run_dirs += [run_dir for e in UPSTREAM_EXPERIMENTS for _, run_dir in upstream_run_dirs(e)]
         workers = luigi_worker_threads()
         _running = threading.Thread(
             target=_beat, args=(interval, run_dirs, config.database_path(), workers),

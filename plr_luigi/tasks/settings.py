@@ -10,6 +10,7 @@ section's name (`[stage.plr]`)."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 
@@ -178,8 +179,9 @@ class StoreRetrySettings(SectionSettings):
         default=2.0, description="wait before the second try; doubled before each further one")
 
 
-# [extraction] batch_size = 0: this many batches of each kind of extraction per usable core.
-BATCHES_PER_CORE = 4
+# [extraction] batch_size = 0: the runs of each kind left to extract in one batch per usable
+# core, of at most this many runs.
+MAX_RUNS_PER_BATCH = 500
 
 
 def usable_cores() -> int:
@@ -197,15 +199,21 @@ class ExtractionSettings(SectionSettings):
     batch_size = luigi.IntParameter(
         default=0, description="runs one ExtractRun task extracts in one go (Luigi's batching: "
                                "one process, one scheduling round per batch); 0: automatic, "
-                               f"{BATCHES_PER_CORE} batches per core this process may use, from "
-                               "1 to 100 runs a batch")
+                               "the runs left to extract in one batch per core this process "
+                               "may use, from 1 to "
+                               f"{MAX_RUNS_PER_BATCH} runs a batch")
 
     def runs_per_task(self, n_runs: int) -> int:
         # Automatic: with several workers Luigi forks a process per batch, and each faults in
-        # its working set afresh (~90 MB at paper size): fewer batches, less of that
-        # (BENCHMARKS.md §2: one batch per 20 runs forked 44 processes on the 200-run store).
-        # A few batches per core still keep every core busy to the end; one worker runs
-        # them in its own process, where their size changes nothing (each run keeps its own
-        # directory). At most 100 runs a batch keep a batch's time small beside the build's,
-        # and 10,000 runs 100 scheduling rounds, not 10,000 (Luigi's get_work walks every task).
-        return self.batch_size or min(100, max(1, n_runs // (BATCHES_PER_CORE * usable_cores())))
+        # its working set afresh (~45 MB for a classification batch, ~130 MB for an imputation
+        # one at paper size): one batch per core. The batches of a kind help each other once
+        # their own runs are done (plr_luigi.extraction.batch), so every core stays busy to the
+        # end (four smaller batches per core left one worker idle 0.6-1.3 s at the end:
+        # BENCHMARKS.md §2). One worker runs them in its own process, where their size changes
+        # nothing. At most MAX_RUNS_PER_BATCH runs a batch keep the batch's parameter (its run
+        # ids) small in luigid, and 10,000 runs 20 scheduling rounds, not 10,000 (Luigi's
+        # get_work walks every task); the batches beyond one per core find their runs
+        # extracted by the helpers.
+        if self.batch_size:
+            return self.batch_size
+        return min(MAX_RUNS_PER_BATCH, max(1, math.ceil(n_runs / usable_cores())))

@@ -1,7 +1,8 @@
 """ExtractRun and ExtractUpstreamRun in Luigi batches ([extraction] batch_size): every run
 extracted once with the values of one-run tasks, a run that cannot be extracted fails only
 itself (its batch names it), and the batch's other runs are kept: a rebuild extracts nothing
-else again."""
+else again. With two workers the batches of a kind help each other, and still no run is
+extracted twice."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import luigi
 import pandas as pd
 import pytest
 from support.events import task_events
+from support.luigi_process import run_luigi, write_luigi_cfg
 from support.settings import luigi_config, plr_settings
 
 from plr_luigi.study import schema
@@ -133,15 +135,51 @@ def test_a_run_that_cannot_be_read_fails_only_itself_and_its_batch_keeps_the_res
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
 
 
+def test_with_two_workers_the_batches_help_each_other_and_no_run_is_extracted_twice(
+        small_store, tmp_path):
+    """A real two-worker build of batches of 5 runs: the batches running first extract the
+    later batches' runs once their own are done, so those later ones find theirs extracted
+    and complete at once; every run has its one directory, none was extracted by two
+    processes (publish_run_dir says so when it happens), and the merge validates them all."""
+    cfg = write_luigi_cfg(tmp_path / "luigi.cfg", small_store.tracking_uri,
+                          str(small_store.source_db), tmp_path / "data", tmp_path / "outputs")
+    cfg.write_text(f"{cfg.read_text()}[extraction]\nbatch_size = 5\n")
+    done = run_luigi(cfg, "database.MergeToDuckDB", "--local-scheduler", "--workers", "2")
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-3000:]
+    assert "extraction.ExtractRun(" in log and "is complete: not run" in log
+    assert "was extracted concurrently" not in log
+    with plr_settings(**_settings(small_store, tmp_path)):
+        from plr_luigi.tasks.store_listing import run_decisions
+
+        to_extract = sorted(d.run.run_id for d in run_decisions() if d.outcome == "extract")
+    assert len(to_extract) > 3 * 5  # more batches than workers: some are helped
+    extracted = sorted(p.parent.parent.name for p in (tmp_path / "data" / "interim" / "runs")
+                       .glob("*/*/record.json"))  # runs/<run id>/<fingerprint>/record.json
+    assert extracted == to_extract
+    assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
+
+
+def test_the_batches_share_out_the_runs_left_to_extract(tmp_path):
+    """A rebuild after new runs splits those over the cores, not the whole store: with 12 of
+    62 runs left, one batch of 62 / 2 would hold them all and leave a core idle."""
+    from plr_luigi.tasks.extraction import left_to_extract
+
+    run_dirs = [tmp_path / f"run{k}" / "fingerprint" for k in range(62)]
+    for run_dir in run_dirs[12:]:
+        run_dir.mkdir(parents=True)
+    assert left_to_extract(run_dirs) == 12
+
+
 @pytest.mark.parametrize(("n_runs", "cores", "expected"), [
-    (200, 2, 25),  # the 200-run store on two cores: 8 batches (one per 20 runs: 20 of 10)
-    (37, 2, 4),
-    (7, 2, 1),  # fewer runs than batches: one a task
-    (10_000, 2, 100),  # at most 100 a batch
-    (200, 16, 3),
+    (410, 2, 205),  # the paper-size store on two cores: one batch a core
+    (37, 2, 19),
+    (7, 16, 1),  # fewer runs than cores: one a task
+    (10_000, 2, 500),  # at most 500 a batch
+    (200, 16, 13),
 ])
-def test_the_automatic_batch_size_gives_a_few_batches_per_core(monkeypatch, n_runs, cores,
-                                                               expected):
+def test_the_automatic_batch_size_gives_one_batch_per_core(monkeypatch, n_runs, cores,
+                                                           expected):
     from plr_luigi.tasks import settings
 
     monkeypatch.setattr(settings, "usable_cores", lambda: cores)
