@@ -21,11 +21,20 @@ exception object is freed without having reached the top of the process. Each Bu
 raised is watched (a weakref finalizer): freed before the process's last words, it is delivered
 again, by the same signal, until it unwinds the build. ("Exception ignored" is not printed for
 it.)
+
+No process the build forks outlives it. Luigi terminates the task processes it knows of, but
+one it was forking when the signal came is not yet among them: it ran on after the build had
+ended, and an extraction batch helping others went on to the next run, one whose read blocks
+among them, holding the data folder's build lock (the next build waited) until its stall
+limit. On Linux each process forked from the build's main thread asks the kernel for SIGTERM
+when that thread ends (`prctl(PR_SET_PDEATHSIG)`), however the build ends (SIGTERM, a crash,
+kill -9), and answers it as above.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import signal
@@ -105,11 +114,40 @@ def _not_printing_lost_sigterm(unraisablehook):
     return hook
 
 
-def _reset_after_fork() -> None:
+class _Forking:
+    """What the forking thread knew, read by the child it forks (its memory is a copy)."""
+    parent_pid = 0  # the forking process, when it is a build forking from its main thread
+
+
+def _before_fork() -> None:
+    in_build = signal.getsignal(signal.SIGTERM) is _terminate
+    main = threading.current_thread() is threading.main_thread()
+    # Only the main thread: the kernel's signal follows the thread that forked, and another
+    # thread of the build may end long before the build does.
+    _Forking.parent_pid = os.getpid() if in_build and main else 0
+
+
+def _after_fork_in_child() -> None:
     _Termination.stopping = _Termination.redelivering = _Termination.reached_top = False
+    if _Forking.parent_pid:
+        _end_with_the_build(_Forking.parent_pid)
 
 
-os.register_at_fork(after_in_child=_reset_after_fork)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _end_with_the_build(parent_pid: int) -> None:
+    """SIGTERM to this process when the build's main thread ends (Linux; elsewhere nothing):
+    at once if it ended before the kernel was asked."""
+    if _LIBC is None:
+        return
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 def _without_traceback(excepthook):

@@ -259,6 +259,35 @@ def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
     assert_same_database(_database(tmp_path), template_database(build_template))
 
 
+def test_the_task_processes_end_with_a_build_killed_by_sigkill(
+        private_store, build_template, tmp_path):
+    """kill -9 of the luigi process alone (an OOM kill, a crash): no Luigi code runs to end
+    its task processes, and one blocked on a run whose read hangs went on holding the data
+    folder's build lock. Each ends with the build (plr_luigi.tasks.termination: the kernel
+    sends it SIGTERM when the build's main thread ends), its temporaries removed, and the next
+    build resumes. (Also what ends a task process Luigi was forking when a SIGTERM came.)"""
+    cfg = _cfg(private_store, tmp_path, build_template)
+    cfg.write_text(f"{cfg.read_text()}[extraction]\nbatch_size = 1\n")
+    release = _hold_one_run(private_store, build_template)
+    build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
+    total = private_store.n_extracted_runs
+    wait_for(lambda: len(run_dirs(tmp_path / "data")) == total - 1, build,
+             "every run extracted but the held one")
+    os.kill(build.pid, signal.SIGKILL)  # the luigi process only
+    seconds = wait_until_gone(build, timeout=30)
+    print(f"the task processes ended {seconds:.1f} s after the build's SIGKILL")
+    assert seconds < 10, f"the task processes took {seconds:.1f} s to end"
+    assert build.returncode == -signal.SIGKILL
+    assert len(run_dirs(tmp_path / "data")) == total - 1
+    assert temporaries(tmp_path / "data") == [] and not _database(tmp_path).exists()
+
+    release()
+    resumed = run_luigi(cfg, MERGE, "--local-scheduler", "--workers", "2")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert runs_extracted(resumed.stdout + resumed.stderr) == 1
+    assert_same_database(_database(tmp_path), template_database(build_template))
+
+
 def _rewrite_keeping_size_and_time(path: Path) -> None:
     """Halve the Brier score of an Arrow run file in place, as a disk or a hand could: same
     size, same modification time, still a valid file of valid values (the merge's validation
