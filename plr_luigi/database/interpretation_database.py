@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from plr_luigi.database.results_database import write_through
+from plr_luigi.database.results_database import new_database
 from plr_luigi.study import schema
 
 logger = logging.getLogger(__name__)
@@ -77,8 +77,6 @@ def build_interpretation_database(db_path: Path, selection: pd.DataFrame,
     """Load each selected configuration's files (config_id -> its directory, written by
     extraction.interpretation.write_interpretation) into a new database at db_path; returns
     row counts. On failure db_path is removed (callers write to a temporary path)."""
-    import duckdb
-
     from plr_luigi.extraction.interpretation import INTERPRETATION_FILES
 
     report = []
@@ -88,26 +86,19 @@ def build_interpretation_database(db_path: Path, selection: pd.DataFrame,
         report.append({R.config_id: row.config_id, R.run_name: row.run_name,
                        R.selection: row.selection, **outcome})
     report_frame = pd.DataFrame(report, columns=R.column_names)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with duckdb.connect(str(db_path), config={"threads": 1}) as con:
-            for table in schema.INTERPRETATION_TABLES:
-                con.execute(table.ddl())
-            for table, key in ((schema.SHAP_IMPORTANCE, "shap"), (schema.VIF, "vif")):
-                files = [str(d / INTERPRETATION_FILES[key]) for d in config_dirs.values()]
-                if files:
-                    con.execute(f"INSERT INTO {table.name} SELECT {', '.join(table.column_names)}"
-                                " FROM read_parquet(?, union_by_name = true)", [files])
-            for table, frame in ((R, report_frame), (schema.PROVENANCE, pd.DataFrame(
-                    sorted(provenance.items()), columns=["key", "value"]))):
-                con.register("incoming", frame[table.column_names])
-                con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
-                con.unregister("incoming")
-            counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
-                      for t in schema.INTERPRETATION_TABLES}
-            write_through(con)
-            return counts
-    except BaseException:
-        db_path.unlink(missing_ok=True)
-        Path(f"{db_path}.wal").unlink(missing_ok=True)
-        raise
+    with new_database(db_path, {"threads": 1}) as con:
+        for table in schema.INTERPRETATION_TABLES:
+            con.execute(table.ddl())
+        for table, key in ((schema.SHAP_IMPORTANCE, "shap"), (schema.VIF, "vif")):
+            files = [str(d / INTERPRETATION_FILES[key]) for d in config_dirs.values()]
+            if files:
+                con.execute(f"INSERT INTO {table.name} SELECT {', '.join(table.column_names)}"
+                            " FROM read_parquet(?, union_by_name = true)", [files])
+        for table, frame in ((R, report_frame), (schema.PROVENANCE, pd.DataFrame(
+                sorted(provenance.items()), columns=["key", "value"]))):
+            con.register("incoming", frame[table.column_names])
+            con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
+            con.unregister("incoming")
+        counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+                  for t in schema.INTERPRETATION_TABLES}
+    return counts

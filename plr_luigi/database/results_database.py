@@ -60,64 +60,70 @@ def build_database(db_path: Path, run_dirs: list[Path], extraction_report: pd.Da
     temporary path and rename it only after this returns. progress(stage, percent) is called
     after each chunk of runs and before the validation (Luigi's status message and the stall
     guard)."""
-    import duckdb
     import pandas as pd
+
+    # One thread: DuckDB's per-thread buffers made the merge's peak memory grow with the
+    # number of runs (+130 MB at 400 runs vs +45 MB at 50; one thread: +88 vs +65 MB) and
+    # the load is no slower (bench/bench_merge.py, BENCHMARKS.md). A 32 MB buffer pool:
+    # DuckDB otherwise keeps every block it wrote in memory (+24 MB from 50 to 405 runs;
+    # with the limit +9 MB, no slower); what exceeds it is written out or spilled.
+    with new_database(db_path, {"threads": 1, "memory_limit": "32MB"}) as con:
+        for table in schema.ALL_TABLES:
+            con.execute(table.ddl())
+        files = [tables_file(d) for d in run_dirs]
+        with _table_writers(con) as insert_run_files:
+            for start in range(0, len(files), RUNS_PER_INSERT):
+                done = min(start + RUNS_PER_INSERT, len(files))
+                insert_run_files(read_run_files(files[start:done]))
+                progress(f"loaded the tables of {done} of {len(files)} runs",
+                         5 + 80 * done // len(files))
+        loaded = sum(con.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+                     for table in schema.RUN_TABLES)
+        _set_apart_standard_pipeline_only(con, standard_pipeline_only)
+        for table in schema.UPSTREAM_TABLES:
+            files = [str(f) for f in (upstream_files or {}).get(table.name, [])]
+            if files:
+                con.execute(f"INSERT INTO {table.name} SELECT {', '.join(table.column_names)}"
+                            " FROM read_parquet(?)", [files])
+        _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
+        for table in schema.MERGED_TABLES:
+            rows = (merged_tables or {}).get(table.name)
+            if rows is not None:
+                _insert_frame(con, table, rows() if callable(rows) else rows)
+        if upstream_report is not None:
+            _insert_frame(con, schema.UPSTREAM_EXTRACTION_REPORT, upstream_report)
+        _insert_frame(con, schema.PROVENANCE,
+                      pd.DataFrame(sorted(provenance.items()), columns=["key", "value"]))
+        progress(f"validating {loaded:,} rows", 90)
+        problems = validate(con)
+        if problems:
+            raise ValidationError("results database failed validation:\n- "
+                                  + "\n- ".join(problems))
+        counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+                  for t in schema.ALL_TABLES}
+    return counts
+
+
+@contextlib.contextmanager
+def new_database(db_path: Path, config: dict[str, object]) -> Iterator[object]:
+    """A DuckDB connection (config: DuckDB's settings) to a new database file at db_path, for
+    a block that fills it. When the block ends, everything is written into the file itself
+    (CHECKPOINT) before it is closed: closing checkpoints too, but a checkpoint that fails
+    there (a full disk) is silent, and leaves the file partial with its rows in a `.wal`
+    beside it that the caller's rename leaves behind; an explicit CHECKPOINT raises. On any
+    failure the file and its `.wal` are removed: callers write to a temporary path and rename
+    it only once the block has ended."""
+    import duckdb
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        # One thread: DuckDB's per-thread buffers made the merge's peak memory grow with the
-        # number of runs (+130 MB at 400 runs vs +45 MB at 50; one thread: +88 vs +65 MB) and
-        # the load is no slower (bench/bench_merge.py, BENCHMARKS.md). A 32 MB buffer pool:
-        # DuckDB otherwise keeps every block it wrote in memory (+24 MB from 50 to 405 runs;
-        # with the limit +9 MB, no slower); what exceeds it is written out or spilled.
-        with duckdb.connect(str(db_path), config={"threads": 1, "memory_limit": "32MB"}) as con:
-            for table in schema.ALL_TABLES:
-                con.execute(table.ddl())
-            files = [tables_file(d) for d in run_dirs]
-            with _table_writers(con) as insert_run_files:
-                for start in range(0, len(files), RUNS_PER_INSERT):
-                    done = min(start + RUNS_PER_INSERT, len(files))
-                    insert_run_files(read_run_files(files[start:done]))
-                    progress(f"loaded the tables of {done} of {len(files)} runs",
-                             5 + 80 * done // len(files))
-            loaded = sum(con.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
-                         for table in schema.RUN_TABLES)
-            _set_apart_standard_pipeline_only(con, standard_pipeline_only)
-            for table in schema.UPSTREAM_TABLES:
-                files = [str(f) for f in (upstream_files or {}).get(table.name, [])]
-                if files:
-                    con.execute(f"INSERT INTO {table.name} SELECT {', '.join(table.column_names)}"
-                                " FROM read_parquet(?)", [files])
-            _insert_frame(con, schema.EXTRACTION_REPORT, extraction_report)
-            for table in schema.MERGED_TABLES:
-                rows = (merged_tables or {}).get(table.name)
-                if rows is not None:
-                    _insert_frame(con, table, rows() if callable(rows) else rows)
-            if upstream_report is not None:
-                _insert_frame(con, schema.UPSTREAM_EXTRACTION_REPORT, upstream_report)
-            _insert_frame(con, schema.PROVENANCE,
-                          pd.DataFrame(sorted(provenance.items()), columns=["key", "value"]))
-            progress(f"validating {loaded:,} rows", 90)
-            problems = validate(con)
-            if problems:
-                raise ValidationError("results database failed validation:\n- "
-                                      + "\n- ".join(problems))
-            counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
-                      for t in schema.ALL_TABLES}
-            write_through(con)
-            return counts
+        with duckdb.connect(str(db_path), config=config) as con:
+            yield con
+            con.execute("CHECKPOINT")
     except BaseException:
         db_path.unlink(missing_ok=True)
         Path(f"{db_path}.wal").unlink(missing_ok=True)
         raise
-
-
-def write_through(con) -> None:
-    """Write everything into the database file itself before it is closed (and renamed into
-    place). Closing checkpoints too, but a checkpoint that fails there (a full disk) is
-    silent: the file is left partial, its rows in a `.wal` beside it that the rename leaves
-    behind. An explicit CHECKPOINT raises instead."""
-    con.execute("CHECKPOINT")
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from plr_luigi.database.results_database import read_provenance_of, write_through
+from plr_luigi.database.results_database import new_database, read_provenance_of
 from plr_luigi.study import schema
 
 logger = logging.getLogger(__name__)
@@ -24,41 +24,32 @@ def build_signals_database(db_path: Path, run_dirs: list[Path], inventory: str,
                            progress: Callable[[str, int], None] = _ignore_progress) -> int:
     """Load the signal files of run_dirs (those that have one) into a new database at db_path;
     returns the number of signal rows. `inventory` identifies the runs (provenance)."""
-    import duckdb
-
     signals = [d / f"{schema.RECONSTRUCTED_SIGNALS.name}.parquet" for d in run_dirs]
     signals = [str(f) for f in signals if f.is_file()]
     times = [str(d / f"{schema.SIGNAL_TIME.name}.parquet") for d in run_dirs
              if (d / f"{schema.SIGNAL_TIME.name}.parquet").is_file()]
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # One INSERT per run under a memory limit: one INSERT of every file kept the whole
-        # table's list blocks in DuckDB's buffers (0.3 GB at 20 runs, 1.3 GB at 136:
-        # bench/bench_imputation.py); limited, they go to disk: 0.30 GB at 20, 0.40 at 136.
-        with duckdb.connect(str(db_path), config={"threads": 1, "memory_limit": MEMORY_LIMIT,
-                                                  "preserve_insertion_order": False}) as con:
-            for table in (*schema.SIGNAL_TABLES, schema.PROVENANCE):
-                con.execute(table.ddl())
-            columns = ", ".join(schema.RECONSTRUCTED_SIGNALS.column_names)
-            for k, path in enumerate(signals, 1):
-                con.execute(f"INSERT INTO {schema.RECONSTRUCTED_SIGNALS.name} SELECT {columns} "
-                            "FROM read_parquet(?)", [path])
-                progress(f"loaded signals of {k}/{len(signals)} runs", 5 + 85 * k // len(signals))
-            if signals:
-                # every run shares the time axis: the first run's
-                columns = ", ".join(schema.SIGNAL_TIME.column_names)
-                con.execute(f"INSERT INTO {schema.SIGNAL_TIME.name} SELECT {columns} "
-                            "FROM read_parquet(?)", [times[0]])
-            con.execute(f"INSERT INTO {schema.PROVENANCE.name} VALUES (?, ?)",
-                        [schema.PROV_INVENTORY_DIGEST, inventory])
-            rows = con.execute(f"SELECT count(*) FROM {schema.RECONSTRUCTED_SIGNALS.name}"
-                               ).fetchone()[0]
-            write_through(con)
-            return rows
-    except BaseException:
-        db_path.unlink(missing_ok=True)
-        Path(f"{db_path}.wal").unlink(missing_ok=True)
-        raise
+    # One INSERT per run under a memory limit: one INSERT of every file kept the whole
+    # table's list blocks in DuckDB's buffers (0.3 GB at 20 runs, 1.3 GB at 136:
+    # bench/bench_imputation.py); limited, they go to disk: 0.30 GB at 20, 0.40 at 136.
+    with new_database(db_path, {"threads": 1, "memory_limit": MEMORY_LIMIT,
+                                "preserve_insertion_order": False}) as con:
+        for table in (*schema.SIGNAL_TABLES, schema.PROVENANCE):
+            con.execute(table.ddl())
+        columns = ", ".join(schema.RECONSTRUCTED_SIGNALS.column_names)
+        for k, path in enumerate(signals, 1):
+            con.execute(f"INSERT INTO {schema.RECONSTRUCTED_SIGNALS.name} SELECT {columns} "
+                        "FROM read_parquet(?)", [path])
+            progress(f"loaded signals of {k}/{len(signals)} runs", 5 + 85 * k // len(signals))
+        if signals:
+            # every run shares the time axis: the first run's
+            columns = ", ".join(schema.SIGNAL_TIME.column_names)
+            con.execute(f"INSERT INTO {schema.SIGNAL_TIME.name} SELECT {columns} "
+                        "FROM read_parquet(?)", [times[0]])
+        con.execute(f"INSERT INTO {schema.PROVENANCE.name} VALUES (?, ?)",
+                    [schema.PROV_INVENTORY_DIGEST, inventory])
+        rows = con.execute(f"SELECT count(*) FROM {schema.RECONSTRUCTED_SIGNALS.name}"
+                           ).fetchone()[0]
+    return rows
 
 
 def signals_inventory(db_path: Path) -> str | None:

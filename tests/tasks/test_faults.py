@@ -184,7 +184,8 @@ def _failures_of(tasks: list, settings: dict) -> list:
 # Room for the previous database and part of a new one: DuckDB runs out of space while it
 # writes the rows (into its write-ahead log), or while the final checkpoint writes them into the
 # file. A failed checkpoint on close is silent: the database was renamed into place without
-# its tables (their rows in a `.wal` left beside it) until results_database.write_through.
+# its tables (their rows in a `.wal` left beside it) until the explicit CHECKPOINT of
+# results_database.new_database.
 @pytest.mark.parametrize(("room", "where"), [(1 / 3, ".wal"), (1.1, "checkpoint")])
 def test_a_full_disk_keeps_the_previous_database_and_names_it(built_copy, tmp_path, room, where):
     db = built_copy["db"]
