@@ -227,19 +227,26 @@ def test_a_full_disk_keeps_the_previous_figure_and_names_it(built_copy, tmp_path
         assert not task.stamp_path().exists()  # stale still: the next build draws it
 
 
-def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
-        private_store, build_template, tmp_path):
-    cfg = _cfg(private_store, tmp_path, build_template)
+def _blocked_on_the_held_run(store, build_template: dict, work: Path):
+    """A two-worker build of store into work that has extracted every run but the held one
+    (_hold_one_run), whose read blocks: a fault then lands while a task runs, at a moment the
+    test knows. Returns the build's luigi.cfg, its process and what releases the held run."""
+    cfg = _cfg(store, work, build_template)
     # One run a task: the held run blocks no other run of its batch.
     cfg.write_text(f"{cfg.read_text()}[extraction]\nbatch_size = 1\n")
-    release = _hold_one_run(private_store, build_template)
-    build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
-    # Every run extracted but the held one, whose task is blocked: the fault lands while a task
-    # runs, at a moment the test knows. (A SIGTERM landing while the scheduling process forks
-    # is test_termination's: its exception is raised inside an at-fork callback.)
-    total = private_store.n_extracted_runs
-    wait_for(lambda: len(run_dirs(tmp_path / "data")) == total - 1, build,
+    release = _hold_one_run(store, build_template)
+    build = start_luigi(cfg, work / "log1", MERGE, "--local-scheduler", "--workers", "2")
+    total = store.n_extracted_runs
+    wait_for(lambda: len(run_dirs(work / "data")) == total - 1, build,
              "every run extracted but the held one")
+    return cfg, build, release
+
+
+def test_sigterm_stops_a_build_at_once_and_the_next_build_resumes(
+        private_store, build_template, tmp_path):
+    # (A SIGTERM landing while the scheduling process forks is test_termination's: its
+    # exception is raised inside an at-fork callback.)
+    cfg, build, release = _blocked_on_the_held_run(private_store, build_template, tmp_path)
     os.kill(build.pid, signal.SIGTERM)  # `kill PID`: the luigi process only
     seconds = wait_until_gone(build, timeout=30)
     log1 = (tmp_path / "log1").read_text()
@@ -267,19 +274,13 @@ def test_the_task_processes_end_with_a_build_killed_by_sigkill(
     folder's build lock. Each ends with the build (plr_luigi.tasks.termination: the kernel
     sends it SIGTERM when the build's main thread ends), its temporaries removed, and the next
     build resumes. (Also what ends a task process Luigi was forking when a SIGTERM came.)"""
-    cfg = _cfg(private_store, tmp_path, build_template)
-    cfg.write_text(f"{cfg.read_text()}[extraction]\nbatch_size = 1\n")
-    release = _hold_one_run(private_store, build_template)
-    build = start_luigi(cfg, tmp_path / "log1", MERGE, "--local-scheduler", "--workers", "2")
-    total = private_store.n_extracted_runs
-    wait_for(lambda: len(run_dirs(tmp_path / "data")) == total - 1, build,
-             "every run extracted but the held one")
+    cfg, build, release = _blocked_on_the_held_run(private_store, build_template, tmp_path)
     os.kill(build.pid, signal.SIGKILL)  # the luigi process only
     seconds = wait_until_gone(build, timeout=30)
     print(f"the task processes ended {seconds:.1f} s after the build's SIGKILL")
     assert seconds < 10, f"the task processes took {seconds:.1f} s to end"
     assert build.returncode == -signal.SIGKILL
-    assert len(run_dirs(tmp_path / "data")) == total - 1
+    assert len(run_dirs(tmp_path / "data")) == private_store.n_extracted_runs - 1
     assert temporaries(tmp_path / "data") == [] and not _database(tmp_path).exists()
 
     release()
