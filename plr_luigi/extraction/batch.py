@@ -18,6 +18,7 @@ is extracted twice.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,11 +37,33 @@ class BatchExtractionError(RuntimeError):
     """Runs of a batch that could not be extracted (not bad data, which is recorded per run)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class BatchOutcome:
+    """What a batch that ended did: of its own runs, how many it extracted (the others were
+    extracted already, by an earlier attempt or a batch helping it); and how many runs of other
+    batches it extracted, helping them."""
+    own: int
+    extracted: int
+    helped: int
+
+    def summary(self) -> str:
+        """The batch's last status message in luigid."""
+        text = f"extracted {self.extracted} of its {_runs(self.own)}"
+        if self.extracted < self.own:
+            text += f"; {_runs(self.own - self.extracted)} extracted already or by a batch " \
+                    "helping it"
+        return text + (f"; helped other batches with {_runs(self.helped)}" if self.helped else "")
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
 def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                   extract: Callable[[RunSummary, Path, Progress], object],
                   guard: Callable[[str], contextlib.AbstractContextManager[Progress]],
                   task_name: str, on_run: Callable[[RunSummary], None] = lambda run: None,
-                  helping: Sequence[tuple[str, Path]] = ()) -> None:
+                  helping: Sequence[tuple[str, Path]] = ()) -> BatchOutcome:
     """Extract each (run id, run directory) of todo whose directory does not exist yet, or
     whose files differ from what was written into it (removed first: discard_if_damaged), by
     extract(run, run directory, progress), which writes the directory atomically.
@@ -49,7 +72,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
     callback; name is `task_name run-name` (task_name: the task family luigid shows). on_run(run)
     is called before each run (the task shows its MLflow page). A single
     run's error is raised as it is; in a batch of several the others go on and one
-    BatchExtractionError names every run that failed.
+    BatchExtractionError names every run that failed. Returns what the batch did.
 
     helping: (run id, run directory) of runs of other batches, in the order to help with them
     once todo is done: each one that is neither extracted nor claimed by another process is
@@ -57,7 +80,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
     while a helper extracts it (never waiting on it: a run whose read hangs holds one worker,
     not two), and a run that fails while helped fails the helper's batch, named as its own
     are."""
-    failures, attempted = [], 0
+    failures, attempted, extracted, helped = [], 0, 0, 0
     for done, (run_id, run_dir) in enumerate(todo):
         run = listed.get(run_id)
         name = f"{task_name} {run.run_name if run else run_id}"
@@ -76,6 +99,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                 on_run(run)
                 with guard(name) as progress, named_when_disk_full([run_dir]):
                     extract(run, run_dir, _in_batch(progress, done, len(todo)))
+                extracted += 1
             except Exception as err:  # the batch's other runs go on; raised below
                 if len(todo) == 1:
                     raise
@@ -94,12 +118,14 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                 on_run(run)
                 with guard(name) as progress, named_when_disk_full([run_dir]):
                     extract(run, run_dir, _helping(progress))
+                helped += 1
             except Exception as err:  # its own batch may have passed it: this one answers
                 logger.error("%s failed while helping another batch: %s", name, err)
                 failures.append(str(err))
     if failures:
         raise BatchExtractionError(f"{len(failures)} of {attempted} runs of the batch could "
                                    "not be extracted (the others were): " + "; ".join(failures))
+    return BatchOutcome(own=len(todo), extracted=extracted, helped=helped)
 
 
 def _helping(progress: Progress) -> Progress:

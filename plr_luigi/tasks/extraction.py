@@ -212,13 +212,14 @@ class ExtractRun(RunFolderTask):
             if url:
                 tell_scheduler(self, lambda: self.set_tracking_url(url))
 
-        extract_batch([(run_id, config.run_dir(run_id, fingerprint))
-                       for run_id, fingerprint in self.runs()], listed,
-                      lambda run, run_dir, progress: extract_run(run, lookup, run_dir,
-                                                                 scratch_dir, progress=progress),
-                      guard=lambda name: guarded(self, name), task_name=self.task_family,
-                      on_run=show_run_page,
-                      helping=helping_order(self.runs(), classification_run_dirs()))
+        outcome = extract_batch(
+            [(run_id, config.run_dir(run_id, fingerprint)) for run_id, fingerprint in self.runs()],
+            listed, lambda run, run_dir, progress: extract_run(run, lookup, run_dir, scratch_dir,
+                                                               progress=progress),
+            guard=lambda name: guarded(self, name), task_name=self.task_family,
+            on_run=show_run_page, helping=helping_order(self.runs(), classification_run_dirs()))
+        # Also a batch whose runs a helping batch took, which has shown nothing else in luigid.
+        tell_scheduler(self, lambda: self.set_status_message(outcome.summary()))
 
 
 def upstream_run_dir(experiment: str, run_id: str, fingerprint: str) -> Path:
@@ -298,14 +299,16 @@ class ExtractUpstreamRun(RunFolderTask):
                   if self.experiment == IMPUTATION_EXPERIMENT else None)
         scratch_dir = config.scratch_dir()
         listed = {d.run.run_id: d.run for d in upstream_decisions(self.experiment)}
-        extract_batch([(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
-                       for run_id, fingerprint in self.runs()], listed,
-                      lambda run, run_dir, progress: extract_upstream_run(
-                          config.tracking_uri, self.experiment, run.run_id, lookup, run_dir,
-                          scratch_dir, progress=progress),
-                      guard=lambda name: guarded(self, name),
-                      task_name=f"{self.task_family} {self.experiment}",
-                      helping=helping_order(self.runs(), upstream_run_dirs(self.experiment)))
+        outcome = extract_batch(
+            [(run_id, upstream_run_dir(self.experiment, run_id, fingerprint))
+             for run_id, fingerprint in self.runs()], listed,
+            lambda run, run_dir, progress: extract_upstream_run(
+                config.tracking_uri, self.experiment, run.run_id, lookup, run_dir, scratch_dir,
+                progress=progress),
+            guard=lambda name: guarded(self, name),
+            task_name=f"{self.task_family} {self.experiment}",
+            helping=helping_order(self.runs(), upstream_run_dirs(self.experiment)))
+        tell_scheduler(self, lambda: self.set_status_message(outcome.summary()))
 
 
 def upstream_extractions() -> list[ExtractUpstreamRun]:

@@ -91,6 +91,17 @@ def test_an_own_run_failing_still_fails_the_batch_after_it_helped(tmp_path):
     assert _run_dir(tmp_path, "b1").is_dir()
 
 
+def test_a_batch_says_what_it_did(tmp_path):
+    own, others = ["a1", "a2", "a3"], ["b1", "b2"]
+    _write_run_dir(_run_dir(tmp_path, "a2"))  # extracted by an earlier attempt
+    outcome = extract_batch([(r, _run_dir(tmp_path, r)) for r in own], _listed(own + others),
+                            _extractor(tmp_path), _no_guard, "x",
+                            helping=[(r, _run_dir(tmp_path, r)) for r in others])
+    assert (outcome.own, outcome.extracted, outcome.helped) == (3, 2, 2)
+    assert outcome.summary() == ("extracted 2 of its 3 runs; 1 run extracted already or by a "
+                                 "batch helping it; helped other batches with 2 runs")
+
+
 def _hold_claim(folder: Path, ready, release, run_dir: Path) -> None:
     with folder_claim(folder, wait=True):
         ready.set()
@@ -112,8 +123,12 @@ def test_a_claimed_run_is_passed_by_helpers_and_by_its_own_batch(tmp_path):
         started = time.monotonic()
         extract_batch([], _listed(["b1"]), _extractor(tmp_path), _no_guard, "x",
                       helping=[("b1", claimed)])
-        extract_batch([("b1", claimed)], _listed(["b1"]), _extractor(tmp_path), _no_guard, "x")
+        outcome = extract_batch([("b1", claimed)], _listed(["b1"]), _extractor(tmp_path),
+                                _no_guard, "x")
         assert time.monotonic() - started < 5  # the holder holds it for up to 30 s
+        # What luigid shows for it: it did nothing, and why.
+        assert outcome.summary() == "extracted 0 of its 1 run; 1 run extracted already or by " \
+                                    "a batch helping it"
         assert _extractions(tmp_path, "b1") == [] and not claimed.exists()
         release.set()
         holder.join(30)
