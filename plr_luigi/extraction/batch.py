@@ -84,7 +84,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
     for done, (run_id, run_dir) in enumerate(todo):
         run = listed.get(run_id)
         name = f"{task_name} {run.run_name if run else run_id}"
-        with folder_claim(run_dir.parent, wait=False) as ours:
+        with folder_claim(run_dir.parent) as ours:
             if not ours:
                 logger.info("%s: being extracted by a batch helping this one", name)
                 continue
@@ -110,7 +110,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
         if run is None or run_dir.is_dir():
             continue  # its own batch says that it left the listing
         name = f"{task_name} {run.run_name}"
-        with folder_claim(run_dir.parent, wait=False) as ours:
+        with folder_claim(run_dir.parent) as ours:
             if not ours or run_dir.is_dir():
                 continue  # being extracted, or just extracted, by another process
             attempted += 1

@@ -94,9 +94,9 @@ def exclusive_lock(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def folder_claim(folder: Path, wait: bool) -> Iterator[bool]:
-    """An exclusive `flock` on the directory folder (made if missing) for the block: yields
-    True when held, False when another process holds it and wait is False. No file is
+def folder_claim(folder: Path) -> Iterator[bool]:
+    """An exclusive `flock` on the directory folder (made if missing) for the block, never
+    waited for: yields True when held, False when another process holds it. No file is
     written; the kernel drops the claim when its holder dies. Where the filesystem cannot lock
     a directory, yields True unlocked: a claim then only saves work, as a run extracted twice
     keeps the first directory written (run_extraction.publish_run_dir)."""
@@ -104,7 +104,7 @@ def folder_claim(folder: Path, wait: bool) -> Iterator[bool]:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return

@@ -103,7 +103,8 @@ def test_a_batch_says_what_it_did(tmp_path):
 
 
 def _hold_claim(folder: Path, ready, release, run_dir: Path) -> None:
-    with folder_claim(folder, wait=True):
+    with folder_claim(folder) as ours:
+        assert ours  # nobody else claims it
         ready.set()
         release.wait(30)
         _write_run_dir(run_dir)  # the holder extracted it
