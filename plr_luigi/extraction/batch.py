@@ -80,7 +80,7 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
     while a helper extracts it (never waiting on it: a run whose read hangs holds one worker,
     not two), and a run that fails while helped fails the helper's batch, named as its own
     are."""
-    failures, attempted, extracted, helped = [], 0, 0, 0
+    failures, extracted, helped = [], 0, 0
     for done, (run_id, run_dir) in enumerate(todo):
         run = listed.get(run_id)
         name = f"{task_name} {run.run_name if run else run_id}"
@@ -91,7 +91,6 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
             discard_if_damaged(run_dir, name)
             if run_dir.is_dir():
                 continue  # extracted by an earlier attempt of this batch, or a helping one
-            attempted += 1
             try:
                 if run is None:
                     raise BatchExtractionError(f"{name}: the run is no longer in the store "
@@ -113,7 +112,6 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
         with folder_claim(run_dir.parent) as ours:
             if not ours or run_dir.is_dir():
                 continue  # being extracted, or just extracted, by another process
-            attempted += 1
             try:
                 on_run(run)
                 with guard(name) as progress, named_when_disk_full([run_dir]):
@@ -123,8 +121,9 @@ def extract_batch(todo: list[tuple[str, Path]], listed: dict[str, RunSummary],
                 logger.error("%s failed while helping another batch: %s", name, err)
                 failures.append(str(err))
     if failures:
-        raise BatchExtractionError(f"{len(failures)} of {attempted} runs of the batch could "
-                                   "not be extracted (the others were): " + "; ".join(failures))
+        tried = len(failures) + extracted + helped
+        raise BatchExtractionError(f"{len(failures)} of {tried} runs of the batch could not be "
+                                   "extracted (the others were): " + "; ".join(failures))
     return BatchOutcome(own=len(todo), extracted=extracted, helped=helped)
 
 
