@@ -3,14 +3,20 @@
 Definitions follow ../shared/reference/results.md: Brier = mean((p - y)^2); scaled Brier =
 1 - Brier / (prev (1 - prev)) with the prevalence of the subjects scored; O:E = mean(y) / mean(p);
 net benefit at threshold t = TP/n - FP/n * t / (1 - t), a subject counting as positive when
-p >= t; calibration slope and intercept from an unpenalised logistic regression of y on logit(p)
-(statsmodels); AUROC as the Mann-Whitney statistic (ties count half), NaN for one class.
+p >= t; calibration slope and intercept from an unpenalised logistic regression of y on logit(p);
+AUROC as the Mann-Whitney statistic (ties count half), NaN for one class.
+
+Every build that extracts a run computes these: they use numpy alone. scipy.stats (rankdata)
+and statsmodels (Logit) cost 0.7 s to import, serially, before any run is extracted, ~4 % of
+a paper-size build with two workers (BENCHMARKS.md §2). The AUROC's ranks are scipy's
+`rankdata` average ranks and the fit is statsmodels' own Newton iteration (same start, step,
+ridge, stopping rule and perfect-prediction check); tests hold both equal to those libraries
+(tests/extraction/test_metrics.py).
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 
 import numpy as np
 
@@ -21,17 +27,29 @@ Columns = dict[str, np.ndarray]
 
 # logit(0) is -inf: probabilities are clipped this far from 0 and 1 before the calibration fit.
 _LOGIT_EPS = 1e-6
+# statsmodels' Newton defaults for Logit.fit(): steps, the largest parameter change that stops
+# it, and the ridge on the Hessian's diagonal.
+_FIT_MAX_STEPS = 35
+_FIT_TOLERANCE = 1e-8
+_FIT_RIDGE = 1e-10
 
 
 def auroc(y: np.ndarray, p: np.ndarray) -> float:
-    from scipy.stats import rankdata  # scipy.stats costs ~1 s to import: only when used
-
     y = np.asarray(y, dtype=bool)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(p)
+    ranks = average_ranks(p)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of values, tied values sharing the mean of their ranks (scipy.stats.rankdata's
+    default)."""
+    _, group, counts = np.unique(np.asarray(values, float), return_inverse=True,
+                                 return_counts=True)
+    # A group of k ties after c smaller values holds ranks c+1..c+k: their mean is c + (k+1)/2.
+    return (np.cumsum(counts) - (counts - 1) / 2)[group.ravel()]
 
 
 def brier(y: np.ndarray, p: np.ndarray) -> float:
@@ -58,25 +76,39 @@ def net_benefit(y: np.ndarray, p: np.ndarray, threshold: float) -> float:
 
 
 def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """(slope, intercept) of logit P(y=1) = intercept + slope * logit(p); NaN if the fit fails."""
-    # The model's own module: statsmodels.api loads every model (~0.4 s more per process that
-    # extracts)
-    from statsmodels.discrete.discrete_model import Logit
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
-    from statsmodels.tools.tools import add_constant
-
+    """(slope, intercept) of logit P(y=1) = intercept + slope * logit(p): the maximum-likelihood
+    logistic fit, by statsmodels' Newton iteration (`Logit(y, add_constant(logit(p))).fit()`:
+    from zero, steps solving the Hessian per observation plus a 1e-10 ridge, until no parameter
+    moves more than 1e-8, at most 35 steps). NaN if the fit fails: a perfect prediction
+    (separation makes the slope infinite: NaN, not a huge number) or a singular Hessian."""
     p = np.clip(np.asarray(p, float), _LOGIT_EPS, 1 - _LOGIT_EPS)
-    x = add_constant(np.log(p / (1 - p)), has_constant="add")
-    with warnings.catch_warnings():
-        # Separation makes the maximum-likelihood slope infinite: report NaN, not a huge number.
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        try:
-            fit = Logit(np.asarray(y, float), x).fit(disp=0)
-        except (PerfectSeparationWarning, np.linalg.LinAlgError) as err:
-            logger.warning("calibration fit failed (%s); slope and intercept are NaN", err)
-            return float("nan"), float("nan")
-    intercept, slope = fit.params
+    x = np.column_stack([np.ones(len(p)), np.log(p / (1 - p))])
+    y = np.asarray(y, float)
+    params, previous = np.zeros(2), np.full(2, np.inf)
+    steps = 0
+    with np.errstate(over="ignore"):  # exp(-x b) overflows to inf: a fitted value of 0
+        while steps < _FIT_MAX_STEPS and np.any(np.abs(params - previous) > _FIT_TOLERANCE):
+            fitted = 1 / (1 + np.exp(-(x @ params)))
+            information = np.dot(fitted * (1 - fitted) * x.T, x) / len(y)
+            information[np.diag_indices(2)] += _FIT_RIDGE
+            try:
+                step = np.linalg.solve(information, np.dot(y - fitted, x) / len(y))
+            except np.linalg.LinAlgError as err:
+                return _failed_fit(f"singular Hessian: {err}")
+            previous, params = params, params + step
+            steps += 1
+            if np.allclose(1 / (1 + np.exp(-(x @ params))) - y, 0):
+                return _failed_fit("perfect separation or prediction")
+    if steps == _FIT_MAX_STEPS:
+        logger.warning("calibration fit did not converge in %d steps; its last estimate is kept",
+                       steps)
+    intercept, slope = params
     return float(slope), float(intercept)
+
+
+def _failed_fit(reason: str) -> tuple[float, float]:
+    logger.warning("calibration fit failed (%s); slope and intercept are NaN", reason)
+    return float("nan"), float("nan")
 
 
 def bootstrap_summary(values: np.ndarray) -> tuple[float, float, float]:

@@ -22,8 +22,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from plr_luigi.extraction.prediction_instability import MalformedPredictionsError
 from plr_luigi.extraction.run_file import tables_file, write_tables
 from plr_luigi.extraction.run_tables import MalformedRunError, RunIdentity, extract_tables
@@ -35,6 +33,7 @@ from plr_luigi.filesystem.manifest import (
     stat_problem,
     write_manifest,
 )
+from plr_luigi.monitoring.task_guard import process_rss_mb
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,
     RunSummary,
@@ -67,10 +66,6 @@ class RunRecord:
     @classmethod
     def read(cls, run_dir: Path) -> RunRecord:
         return cls(**json.loads((run_dir / RECORD_FILE).read_text(encoding="utf-8")))
-
-
-def process_rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
 
 
 def rss_growth_mb(rss_before_mb: float) -> float:

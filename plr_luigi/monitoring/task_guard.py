@@ -8,11 +8,18 @@ grew to 13.4 GB and swapped for 21 hours. Here:
   progress; over either limit it interrupts the main thread with a signal (which also breaks
   a blocking system call such as `open()` of a FIFO) and the block raises MemoryLimitError
   or StallError with a message naming the task, the figure and the limit.
+
+One watching thread serves every guard of a process, one block after another (an extraction
+batch guards each of its runs). A thread started and joined per block cost a two-worker
+paper-size build ~0.5 s of its ~10: `Thread.start()` and `join()` each wait for the new
+thread to be scheduled, and with both cores busy with the two workers' tasks the main thread
+sat idle meanwhile, twice per run (BENCHMARKS.md §2).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -50,7 +57,7 @@ def tree_rss_mb(pid: int | None = None) -> float:
 
 
 def process_rss_mb() -> float:
-    return psutil.Process().memory_info().rss / MB
+    return _SELF.memory_info().rss / MB
 
 
 def _duration(seconds: float) -> str:
@@ -101,6 +108,9 @@ class TaskGuard:
 
     Must be entered in the main thread (where Luigi runs a task's run(), in the scheduling
     process or in its child): only the main thread can be interrupted. A limit of 0 is off.
+    The first guard of a process installs the signal handler that interrupts the block, for
+    good: a signal sent just before a block ended must find it, not the default action (which
+    ends the process).
     """
 
     _SIGNAL = signal.SIGUSR2
@@ -115,9 +125,7 @@ class TaskGuard:
         self.peak_mb = 0.0
         self._last_progress = time.monotonic()
         self._problem: Exception | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._previous_handler = None
+        self._watched = False
 
     def progress(self, stage: str) -> None:
         self.stage = stage
@@ -128,46 +136,101 @@ class TaskGuard:
             return self
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("TaskGuard must run in the main thread")
-        self._previous_handler = signal.signal(self._SIGNAL, self._raise_problem)
-        self._thread = threading.Thread(target=self._watch, name=f"guard-{self.name}",
-                                        daemon=True)
-        self._thread.start()
+        _WATCHER.watch(self)
+        self._watched = True
         return self
 
-    def _raise_problem(self, _signum, _frame):
-        if self._problem is not None:
-            raise self._problem
-
-    def _watch(self) -> None:
-        process = psutil.Process()
-        main = threading.main_thread().ident
-        # Sample first, then wait: a task shorter than one interval is still checked.
-        while True:
-            rss = process.memory_info().rss / MB
-            self.peak_mb = max(self.peak_mb, rss)
-            idle = time.monotonic() - self._last_progress
-            if self.memory_limit_mb and rss > self.memory_limit_mb:
-                self._problem = MemoryLimitError(
-                    f"{self.name}: resident memory {rss:.0f} MB crossed the limit of "
-                    f"{self.memory_limit_mb:.0f} MB (stage: {self.stage}); stopped")
-            elif self.stall_seconds and idle > self.stall_seconds:
-                self._problem = StallError(
-                    f"{self.name}: no progress for {idle:.0f} s (limit {self.stall_seconds:g} s, "
-                    f"stuck in stage: {self.stage}); stopped")
-            if self._problem is not None:
-                logger.error("%s", self._problem)
-                signal.pthread_kill(main, self._SIGNAL)
-                return
-            if self._stop.wait(self.sample_seconds):
-                return
+    def sample(self) -> Exception | None:
+        """The watcher's look at the block: its memory and time since progress; the problem
+        it found, if any."""
+        rss = _SELF.memory_info().rss / MB
+        self.peak_mb = max(self.peak_mb, rss)
+        idle = time.monotonic() - self._last_progress
+        if self.memory_limit_mb and rss > self.memory_limit_mb:
+            return MemoryLimitError(
+                f"{self.name}: resident memory {rss:.0f} MB crossed the limit of "
+                f"{self.memory_limit_mb:.0f} MB (stage: {self.stage}); stopped")
+        if self.stall_seconds and idle > self.stall_seconds:
+            return StallError(
+                f"{self.name}: no progress for {idle:.0f} s (limit {self.stall_seconds:g} s, "
+                f"stuck in stage: {self.stage}); stopped")
+        return None
 
     def __exit__(self, exc_type, exc, tb):
-        if self._thread is None:
+        if not self._watched:
             return False
-        self._stop.set()
-        self._thread.join()
-        signal.signal(self._SIGNAL, self._previous_handler)
+        _WATCHER.unwatch(self)
         if self._problem is not None and exc is not self._problem:
             # The signal arrived after the block ended (or the block swallowed it).
             raise self._problem
         return False
+
+
+class _Watcher:
+    """The thread that samples the guarded block of its process, and the signal handler by
+    which it interrupts the block. `current` is the main thread's own view of its block (the
+    handler runs in the main thread); `_guard`, under the condition, the watching thread's."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._guard: TaskGuard | None = None
+        self._thread: threading.Thread | None = None
+        self.current: TaskGuard | None = None
+
+    def watch(self, guard: TaskGuard) -> None:
+        if signal.getsignal(TaskGuard._SIGNAL) != self._interrupt:
+            signal.signal(TaskGuard._SIGNAL, self._interrupt)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="plr-task-guard",
+                                            daemon=True)
+            self._thread.start()
+        self.current = guard
+        with self._condition:
+            self._guard = guard
+            self._condition.notify()  # sample first: a block shorter than one interval too
+
+    def unwatch(self, guard: TaskGuard) -> None:
+        with self._condition:
+            if self._guard is guard:
+                self._guard = None
+        self.current = None
+
+    def _interrupt(self, _signum, _frame) -> None:
+        guard = self.current
+        if guard is not None and guard._problem is not None:
+            raise guard._problem
+
+    def _watch(self) -> None:
+        main = threading.main_thread().ident
+        while True:
+            with self._condition:
+                while self._guard is None:
+                    self._condition.wait()
+                guard = self._guard
+            # Sampled outside the lock: the main thread never waits on a sample.
+            problem = guard.sample()
+            with self._condition:
+                if self._guard is not guard:
+                    continue  # the block ended meanwhile, within its limits
+                if problem is not None:
+                    guard._problem, self._guard = problem, None
+                    logger.error("%s", problem)
+                    signal.pthread_kill(main, TaskGuard._SIGNAL)
+                else:
+                    self._condition.wait(guard.sample_seconds)
+
+
+# The process's own psutil handle (sampled ten times a second; a new one reads /proc each time).
+_SELF = psutil.Process()
+_WATCHER = _Watcher()
+
+
+def _after_fork_in_child() -> None:
+    """A fork has no watching thread (and may have been forked while it held its lock): the
+    child starts its own at its first guard, with the handler it inherits."""
+    global _SELF
+    _SELF = psutil.Process()
+    _WATCHER.__init__()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -23,7 +23,7 @@ from plr_luigi.tasks.store_listing import run_decisions, upstream_decisions
 
 logger = logging.getLogger(__name__)
 
-# Computation modules (pandas, scipy, pyarrow) are imported inside run(): a build with nothing
+# Computation modules (pandas, pyarrow) are imported inside run(): a build with nothing
 # to do never loads them.
 
 # Luigi joins the parameters of a batch of extraction tasks with this (run ids and

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import importlib
 
-# What ExtractRun.run() and ExtractUpstreamRun.run() load, their lazy imports included (metrics
-# imports scipy and statsmodels inside functions; run_file and the signal writer import pyarrow
-# inside theirs).
-EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction", "scipy.stats",
-                      "statsmodels.discrete.discrete_model", "statsmodels.tools.tools",
+# What ExtractRun.run() and ExtractUpstreamRun.run() load, their lazy imports included (run_file
+# and the signal writer import pyarrow inside theirs). Neither loads scipy or statsmodels
+# (plr_luigi.extraction.metrics says why).
+EXTRACTION_MODULES = ("plr_luigi.extraction.run_extraction",
                       "pyarrow.ipc", "pyarrow.dataset", "pyarrow.parquet",
                       "plr_luigi.extraction.upstream_extraction", "plr_luigi.extraction.batch")
 

@@ -14,7 +14,7 @@ The pre-fork preparation: loading the extraction's and the figures' libraries on
 scheduling process, when there is such work, and keeping freed memory for reuse
 (plr_luigi.monitoring.heap_reuse).
 
-ExtractRun imports pandas, scipy, statsmodels and pyarrow inside run(), so that a build with
+ExtractRun imports pandas and pyarrow inside run(), so that a build with
 nothing to do never loads them (< 3 s, BENCHMARKS.md). With more than one worker Luigi runs
 each task in a fresh fork of the scheduling process, which had never imported them: every
 ExtractRun paid ~3 s of imports for ~0.15 s of work (2 workers: 3.1 s per run). Luigi calls

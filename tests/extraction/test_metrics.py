@@ -1,8 +1,17 @@
-"""Metric functions against scikit-learn and hand-computed values."""
+"""Metric functions against scikit-learn, scipy, statsmodels and hand-computed values."""
+
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.stats import rankdata
 from sklearn.metrics import brier_score_loss, roc_auc_score
+from statsmodels.discrete.discrete_model import Logit
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+from statsmodels.tools.tools import add_constant
 
 from plr_luigi.extraction import metrics
 
@@ -45,6 +54,66 @@ def test_net_benefit_by_hand():
 
 def test_o_e_ratio():
     assert metrics.o_e_ratio(np.array([1, 0, 0, 0]), np.full(4, 0.5)) == pytest.approx(0.5)
+
+
+# Probabilities as a model gives them: ties (rounded), exact 0 and 1, values near both.
+_PROBABILITIES = st.one_of(st.floats(0, 1), st.sampled_from([0.0, 1.0, 1e-9, 1 - 1e-9, 0.5]),
+                           st.integers(0, 20).map(lambda k: k / 20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hnp.arrays(float, st.integers(1, 60), elements=_PROBABILITIES))
+def test_average_ranks_are_scipys_rankdata(values):
+    assert metrics.average_ranks(values) == pytest.approx(rankdata(values), abs=1e-12)
+
+
+def _statsmodels_calibration(y, p):
+    """What the metric computed with statsmodels before: (slope, intercept), NaN when the fit
+    fails."""
+    p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+    x = add_constant(np.log(p / (1 - p)), has_constant="add")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overflow in exp, non-convergence: kept as statsmodels'
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            intercept, slope = Logit(np.asarray(y, float), x).fit(disp=0).params
+        except (PerfectSeparationWarning, np.linalg.LinAlgError):
+            return np.nan, np.nan
+    return slope, intercept
+
+
+@st.composite
+def _labelled_probabilities(draw):
+    n = draw(st.integers(2, 80))
+    y = draw(hnp.arrays(np.int8, n, elements=st.integers(0, 1)))
+    # From uninformative to separating: p = y on a share of the subjects, noise on the rest.
+    informative = draw(st.floats(0, 1))
+    noise = draw(hnp.arrays(float, n, elements=_PROBABILITIES))
+    p = np.where(draw(hnp.arrays(float, n, elements=st.floats(0, 1))) < informative,
+                 np.clip(y + draw(st.floats(-0.49, 0.49)) * (1 - 2 * y), 0, 1), noise)
+    return y, p
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_labelled_probabilities())
+def test_calibration_fit_is_statsmodels_logit(labelled):
+    y, p = labelled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _statsmodels_calibration(y, p)
+    got = metrics.calibration_slope_intercept(y, p)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-9, nan_ok=True)
+
+
+def test_calibration_fit_of_one_class_or_constant_probabilities_is_statsmodels_logit():
+    cases = [(np.zeros(10), np.linspace(0.1, 0.9, 10)), (np.ones(10), np.linspace(0.1, 0.9, 10)),
+             (np.array([0, 1] * 5), np.full(10, 0.3)), (np.array([0, 1, 1]), np.array([0, 1, 1]))]
+    for y, p in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = _statsmodels_calibration(y, p)
+        assert metrics.calibration_slope_intercept(y, p) == pytest.approx(expected, rel=1e-9,
+                                                                          nan_ok=True)
 
 
 def test_calibration_of_a_calibrated_model_is_slope_one_intercept_zero():

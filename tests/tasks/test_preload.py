@@ -15,11 +15,11 @@ PROBE = """
 import sys
 import luigi
 import plr_luigi.tasks as t
-before = "plr_luigi.extraction.run_extraction" in sys.modules or "statsmodels" in sys.modules
+before = "plr_luigi.extraction.run_extraction" in sys.modules or "pyarrow.ipc" in sys.modules
 if {discover}:
     task = t.ExtractRun(run_id="r1", fingerprint="f")
     task.trigger_event(luigi.Event.DEPENDENCY_DISCOVERED, task, t.SubjectLookup())
-print(before, "plr_luigi.extraction.run_extraction" in sys.modules, "statsmodels" in sys.modules)
+print(before, "plr_luigi.extraction.run_extraction" in sys.modules, "pyarrow.ipc" in sys.modules)
 """
 
 
@@ -101,7 +101,7 @@ if in_a_build:  # a Luigi worker in this process, as in a build's planning
         runs = [run_decisions(), *(upstream_decisions(e) for e in UPSTREAM_PARSERS)]
 else:
     runs = [run_decisions(), *(upstream_decisions(e) for e in UPSTREAM_PARSERS)]
-loaded = all(m in sys.modules for m in ("scipy.stats", "plr_luigi.extraction.run_extraction"))
+loaded = all(m in sys.modules for m in ("pyarrow.parquet", "plr_luigi.extraction.run_extraction"))
 print(json.dumps({"pid": os.getpid(), "runs": [len(r) for r in runs], "loaded": loaded}))
 """
 
@@ -173,6 +173,33 @@ def test_no_thread_of_the_scheduling_process_loads_a_module_while_luigi_forks(sm
     build = subprocess.run([sys.executable, "-c", THREAD_IMPORTS_PROBE, str(loaded), "--module",
                             "plr_luigi", "database.MergeToDuckDB", "--local-scheduler",
                             "--workers", "2"], capture_output=True, text=True,
+                           env=luigi_env(cfg), timeout=600)
+    assert build.returncode in (0, 30), build.stderr[-3000:]  # 30: the store's failed runs
+    assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
+    assert json.loads(loaded.read_text()) == []
+
+
+STATISTICS_LIBRARIES_PROBE = """
+import json, sys
+from luigi.cmdline import luigi_run
+
+try:
+    luigi_run(sys.argv[2:])
+finally:  # luigi_run ends with sys.exit
+    with open(sys.argv[1], "w") as fh:
+        json.dump(sorted({m.split(".")[0] for m in sys.modules} & {"scipy", "statsmodels"}), fh)
+"""
+
+
+def test_a_build_of_the_database_loads_neither_scipy_nor_statsmodels(small_store, tmp_path):
+    # Importing them took 0.7 s before any run was extracted, in every build that extracts one
+    # (scipy.stats' rankdata and statsmodels' Logit, for two metrics of each run); the metrics
+    # compute both with numpy (plr_luigi.extraction.metrics).
+    cfg = _small_store_cfg(small_store, tmp_path)
+    loaded = tmp_path / "statistics_libraries.json"
+    build = subprocess.run([sys.executable, "-c", STATISTICS_LIBRARIES_PROBE, str(loaded),
+                            "--module", "plr_luigi", "database.MergeToDuckDB",
+                            "--local-scheduler"], capture_output=True, text=True,
                            env=luigi_env(cfg), timeout=600)
     assert build.returncode in (0, 30), build.stderr[-3000:]  # 30: the store's failed runs
     assert (tmp_path / "data" / "public" / "plr_results.duckdb").is_file()
