@@ -76,25 +76,34 @@ def _read_yaml(path: Path):
         return yaml.load(fh, Loader=loader)
 
 
-def _named_files(folder: Path) -> list[tuple[str, Path]]:
-    """(name, file) of every file under folder, the name its path relative to it."""
-    found = []
-    for parent, _, files in os.walk(folder):
-        found.extend((Path(parent, f).relative_to(folder).as_posix(), Path(parent, f))
-                     for f in files)
+def _named_files(folder: Path) -> list[tuple[str, str]]:
+    """(name, file path) of every file under folder, the name its path relative to it.
+    Strings, not Path objects: a paper-size store has ~19 files per run, and building and
+    relativising Paths was half of listing it (0.16 of 0.35 s for 410 runs)."""
+    found, root = [], os.fspath(folder)
+    for parent, _, files in os.walk(root):
+        prefix = os.path.relpath(parent, root).replace(os.sep, "/") + "/" if parent != root \
+            else ""
+        found.extend((prefix + name, os.path.join(parent, name)) for name in files)
     return found
 
 
 def _values(folder: Path) -> dict[str, str]:
     # Read as MLflow reads them: the whole file, UTF-8, no newline translation.
-    return {name: path.read_bytes().decode("utf-8") for name, path in _named_files(folder)}
+    values = {}
+    for name, path in _named_files(folder):
+        with open(path, "rb") as fh:
+            values[name] = fh.read().decode("utf-8")
+    return values
 
 
-def latest_value(path: Path) -> float:
+def latest_value(path: Path | str) -> float:
     """The latest value of a metric file: the largest (step, timestamp, value) of its lines.
     FileStoreError where a line has not 2, 3 or 5 fields or the file none."""
     logged = []
-    for line in path.read_bytes().decode("utf-8").splitlines():
+    with open(path, "rb") as fh:
+        lines = fh.read().decode("utf-8").splitlines()
+    for line in lines:
         parts = line.strip().split(" ")
         if len(parts) not in (2, 3, 5):
             raise FileStoreError(f"metric file {path} is malformed: a line of {len(parts)} "

@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 
 def _to_json(run: RunSummary) -> dict:
-    record = dataclasses.asdict(run)
+    # Field by field, not dataclasses.asdict, which deep-copies every value (0.14 s of a
+    # 410-run listing): JSON writes the tuples as lists, _from_json makes them tuples again.
+    record = {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
     record["subject_codes"] = sorted(run.subject_codes)
     return record
 
