@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Runs whose files are read and inserted together: each file is opened once for all its tables
-# (the 200-run store's merge 1.7-2.2 -> 1.3 s), and memory holds one chunk's mapped files (peak
-# RSS +9 MB at paper size; 64 a chunk: +15 MB, no faster), whatever the number of runs.
-RUNS_PER_INSERT = 32
+# (the 200-run store's merge 1.7-2.2 -> 1.3 s), and memory holds one chunk's mapped files,
+# whatever the number of runs. Each table and chunk is one statement, whose fixed cost showed
+# once the rows were flattened by Arrow: the 410-run store's inserts took 1.01-1.02 s with 32
+# runs a chunk, 0.78-0.81 s with 128 (peak RSS +15 MB), 0.72-0.74 s with 256 (+45 MB).
+RUNS_PER_INSERT = 128
 # Threads inserting the runs' tables, each its own tables (_table_writers): the 410-run store's
 # inserts 0.85 -> 0.59 s with two (one per core here); DuckDB's own threads instead were slower.
 TABLE_WRITERS = 2
