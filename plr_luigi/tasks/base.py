@@ -36,6 +36,10 @@ class RunOnceTask(luigi.Task):
     output-less task such as AllRunsExtracted included).
     """
 
+    @classmethod
+    def get_params(cls):
+        return list(_params_of(cls))
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "run" in cls.__dict__:
@@ -46,6 +50,14 @@ class RunOnceTask(luigi.Task):
     def complete(self):
         hold_this_builds_lock()
         return super().complete()
+
+
+@functools.cache
+def _params_of(cls: type[luigi.Task]) -> tuple:
+    """Luigi's get_params of a task class, once: Luigi scans dir(cls) at each call, and calls
+    it for every task made and every parameter string (~4,400 times planning a paper-size
+    build). The project defines its parameters in class bodies only: a class's never change."""
+    return tuple(luigi.Task.get_params.__func__(cls))
 
 
 def _after_build_lock(complete):
