@@ -147,6 +147,17 @@ def unlabelled_codes(pickled: dict, lookup: dict[str, str], run_name: str) -> di
     return {code: f"{UNLABELLED_PREFIX}{k:03d}" for k, code in enumerate(sorted(codes), 1)}
 
 
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """frame as a Parquet file, as `frame.to_parquet(path, index=False)` writes it, but
+    converted in this thread: pyarrow converts a frame of over 100 rows a column in a pool of
+    threads made for the call, whose start and join left the extraction waiting while the other
+    worker held the other core (~0.3 s of a two-worker paper-size build; BENCHMARKS.md §2)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
+
+
 def write_signals(pickled: dict, run_id: str, run_name: str, parsed: ImputationRunName,
                   lookup: dict[str, str], labels_of: dict[str, int], path: Path,
                   time_path: Path) -> int:
@@ -195,7 +206,7 @@ def write_signals(pickled: dict, run_id: str, run_name: str, parsed: ImputationR
                     "time_s": np.asarray(_part(df, ("time",), run_name))[0],
                     "red": np.asarray(_part(df, ("light", "Red"), run_name))[0],
                     "blue": np.asarray(_part(df, ("light", "Blue"), run_name))[0]})
-    protocol.to_parquet(time_path, index=False)
+    write_frame(protocol, time_path)
     return n_rows
 
 
@@ -254,7 +265,7 @@ def extract_upstream_run(tracking_uri: str, experiment: str, run_id: str,
                         tmp_dir / f"{schema.RECONSTRUCTED_SIGNALS.name}.parquet",
                         tmp_dir / f"{schema.SIGNAL_TIME.name}.parquet")
                 del pickled  # the one pickle of this run: freed before the next is read
-            frame.to_parquet(tmp_dir / f"{table.name}.parquet", index=False)
+            write_frame(frame, tmp_dir / f"{table.name}.parquet")
             rows[table.name] = len(frame)
             outcome, reason = EXTRACT, ""
         except (*RUN_DATA_ERRORS, UnknownSubjectError) as err:
