@@ -44,10 +44,12 @@ def auroc(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of values, tied values sharing the mean of their ranks (scipy.stats.rankdata's
-    default)."""
-    _, group, counts = np.unique(np.asarray(values, float), return_inverse=True,
-                                 return_counts=True)
+    """Ranks 1..n of values, tied values sharing the mean of their ranks; all NaN where a value
+    is NaN (scipy.stats.rankdata's defaults)."""
+    values = np.asarray(values, float)
+    if np.isnan(values).any():
+        return np.full(values.shape, np.nan)
+    _, group, counts = np.unique(values, return_inverse=True, return_counts=True)
     # A group of k ties after c smaller values holds ranks c+1..c+k: their mean is c + (k+1)/2.
     return (np.cumsum(counts) - (counts - 1) / 2)[group.ravel()]
 
@@ -86,24 +88,31 @@ def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, fl
     y = np.asarray(y, float)
     params, previous = np.zeros(2), np.full(2, np.inf)
     steps = 0
-    with np.errstate(over="ignore"):  # exp(-x b) overflows to inf: a fitted value of 0
-        while steps < _FIT_MAX_STEPS and np.any(np.abs(params - previous) > _FIT_TOLERANCE):
-            fitted = 1 / (1 + np.exp(-(x @ params)))
-            information = np.dot(fitted * (1 - fitted) * x.T, x) / len(y)
-            information[np.diag_indices(2)] += _FIT_RIDGE
-            try:
-                step = np.linalg.solve(information, np.dot(y - fitted, x) / len(y))
-            except np.linalg.LinAlgError as err:
-                return _failed_fit(f"singular Hessian: {err}")
-            previous, params = params, params + step
-            steps += 1
-            if np.allclose(1 / (1 + np.exp(-(x @ params))) - y, 0):
-                return _failed_fit("perfect separation or prediction")
+    try:
+        with np.errstate(over="ignore"):  # exp(-x b) overflows to inf: a fitted value of 0
+            while steps < _FIT_MAX_STEPS and np.any(np.abs(params - previous) > _FIT_TOLERANCE):
+                fitted = 1 / (1 + np.exp(-(x @ params)))
+                step = np.linalg.solve(_information(x, fitted) + _FIT_RIDGE * np.eye(2),
+                                       np.dot(y - fitted, x) / len(y))
+                previous, params = params, params + step
+                steps += 1
+                if np.allclose(1 / (1 + np.exp(-(x @ params))) - y, 0):
+                    return _failed_fit("perfect separation or prediction")
+            # As statsmodels inverts the final Hessian (without the ridge) for the estimates'
+            # covariance: exactly singular where every p is the same (no slope to identify).
+            np.linalg.inv(_information(x, 1 / (1 + np.exp(-(x @ params)))))
+    except np.linalg.LinAlgError as err:
+        return _failed_fit(f"singular Hessian: {err}")
     if steps == _FIT_MAX_STEPS:
         logger.warning("calibration fit did not converge in %d steps; its last estimate is kept",
                        steps)
     intercept, slope = params
     return float(slope), float(intercept)
+
+
+def _information(x: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """The negative log-likelihood's Hessian per observation, computed as statsmodels does."""
+    return np.dot(fitted * (1 - fitted) * x.T, x) / len(fitted)
 
 
 def _failed_fit(reason: str) -> tuple[float, float]:

@@ -178,16 +178,26 @@ class _Watcher:
         self.current: TaskGuard | None = None
 
     def watch(self, guard: TaskGuard) -> None:
+        if self.current is not None:
+            # One block at a time: an inner block's end would leave the outer one unwatched.
+            raise RuntimeError(f"TaskGuard {guard.name!r} entered within {self.current.name!r}")
         if signal.getsignal(TaskGuard._SIGNAL) != self._interrupt:
             signal.signal(TaskGuard._SIGNAL, self._interrupt)
         if self._thread is None:
             self._thread = threading.Thread(target=self._watch, name="plr-task-guard",
                                             daemon=True)
             self._thread.start()
+        # Sampled first, here: a block shorter than one interval is checked too (the watching
+        # thread may not run before such a block ends).
+        problem = guard.sample()
+        if problem is not None:
+            logger.error("%s", problem)
+            guard._problem = problem
+            raise problem
         self.current = guard
         with self._condition:
             self._guard = guard
-            self._condition.notify()  # sample first: a block shorter than one interval too
+            self._condition.notify()
 
     def unwatch(self, guard: TaskGuard) -> None:
         with self._condition:

@@ -62,9 +62,12 @@ _PROBABILITIES = st.one_of(st.floats(0, 1), st.sampled_from([0.0, 1.0, 1e-9, 1 -
 
 
 @settings(max_examples=300, deadline=None)
-@given(hnp.arrays(float, st.integers(1, 60), elements=_PROBABILITIES))
-def test_average_ranks_are_scipys_rankdata(values):
-    assert metrics.average_ranks(values) == pytest.approx(rankdata(values), abs=1e-12)
+@given(hnp.arrays(float, st.integers(1, 60), elements=_PROBABILITIES), st.booleans())
+def test_average_ranks_are_scipys_rankdata(values, with_nan):
+    if with_nan:
+        values[len(values) // 2] = np.nan
+    assert metrics.average_ranks(values) == pytest.approx(rankdata(values), abs=1e-12,
+                                                          nan_ok=True)
 
 
 def _statsmodels_calibration(y, p):
@@ -107,7 +110,9 @@ def test_calibration_fit_is_statsmodels_logit(labelled):
 
 def test_calibration_fit_of_one_class_or_constant_probabilities_is_statsmodels_logit():
     cases = [(np.zeros(10), np.linspace(0.1, 0.9, 10)), (np.ones(10), np.linspace(0.1, 0.9, 10)),
-             (np.array([0, 1] * 5), np.full(10, 0.3)), (np.array([0, 1, 1]), np.array([0, 1, 1]))]
+             (np.array([0, 1] * 5), np.full(10, 0.3)), (np.array([0, 1, 1]), np.array([0, 1, 1])),
+             # found by the property test: statsmodels' final Hessian is exactly singular
+             (np.array([0, 1, 1, 1]), np.zeros(4))]
     for y, p in cases:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

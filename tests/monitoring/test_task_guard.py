@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -81,3 +82,40 @@ def test_a_block_within_its_limits_is_untouched_and_its_peak_memory_is_measured(
     # against the RSS with the block, not before it plus 200 MB: the allocator may hand the
     # block pages that an earlier test freed but the process still held.)
     assert with_block - 20 <= guard.peak_mb <= with_block + 100
+
+
+def test_guards_one_after_another_share_one_watching_thread_and_each_is_watched():
+    # An extraction batch guards each of its runs: a thread started and joined per run kept
+    # the main thread waiting while both cores were busy. Each block is still watched: the
+    # third one's stall is caught, and the fourth, after it, is watched again.
+    def guard_threads() -> int:
+        return sum(t.name == "plr-task-guard" for t in threading.enumerate())
+
+    for i in range(2):
+        with TaskGuard(f"run {i}", memory_limit_mb=0, stall_seconds=60):
+            pass
+    assert guard_threads() == 1
+    with pytest.raises(StallError, match="run 2: no progress"):
+        with TaskGuard("run 2", memory_limit_mb=0, stall_seconds=0.3, sample_seconds=0.05):
+            time.sleep(30)
+    with pytest.raises(StallError, match="run 3: no progress"):
+        with TaskGuard("run 3", memory_limit_mb=0, stall_seconds=0.3, sample_seconds=0.05):
+            time.sleep(30)
+    assert guard_threads() == 1
+
+
+def test_a_guard_within_a_guard_is_refused():
+    with TaskGuard("outer", memory_limit_mb=0, stall_seconds=60):
+        with pytest.raises(RuntimeError, match="'inner' entered within 'outer'"):
+            with TaskGuard("inner", memory_limit_mb=0, stall_seconds=60):
+                pass
+
+
+def test_a_block_shorter_than_one_sample_interval_is_checked():
+    # The first look is taken as the block starts, in its own thread: the watching thread may
+    # not run before a short block ends (a one-run extraction over a 1 MB limit passed so once,
+    # under load).
+    for _ in range(20):
+        with pytest.raises(MemoryLimitError, match="quick: resident memory"):
+            with TaskGuard("quick", memory_limit_mb=1, stall_seconds=0, sample_seconds=60):
+                pass

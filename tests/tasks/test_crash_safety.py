@@ -155,9 +155,14 @@ def test_kills_during_extraction_merge_and_figures_resume_without_redoing_work(
 
 
 def test_two_builds_at_once_finish_with_the_database_of_one(extracted_copy, reference):
-    # Half the runs to extract: long enough for the heartbeat to report the extraction.
     n_runs = extracted_copy["store"].n_extracted_runs // 2
     work, cfg = _unextracted(extracted_copy, n_runs)
+    # A heartbeat line every 0.02 s: extracting half the small store's runs takes ~0.2 s, as
+    # long as the module's interval, and a build that ended its extraction before its first line
+    # failed this test (1 in 3 runs).
+    cfg.write_text(cfg.read_text().replace("[heartbeat]\ninterval = 0.2\n",
+                                           "[heartbeat]\ninterval = 0.02\n"))
+    assert "interval = 0.02" in cfg.read_text()
     # Different command lines, so Luigi's own pid lock lets both run. One figure after the
     # database: the build goes on after the merge, so the heartbeat sees the database written
     # (a build that ends with the merge can end before its next look).
