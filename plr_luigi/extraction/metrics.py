@@ -7,7 +7,7 @@ p >= t; calibration slope and intercept from an unpenalised logistic regression 
 AUROC as the Mann-Whitney statistic (ties count half), NaN for one class.
 
 Every build that extracts a run computes these: they use numpy alone. scipy.stats (rankdata)
-and statsmodels (Logit) cost 0.7 s to import, serially, before any run is extracted, ~4 % of
+and statsmodels (Logit) cost 0.7 s to import, serially, before any run is extracted: 6 % of
 a paper-size build with two workers (BENCHMARKS.md §2). The AUROC's ranks are scipy's
 `rankdata` average ranks and the fit is statsmodels' own Newton iteration (same start, step,
 ridge, stopping rule and perfect-prediction check); tests hold both equal to those libraries

@@ -79,7 +79,7 @@ def _read_yaml(path: Path):
 def _named_files(folder: Path) -> list[tuple[str, str]]:
     """(name, file path) of every file under folder, the name its path relative to it.
     Strings, not Path objects: a paper-size store has ~19 files per run, and building and
-    relativising Paths was half of listing it (0.16 of 0.35 s for 410 runs)."""
+    relativising a Path for each was over a third of the time listing it took (profiled)."""
     found, root = [], os.fspath(folder)
     for parent, _, files in os.walk(root):
         prefix = os.path.relpath(parent, root).replace(os.sep, "/") + "/" if parent != root \
