@@ -19,6 +19,7 @@ pickle, nothing else), per run; 1 against 2 workers; and the same with the disk 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import pickle
 import shutil
@@ -81,9 +82,7 @@ def _build(args, store: Path, n_runs: int, name: str, workers: int) -> dict:
     # inodes freed in the last seconds to minutes when it creates a file, and a build creates
     # ~3,000 (3,000 files took 0.07 s, and 0.6-2.2 s after as many were removed): each build
     # ran slower than the one before, +1 s per repetition of the three.
-    build = common.Build(store, args.workdir / f"{BUILD_PREFIX}{name}-{len(_BUILDS)}")
-    _BUILDS.append(build.root)
-    shutil.rmtree(build.root, ignore_errors=True)
+    build = common.Build(store, args.workdir / f"{BUILD_PREFIX}{name}-{next(_BUILD_NUMBERS)}")
     m = common.luigi_build(build, "database.MergeToDuckDB", workers=workers,
                            events=build.root.with_suffix(".events"))
     if m.returncode not in (0, 30):
@@ -107,7 +106,7 @@ def _build(args, store: Path, n_runs: int, name: str, workers: int) -> dict:
 
 
 BUILD_PREFIX = "build-"
-_BUILDS: list[Path] = []
+_BUILD_NUMBERS = itertools.count()
 
 
 def _remove_builds(workdir: Path) -> None:
@@ -115,7 +114,6 @@ def _remove_builds(workdir: Path) -> None:
     for root in workdir.glob(f"{BUILD_PREFIX}speed-*"):
         shutil.rmtree(root, ignore_errors=True)
         root.with_suffix(".events").unlink(missing_ok=True)
-    _BUILDS.clear()
 
 
 def main(argv=None) -> int:
