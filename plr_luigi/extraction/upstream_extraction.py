@@ -30,12 +30,12 @@ from plr_luigi.extraction.run_extraction import (
     RUN_DATA_ERRORS,
     RunRecord,
     fresh_temporary_dir,
-    process_rss_mb,
     publish_run_dir,
     rss_growth_mb,
 )
 from plr_luigi.extraction.run_tables import MalformedRunError
 from plr_luigi.extraction.subjects import UnknownSubjectError
+from plr_luigi.monitoring.task_guard import process_rss_mb
 from plr_luigi.store.mlflow_store import (
     MissingArtifactError,
     RunSummary,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import luigi
 
-from plr_luigi.tasks.settings import LimitSettings
+from plr_luigi.tasks.settings import LimitSettings, parameters_of
 from plr_luigi.tasks.store_listing import hold_this_builds_lock
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class RunOnceTask(luigi.Task):
 
     @classmethod
     def get_params(cls):
-        return list(_params_of(cls))
+        return list(parameters_of(cls))
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -50,14 +50,6 @@ class RunOnceTask(luigi.Task):
     def complete(self):
         hold_this_builds_lock()
         return super().complete()
-
-
-@functools.cache
-def _params_of(cls: type[luigi.Task]) -> tuple:
-    """Luigi's get_params of a task class, once: Luigi scans dir(cls) at each call, and calls
-    it for every task made and every parameter string (~4,400 times planning a paper-size
-    build). The project defines its parameters in class bodies only: a class's never change."""
-    return tuple(luigi.Task.get_params.__func__(cls))
 
 
 def _after_build_lock(complete):
